@@ -94,6 +94,50 @@ class Document:
             path = path[:-1]
             key = False
 
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset in the file text."""
+        import bisect
+
+        starts = self.__dict__.get("_line_starts")
+        if starts is None:
+            starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+            self.__dict__["_line_starts"] = starts
+        line = bisect.bisect_right(starts, offset) - 1
+        return line + 1, offset - starts[line] + 1
+
+    def locate(self, path: Path, line: int = 1, needle: str | None = None) -> Span:
+        """Where, inside the scalar at path, the template's `line` (1-based) and `needle` are.
+
+        Literal block scalars keep their lines, so a template line maps to a file line; in other
+        styles we search for the needle from the scalar's start.
+        """
+        scalar = self.scalars.get(tuple(path))
+        if scalar is None:
+            return self.span(path)
+        raw = self.text[scalar.start:scalar.end]
+        begin = 0
+        if scalar.style in ("|", ">") and line >= 1:
+            # The scalar starts at its indicator; template line 1 is the next line.
+            for _ in range(line):
+                newline = raw.find("\n", begin)
+                if newline < 0:
+                    break
+                begin = newline + 1
+            while begin < len(raw) and raw[begin] == " ":
+                begin += 1
+        at = begin
+        if needle:
+            import re
+
+            match = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(needle) + r"(?![A-Za-z0-9_])").search(raw, begin)
+            if match is None and begin:
+                match = re.compile(re.escape(needle)).search(raw)
+            if match is not None:
+                at = match.start()
+        line_no, column = self.position(scalar.start + at)
+        width = len(needle) if needle else 1
+        return Span(self.file, line_no, column, line_no, column + width)
+
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data
         for part in path:

@@ -239,7 +239,8 @@ def _best_branch(error: ValidationError) -> list[ValidationError] | None:
         # A branch that fails on the value's own type or shape was not what the author meant.
         if any(s.validator in ("type", "const", "required") for s in shallow):
             continue
-        if any("propertyNames" in s.schema_path for s in shallow):
+        bad_names = {s.instance for s in shallow if "propertyNames" in s.schema_path}
+        if bad_names and isinstance(error.instance, dict) and len(bad_names) >= len(error.instance):
             continue
         if any(s.validator in ("oneOf", "anyOf") and _best_branch(s) is None for s in shallow):
             continue

@@ -1,0 +1,29 @@
+"""The checks beyond the schema, each a generator of diagnostics over one flow."""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from ..diagnostics import Diagnostic
+from ..ir import Flow
+from ..loader import Document
+from . import cookies, hours, menus, platform, prompts, references, structure, templates
+
+Check = Callable[[Flow, Document], Iterator[Diagnostic]]
+
+ALL: tuple[Check, ...] = (
+    references.check,
+    structure.check,
+    menus.check,
+    templates.check,
+    prompts.check,
+    hours.check,
+    platform.check,
+    cookies.check,
+)
+
+
+def run_all(flow: Flow, doc: Document) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    for check in ALL:
+        found.extend(check(flow, doc))
+    return found

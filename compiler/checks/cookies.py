@@ -1,0 +1,67 @@
+"""The cookie budget: prove that the call's state never exceeds Sinch's 1024 bytes, state by state."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from .. import cookies, ir, walk
+from ..diagnostics import Diagnostic
+from ..graph import edges
+from ..loader import Document
+
+
+def assigned(state: ir.State) -> set[str]:
+    """Variables a state writes: its `set` entries (not locale, which rides in the state cookie)."""
+    return {a.name for a in state.sets if a.name != "locale"}
+
+
+def variable_bounds(flow: ir.Flow) -> dict[str, int]:
+    bounds = {name: c.max_digits for name, c in walk.collected(flow).items()}
+    bounds.update({v.name: v.max_length for v in flow.variables})
+    return bounds
+
+
+def budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
+    """For each reachable state: the most cookie bytes a call can hold there, and the variables counted."""
+    if flow.start.target not in flow.state_map:
+        return {}
+    # Forward data flow: variables that may have been written before entering each state.
+    before: dict[str, set[str]] = {flow.start.target: set()}
+    work = [flow.start.target]
+    while work:
+        name = work.pop()
+        state = flow.state_map[name]
+        written = before[name] | assigned(state)
+        for edge in edges(state):
+            target = edge.target
+            if target is None or target not in flow.state_map:
+                continue
+            carried = written | ({state.action.into} if isinstance(state.action, ir.Collect) else set())
+            if target not in before or not carried <= before[target]:
+                before[target] = before.get(target, set()) | carried
+                work.append(target)
+    bounds = variable_bounds(flow)
+    locale_max = max(len(loc) for loc in flow.locales)
+    result = {}
+    for name, seen in before.items():
+        variables = sorted((seen | assigned(flow.state_map[name])) & set(bounds))
+        total = cookies.state_cookie_bound(flow.id, name, locale_max)
+        total += sum(cookies.var_cookie_bound(v, bounds[v]) for v in variables)
+        if flow.outbound is not None and flow.outbound.amd:
+            total += cookies.amd_cookie_bound()
+        result[name] = (total, variables)
+    return result
+
+
+def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
+    per_state = budget(flow)
+    for state in flow.states:
+        total, variables = per_state.get(state.name, (0, []))
+        if total > cookies.LIMIT:
+            biggest = sorted(variables, key=lambda v: -variable_bounds(flow)[v])[:3]
+            yield Diagnostic(
+                "IVR070",
+                f"in state '{state.name}' the call's cookies could reach {total} bytes; Sinch keeps at most {cookies.LIMIT}",
+                doc.span(state.path, key=True),
+                help="the largest variables here are " + ", ".join(f"{v} ({variable_bounds(flow)[v]} bytes)" for v in biggest)
+                     + "; lower their max_length")
+            return  # one report is enough: the same variables overflow every later state

@@ -1,0 +1,41 @@
+"""Time: real IANA time zones, sensible opening hours, holidays that exist."""
+from __future__ import annotations
+
+import datetime
+from typing import Iterator
+
+from .. import ir
+from ..diagnostics import Diagnostic
+from ..hours import valid_timezone
+from ..loader import Document
+
+
+def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
+    if not valid_timezone(flow.timezone):
+        yield Diagnostic("IVR120", f"'{flow.timezone}' is not a known time zone", doc.span(("timezone",)),
+                         help="use an IANA name like Europe/Stockholm or America/New_York")
+    for schedule in flow.schedules:
+        if schedule.timezone != flow.timezone and not valid_timezone(schedule.timezone):
+            yield Diagnostic("IVR120", f"'{schedule.timezone}' is not a known time zone",
+                             doc.span(schedule.path + ("timezone",)),
+                             help="use an IANA name like Europe/Stockholm or America/New_York")
+        for day, ranges in schedule.weekly:
+            spans = []
+            for i, (start, end) in enumerate(ranges):
+                path = schedule.path + ("weekly", day, i)
+                if end <= start:
+                    yield Diagnostic("IVR121", f"{start}-{end} ends before it starts", doc.span(path),
+                                     help="ranges cannot cross midnight; split them at 24:00 and 00:00")
+                    continue
+                for other_start, other_end, other_i in spans:
+                    if start < other_end and other_start < end:
+                        yield Diagnostic("IVR121", f"{start}-{end} overlaps {other_start}-{other_end} on {day}",
+                                         doc.span(path), help="merge the two ranges")
+                spans.append((start, end, i))
+        for i, holiday in enumerate(schedule.holidays):
+            text = holiday if len(holiday) == 10 else "2000-" + holiday  # 2000 is a leap year: 02-29 exists
+            try:
+                datetime.date.fromisoformat(text)
+            except ValueError:
+                yield Diagnostic("IVR122", f"'{holiday}' is not a real date", doc.span(schedule.path + ("holidays", i)),
+                                 help="write YYYY-MM-DD, or MM-DD for every year")

@@ -1,0 +1,56 @@
+"""Templates in prompts, conditions and `set`: syntax, names that exist, schedules that exist."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from .. import ir, walk
+from ..diagnostics import Diagnostic, did_you_mean
+from ..loader import Document
+from ..templates import CALL_FIELDS, RESERVED, condition_source, parse, references
+from jinja2 import TemplateSyntaxError
+
+TEMPLATED = ("tts", "ssml", "condition", "value")
+
+
+def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
+    known = set(RESERVED) | set(flow.variable_map) | set(walk.collected(flow))
+    schedules = flow.schedule_map
+    for kind, text in walk.texts(flow):
+        if kind not in TEMPLATED:
+            continue
+        source = condition_source(text.source) if kind == "condition" else text.source
+        if kind != "condition" and not text.is_template:
+            continue
+        try:
+            tree = parse(source)
+        except TemplateSyntaxError as err:
+            yield Diagnostic("IVR080", f"{'condition' if kind == 'condition' else 'template'} syntax error: {err.message}",
+                             doc.locate(text.path, err.lineno or 1), help=_syntax_help(err.message or ""))
+            continue
+        reported: set[tuple[str, str]] = set()
+        for ref in references(tree):
+            if (ref.kind, ref.name) in reported:
+                continue
+            reported.add((ref.kind, ref.name))
+            span = doc.locate(text.path, ref.lineno, ref.name or "is_open")
+            if ref.kind == "name" and ref.name not in known:
+                yield Diagnostic("IVR081", f"'{ref.name}' is not defined", span,
+                                 help=did_you_mean(ref.name, known, "names")
+                                 or f"declare it under `variables:`, or use one of {', '.join(RESERVED)}")
+            elif ref.kind == "call-field":
+                yield Diagnostic("IVR081", f"call has no field '{ref.name}'", span,
+                                 help=did_you_mean(ref.name, CALL_FIELDS, "fields")
+                                 or "call has: " + ", ".join(CALL_FIELDS))
+            elif ref.kind == "schedule" and ref.name not in schedules:
+                yield Diagnostic("IVR023", f"is_open('{ref.name}') names no schedule under `hours:`", span,
+                                 help=did_you_mean(ref.name, schedules, "schedules"))
+            elif ref.kind == "bad-schedule-arg":
+                yield Diagnostic("IVR023", "is_open() takes one schedule name in quotes, e.g. is_open('office')", span)
+
+
+def _syntax_help(message: str) -> str | None:
+    if "expected token 'end of print statement'" in message:
+        return "check for a missing operator or quote; conditions are Jinja2 expressions like call.caller == '+4612345678'"
+    if "unexpected '}'" in message or "unexpected end of template" in message:
+        return "check that every {{ has a matching }} and every {% has a matching %}"
+    return None

@@ -1,0 +1,34 @@
+"""The cookie layout that carries a call's state between callbacks, and its size bound."""
+from __future__ import annotations
+
+# Sinch keeps every cookie set during a call and echoes them all; keys plus values must stay
+# within 1024 bytes (reference section 5.7).
+LIMIT = 1024
+STATE_KEY = "ivrc"  # value: flow|version|state|attempt|locale
+AMD_KEY = "amd"  # outbound flows: the answering-machine verdict from the ACE
+AMD_MAX = 7  # "notsure"
+VAR_PREFIX = "v."
+VERSION_LENGTH = 12
+SEPARATOR = "|"
+
+
+def var_key(name: str) -> str:
+    return VAR_PREFIX + name
+
+
+def state_value(flow: str, version: str, state: str, attempt: int, locale: str) -> str:
+    return SEPARATOR.join((flow, version, state, str(attempt), locale))
+
+
+def state_cookie_bound(flow: str, state: str, locale_max: int) -> int:
+    """Bytes of the state cookie when parked in `state`: attempts stay single-digit (at most 9)."""
+    value = len(flow.encode()) + VERSION_LENGTH + len(state.encode()) + 1 + locale_max + 4 * len(SEPARATOR)
+    return len(STATE_KEY) + value
+
+
+def var_cookie_bound(name: str, max_length: int) -> int:
+    return len(var_key(name).encode()) + max_length
+
+
+def amd_cookie_bound() -> int:
+    return len(AMD_KEY) + AMD_MAX

@@ -1,0 +1,121 @@
+"""The flow as a graph: each state's exits, labelled, and the Sinch callback each exit continues in."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterator
+
+from . import ir
+
+# Sinch callbacks a flow's states can run in.
+ICE, ACE, PIE = "ICE", "ACE", "PIE"
+SAME = "same"  # the exit continues inside the same callback (pass-through)
+END = None  # the call ends (hang-up, transfer, park, or the error path)
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str | None  # None: the call ends
+    label: str  # for people: "key 1", "no input", "else", ...
+    event: str  # SAME, or PIE when the exit follows caller input
+    ref: ir.Ref | None = None
+
+
+def edges(state: ir.State) -> Iterator[Edge]:
+    """Every way out of a state, in the order the author wrote them."""
+    action, name = state.action, state.name
+    if isinstance(action, ir.Next):
+        yield Edge(name, action.goto.target, "next", SAME, action.goto)
+    elif isinstance(action, ir.Branch):
+        for case in action.cases:
+            label = "else" if case.condition is None else f"if {case.condition.source}"
+            yield Edge(name, case.goto.target, label, SAME, case.goto)
+    elif isinstance(action, (ir.Menu, ir.Collect)):
+        if isinstance(action, ir.Menu):
+            for option in action.options:
+                yield Edge(name, option.goto.target, f"key {option.key}", PIE, option.goto)
+        else:
+            yield Edge(name, action.next.target, "digits", PIE, action.next)
+        for label, handler in (("no input", action.no_input), ("invalid", action.invalid)):
+            if handler is not None and handler.goto is not None:
+                yield Edge(name, handler.goto.target, label, PIE, handler.goto)
+        if action.exhausted is not None:
+            yield Edge(name, action.exhausted.target, "exhausted", PIE, action.exhausted)
+        else:
+            yield Edge(name, END, "exhausted", PIE)
+    elif isinstance(action, ir.Record):
+        yield Edge(name, action.next.target, "recorded", PIE, action.next)
+    else:  # transfer, park, hang-up: the call leaves the flow
+        yield Edge(name, END, state.kind, SAME)
+
+
+def entry_event(flow: ir.Flow) -> str:
+    """The callback in which a call enters the start state."""
+    return ACE if flow.outbound is not None else ICE
+
+
+def known_edges(flow: ir.Flow) -> Iterator[Edge]:
+    for state in flow.states:
+        for edge in edges(state):
+            if edge.target is END or edge.target in flow.state_map:
+                yield edge
+
+
+def reachable(flow: ir.Flow) -> set[str]:
+    start = flow.start.target
+    if start not in flow.state_map:
+        return set()
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for edge in edges(flow.state_map[queue.popleft()]):
+            if edge.target is not END and edge.target in flow.state_map and edge.target not in seen:
+                seen.add(edge.target)
+                queue.append(edge.target)
+    return seen
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A state reached in a callback, and the visit it was reached from (for explaining paths)."""
+
+    state: str
+    event: str
+    parent: "Visit | None"
+    via: str = ""
+
+    def path(self) -> list[tuple[str, str]]:
+        steps, visit = [], self
+        while visit is not None:
+            steps.append((visit.state, visit.via))
+            visit = visit.parent
+        return list(reversed(steps))
+
+
+def visits(flow: ir.Flow) -> dict[tuple[str, str], Visit]:
+    """For each (state, callback) pair a call can reach, the shortest path there."""
+    start = flow.start.target
+    if start not in flow.state_map:
+        return {}
+    first = Visit(start, entry_event(flow), None)
+    found = {(start, first.event): first}
+    queue = deque([first])
+    while queue:
+        visit = queue.popleft()
+        for edge in edges(flow.state_map[visit.state]):
+            if edge.target is END or edge.target not in flow.state_map:
+                continue
+            event = visit.event if edge.event == SAME else edge.event
+            key = (edge.target, event)
+            if key not in found:
+                found[key] = Visit(edge.target, event, visit, edge.label)
+                queue.append(found[key])
+    return found
+
+
+def describe_path(visit: Visit) -> str:
+    parts = []
+    for state, via in visit.path():
+        parts.append(f"{state}" if not via else f"({via}) {state}")
+    return " → ".join(parts)

@@ -1,0 +1,267 @@
+"""The flow as the compiler reasons about it: frozen dataclasses, positions kept as metadata."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .diagnostics import Span
+
+Path = tuple
+
+_NOWHERE = Span("<flow>", 1, 1)
+
+
+def _meta(default=None):
+    """Positions are metadata: two flows that differ only in layout are equal."""
+    return field(default=default, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A Jinja2 template source and where it was written (path into the document)."""
+
+    source: str
+    path: Path = _meta(())
+
+    @property
+    def is_template(self) -> bool:
+        return "{{" in self.source or "{%" in self.source or "{#" in self.source
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a prompt: kind is tts, ssml, audio or file."""
+
+    kind: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the caller hears. `ref` names a catalogue prompt; otherwise parts per locale.
+
+    `by_locale` maps a locale to its parts; the key None means "the same in every locale".
+    """
+
+    by_locale: tuple[tuple[str | None, tuple[Part, ...]], ...] = ()
+    ref: str | None = None
+    path: Path = _meta(())
+
+    def parts_for(self, locale: str) -> tuple[Part, ...] | None:
+        table = dict(self.by_locale)
+        return table.get(locale, table.get(None))
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to a state by name."""
+
+    target: str
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Handler:
+    """What happens on no input or invalid input: speak, then go somewhere or try again."""
+
+    say: Prompt | None = None
+    goto: Ref | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    goto: Ref
+    say: Prompt | None = None
+    keywords: tuple[str, ...] = ()
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Menu:
+    prompt: Prompt
+    options: tuple[Option, ...]
+    reprompt: Prompt | None = None
+    timeout: int = 5
+    attempts: int = 3
+    barge: bool = True
+    no_input: Handler | None = None
+    invalid: Handler | None = None
+    exhausted: Ref | None = None
+
+
+@dataclass(frozen=True)
+class Collect:
+    prompt: Prompt
+    into: str
+    max_digits: int
+    next: Ref
+    reprompt: Prompt | None = None
+    min_digits: int = 1
+    pattern: str | None = None
+    timeout: int = 5
+    attempts: int = 3
+    barge: bool = True
+    no_input: Handler | None = None
+    invalid: Handler | None = None
+    exhausted: Ref | None = None
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Recording:
+    destination: str
+    credentials_env: str | None = None
+    format: str = "mp3"
+    transcribe_locale: str | None = None
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Record:
+    max_length: int
+    recording: Recording
+    next: Ref
+    prompt: Prompt | None = None
+    finish_key: str = "#"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    kind: str  # number, sip, user or conference
+    target: str
+    caller_id: str | None = None
+    dial_timeout: int | None = None
+    max_duration: int | None = None
+    transport: str | None = None
+    music_on_hold: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    record: Recording | None = None
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Park:
+    hold: Prompt
+    intro: Prompt | None = None
+    max_duration: int | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One branch case; condition None is the else case."""
+
+    goto: Ref
+    condition: Text | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    cases: tuple[Case, ...]
+
+
+@dataclass(frozen=True)
+class Next:
+    goto: Ref
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch]
+
+# Actions that hand control to Sinch and wait for the next callback.
+WAITING = (Menu, Collect, Record, Transfer, Park, Hangup)
+# Actions after which the flow cannot go on.
+FINAL = (Transfer, Park, Hangup)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    value: Text
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    action: Action
+    sets: tuple[Assignment, ...] = ()
+    say: Prompt | None = None
+    path: Path = _meta(())
+
+    @property
+    def kind(self) -> str:
+        return type(self.action).__name__.lower()
+
+    @property
+    def waits(self) -> bool:
+        return isinstance(self.action, WAITING)
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    max_length: int
+    default: str = ""
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    timezone: str
+    weekly: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    holidays: tuple[str, ...] = ()
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Outbound:
+    amd: bool = False
+    caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    start: Ref
+    states: tuple[State, ...]
+    locale: str = "en-US"
+    locales: tuple[str, ...] = ("en-US",)
+    timezone: str = "UTC"
+    numbers: tuple[str, ...] = ()
+    outbound: Outbound | None = None
+    prompts: tuple[tuple[str, Prompt], ...] = ()
+    variables: tuple[Variable, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    on_error: Prompt | None = None
+    description: str = ""
+    file: str = _meta("<flow>")
+
+    def state(self, name: str) -> State | None:
+        return self.state_map.get(name)
+
+    @property
+    def state_map(self) -> dict[str, State]:
+        # Cached on first use; frozen dataclasses allow it through object.__setattr__.
+        cached = self.__dict__.get("_state_map")
+        if cached is None:
+            cached = {s.name: s for s in self.states}
+            object.__setattr__(self, "_state_map", cached)
+        return cached
+
+    @property
+    def prompt_map(self) -> dict[str, Prompt]:
+        return dict(self.prompts)
+
+    @property
+    def variable_map(self) -> dict[str, Variable]:
+        return {v.name: v for v in self.variables}
+
+    @property
+    def schedule_map(self) -> dict[str, Schedule]:
+        return {s.name: s for s in self.schedules}

@@ -1,0 +1,187 @@
+"""Lowers a schema-valid flow document into the IR, filling in the language's defaults."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import ir
+from .loader import Document
+
+DEFAULT_LOCALE = "en-US"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def lower(doc: Document) -> ir.Flow:
+    data: dict[str, Any] = doc.data
+    locales = tuple(data.get("locales") or ())
+    locale = data.get("locale") or (locales[0] if locales else DEFAULT_LOCALE)
+    if not locales:
+        locales = (locale,)
+    timezone = data.get("timezone", "UTC")
+    outbound = data.get("outbound")
+    return ir.Flow(
+        id=data["flow"],
+        description=data.get("description", ""),
+        start=ir.Ref(data["start"], ("start",)),
+        states=tuple(_state(name, spec, ("states", name)) for name, spec in data["states"].items()),
+        locale=locale,
+        locales=locales,
+        timezone=timezone,
+        numbers=tuple(data.get("numbers") or ()),
+        outbound=None if outbound is None else ir.Outbound(bool(outbound.get("amd", False)), outbound.get("caller_id")),
+        prompts=tuple((name, _prompt(value, ("prompts", name))) for name, value in (data.get("prompts") or {}).items()),
+        variables=tuple(ir.Variable(name, spec["max_length"], spec.get("default", ""), ("variables", name))
+                        for name, spec in (data.get("variables") or {}).items()),
+        schedules=tuple(_schedule(name, spec, timezone, ("hours", name))
+                        for name, spec in (data.get("hours") or {}).items()),
+        on_error=_opt_prompt((data.get("on_error") or {}).get("say"), ("on_error", "say")),
+        file=doc.file,
+    )
+
+
+def _prompt(value: Any, path: tuple) -> ir.Prompt:
+    if isinstance(value, dict) and "prompt" in value:
+        return ir.Prompt(ref=value["prompt"], path=path)
+    if isinstance(value, dict) and not ({"tts", "ssml", "audio", "file"} & set(value)):
+        return ir.Prompt(tuple((loc, _parts(parts, path + (loc,))) for loc, parts in value.items()), path=path)
+    return ir.Prompt(((None, _parts(value, path)),), path=path)
+
+
+def _opt_prompt(value: Any, path: tuple) -> ir.Prompt | None:
+    return None if value is None else _prompt(value, path)
+
+
+def _parts(value: Any, path: tuple) -> tuple[ir.Part, ...]:
+    if isinstance(value, list):
+        return tuple(_part(item, path + (i,)) for i, item in enumerate(value))
+    return (_part(value, path),)
+
+
+def _part(value: Any, path: tuple) -> ir.Part:
+    if isinstance(value, str):
+        return ir.Part("tts", ir.Text(value, path))
+    (kind, text), = value.items()
+    return ir.Part(kind, ir.Text(text, path + (kind,)))
+
+
+def _ref(value: str | None, path: tuple) -> ir.Ref | None:
+    return None if value is None else ir.Ref(value, path)
+
+
+def _handler(value: Any, path: tuple) -> ir.Handler | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return ir.Handler(goto=ir.Ref(value, path))
+    return ir.Handler(say=_opt_prompt(value.get("say"), path + ("say",)), goto=_ref(value.get("goto"), path + ("goto",)))
+
+
+def _option(key: str, value: Any, path: tuple) -> ir.Option:
+    if isinstance(value, str):
+        return ir.Option(key, ir.Ref(value, path), path=path)
+    return ir.Option(key, ir.Ref(value["goto"], path + ("goto",)), _opt_prompt(value.get("say"), path + ("say",)),
+                     tuple(value.get("keywords") or ()), path=path)
+
+
+def _recording(value: dict, path: tuple) -> ir.Recording:
+    transcribe = value.get("transcribe", False)
+    locale = None
+    if transcribe is True:
+        locale = ""  # the call's locale, decided at run time
+    elif isinstance(transcribe, dict):
+        locale = transcribe.get("locale", "")
+    return ir.Recording(value["destination"], value.get("credentials_env"), value.get("format", "mp3"), locale, path)
+
+
+def _menu(spec: dict, path: tuple) -> ir.Menu:
+    return ir.Menu(
+        prompt=_prompt(spec["prompt"], path + ("prompt",)),
+        options=tuple(_option(k, v, path + ("options", k)) for k, v in spec["options"].items()),
+        reprompt=_opt_prompt(spec.get("reprompt"), path + ("reprompt",)),
+        timeout=spec.get("timeout", 5),
+        attempts=spec.get("attempts", 3),
+        barge=spec.get("barge", True),
+        no_input=_handler(spec.get("no_input"), path + ("no_input",)),
+        invalid=_handler(spec.get("invalid"), path + ("invalid",)),
+        exhausted=_ref(spec.get("exhausted"), path + ("exhausted",)),
+    )
+
+
+def _collect(spec: dict, path: tuple) -> ir.Collect:
+    return ir.Collect(
+        prompt=_prompt(spec["prompt"], path + ("prompt",)),
+        into=spec["into"],
+        max_digits=spec["max_digits"],
+        next=ir.Ref(spec["next"], path + ("next",)),
+        reprompt=_opt_prompt(spec.get("reprompt"), path + ("reprompt",)),
+        min_digits=spec.get("min_digits", 1),
+        pattern=spec.get("pattern"),
+        timeout=spec.get("timeout", 5),
+        attempts=spec.get("attempts", 3),
+        barge=spec.get("barge", True),
+        no_input=_handler(spec.get("no_input"), path + ("no_input",)),
+        invalid=_handler(spec.get("invalid"), path + ("invalid",)),
+        exhausted=_ref(spec.get("exhausted"), path + ("exhausted",)),
+        path=path,
+    )
+
+
+def _transfer(spec: dict, path: tuple) -> ir.Transfer:
+    kind = next(k for k in ("number", "sip", "user", "conference") if k in spec)
+    record = spec.get("record")
+    return ir.Transfer(
+        kind=kind,
+        target=spec[kind],
+        caller_id=spec.get("caller_id"),
+        dial_timeout=spec.get("dial_timeout"),
+        max_duration=spec.get("max_duration"),
+        transport=spec.get("transport"),
+        music_on_hold=spec.get("music_on_hold"),
+        headers=tuple((spec.get("headers") or {}).items()),
+        record=None if record is None else _recording(record, path + ("record",)),
+        path=path,
+    )
+
+
+def _action(spec: dict, path: tuple) -> ir.Action:
+    if "next" in spec:
+        return ir.Next(ir.Ref(spec["next"], path + ("next",)))
+    if "hangup" in spec:
+        return ir.Hangup()
+    if "menu" in spec:
+        return _menu(spec["menu"], path + ("menu",))
+    if "collect" in spec:
+        return _collect(spec["collect"], path + ("collect",))
+    if "record" in spec:
+        r = spec["record"]
+        p = path + ("record",)
+        return ir.Record(r["max_length"], _recording(r["recording"], p + ("recording",)), ir.Ref(r["next"], p + ("next",)),
+                         _opt_prompt(r.get("prompt"), p + ("prompt",)), r.get("finish_key", "#"))
+    if "transfer" in spec:
+        return _transfer(spec["transfer"], path + ("transfer",))
+    if "park" in spec:
+        p = spec["park"]
+        return ir.Park(_prompt(p["hold"], path + ("park", "hold")), _opt_prompt(p.get("intro"), path + ("park", "intro")),
+                       p.get("max_duration"))
+    cases = []
+    for i, case in enumerate(spec["branch"]):
+        cpath = path + ("branch", i)
+        if "else" in case:
+            cases.append(ir.Case(ir.Ref(case["else"], cpath + ("else",))))
+        else:
+            cases.append(ir.Case(ir.Ref(case["goto"], cpath + ("goto",)), ir.Text(case["if"], cpath + ("if",))))
+    return ir.Branch(tuple(cases))
+
+
+def _state(name: str, spec: dict, path: tuple) -> ir.State:
+    sets = tuple(ir.Assignment(k, ir.Text(v, path + ("set", k)), path + ("set", k))
+                 for k, v in (spec.get("set") or {}).items())
+    return ir.State(name, _action(spec, path), sets, _opt_prompt(spec.get("say"), path + ("say",)), path)
+
+
+def _schedule(name: str, spec: dict, flow_tz: str, path: tuple) -> ir.Schedule:
+    weekly = []
+    for day in DAYS:
+        hours = spec["weekly"].get(day, "closed")
+        ranges = () if hours == "closed" else tuple(tuple(r.split("-")) for r in hours)
+        weekly.append((day, ranges))
+    return ir.Schedule(name, spec.get("timezone", flow_tz), tuple(weekly), tuple(spec.get("holidays") or ()), path)

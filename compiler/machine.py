@@ -1,0 +1,281 @@
+"""Compiles a checked flow into the machine: JSON-serialisable, deterministic, versioned by content hash."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from . import cookies, ir, svaml
+from .checks.cookies import budget
+from .graph import visits
+
+FORMAT = 1
+DEFAULT_ERROR_TEXT = "We are sorry, something went wrong. Please call again later. Goodbye."
+KEY_NAMES = {"#": "hash", "*": "star"}
+
+
+def key_name(key: str) -> str:
+    """Menu keys as they appear in return values: digits as they are, # and * spelt out."""
+    return KEY_NAMES.get(key, key)
+
+
+def return_value(flow_id: str, state: str, choice: str) -> str:
+    """What a menu option returns in its PIE: enough to find flow, state and choice without cookies."""
+    return f"{flow_id}.{state}.{choice}"
+
+
+class _Builder:
+    def __init__(self, flow: ir.Flow) -> None:
+        self.flow = flow
+        self.prompts: dict[str, dict[str, list[dict]]] = {}
+
+    # prompts
+
+    def _parts(self, parts: tuple[ir.Part, ...]) -> list[dict]:
+        out = []
+        for part in parts:
+            item: dict[str, Any] = {part.kind: part.text.source}
+            if part.kind in ("tts", "ssml") and part.text.is_template:
+                item["render"] = True
+            out.append(item)
+        return out
+
+    def prompt(self, prompt: ir.Prompt | None, fallback_id: str) -> str | None:
+        """Registers a prompt and returns its id; catalogue prompts keep their names."""
+        if prompt is None:
+            return None
+        if prompt.ref is not None:
+            return prompt.ref
+        prompt_id = fallback_id
+        self.prompts[prompt_id] = {loc or "*": self._parts(parts) for loc, parts in prompt.by_locale}
+        return prompt_id
+
+    # states
+
+    def state(self, state: ir.State, runs_in: list[str]) -> dict[str, Any]:
+        base = f"{state.name}"
+        out: dict[str, Any] = {"do": state.kind}
+        if runs_in:
+            out["runs_in"] = runs_in
+        if state.sets:
+            out["set"] = [{"name": a.name, "value": a.value.source, **({"render": True} if a.value.is_template else {})}
+                          for a in state.sets]
+        say = self.prompt(state.say, f"{base}.say")
+        if say is not None:
+            out["say"] = say
+        action = state.action
+        if isinstance(action, ir.Next):
+            out["next"] = action.goto.target
+        elif isinstance(action, ir.Branch):
+            out["cases"] = [{"if": c.condition.source, "goto": c.goto.target} if c.condition else {"goto": c.goto.target}
+                            for c in action.cases]
+        elif isinstance(action, ir.Hangup):
+            out["action"] = svaml.hangup()
+        elif isinstance(action, ir.Menu):
+            out.update(self.menu(state, action))
+        elif isinstance(action, ir.Collect):
+            out.update(self.collect(state, action))
+        elif isinstance(action, ir.Record):
+            out.update(self.record(state, action))
+        elif isinstance(action, ir.Transfer):
+            instructions = [svaml.start_recording(action.record)] if action.record is not None else []
+            if instructions:
+                out["instructions"] = instructions
+            out["action"] = svaml.transfer(action)
+            # Sinch sends an ACE when the other side answers; the call is bridged, so we let it go on.
+            out["on_answer"] = svaml.cont()
+        elif isinstance(action, ir.Park):
+            intro = self.prompt(action.intro, f"{base}.park.intro")
+            hold = self.prompt(action.hold, f"{base}.park.hold")
+            out["action"] = svaml.park(intro, hold, action.max_duration)
+        return out
+
+    def _handler(self, handler: ir.Handler | None, base: str) -> dict | None:
+        if handler is None:
+            return None
+        out: dict[str, Any] = {}
+        say = self.prompt(handler.say, f"{base}.say")
+        if say is not None:
+            out["say"] = say
+        if handler.goto is not None:
+            out["goto"] = handler.goto.target
+        return out
+
+    def _retry_fields(self, state: ir.State, action: ir.Menu | ir.Collect, kind: str) -> dict[str, Any]:
+        base = f"{state.name}.{kind}"
+        out: dict[str, Any] = {"attempts": action.attempts}
+        for name in ("no_input", "invalid"):
+            handler = self._handler(getattr(action, name), f"{base}.{name}")
+            if handler is not None:
+                out[name] = handler
+        if action.exhausted is not None:
+            out["exhausted"] = action.exhausted.target
+        return out
+
+    def menu(self, state: ir.State, menu: ir.Menu) -> dict[str, Any]:
+        prompt_id = self.prompt(menu.prompt, f"{state.name}.menu.prompt")
+        reprompt_id = self.prompt(menu.reprompt, f"{state.name}.menu.reprompt") or prompt_id
+        group = self.fused_group(state)
+        options: dict[str, Any] = {}
+        keywords: dict[str, str] = {}
+        for option in menu.options:
+            entry: dict[str, Any] = {"goto": option.goto.target}
+            say = self.prompt(option.say, f"{state.name}.menu.options.{key_name(option.key)}.say")
+            if say is not None:
+                entry["say"] = say
+            options[option.key] = entry
+            for word in option.keywords:
+                keywords[word.strip().casefold()] = option.key
+        out: dict[str, Any] = {
+            "action": self._run_menu(state, group, prompt_id),
+            "retry_action": self._run_menu(state, group, reprompt_id),
+            "options": options,
+        }
+        if keywords:
+            out["keywords"] = keywords
+        if len(group) > 1:
+            out["fused"] = group[1:]
+        out.update(self._retry_fields(state, menu, "menu"))
+        return out
+
+    def fused_group(self, root: ir.State) -> list[str]:
+        """The root menu and the menus reachable from it by navigation alone, fused into one runMenu.
+
+        Sinch moves between menus of one runMenu without a callback (`menu(id)`), so a caller
+        browsing nested menus costs no round trips. A target joins only if nothing would be lost:
+        no prompt on the way, no `set`/`say` of its own, the same barge and voice settings.
+        """
+        group = [root.name]
+        root_menu: ir.Menu = root.action  # type: ignore[assignment]
+        for name in group:
+            member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
+            for option in member.options:
+                target = self.flow.state(option.goto.target)
+                if (target is None or target.name in group or option.say is not None or target.sets
+                        or target.say is not None or not isinstance(target.action, ir.Menu)
+                        or target.action.barge != root_menu.barge or _voice(target.action) != _voice(root_menu)):
+                    continue
+                group.append(target.name)
+        return group
+
+    def _run_menu(self, root: ir.State, group: list[str], root_prompt: str | None) -> dict:
+        menus = []
+        for name in group:
+            member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
+            options = []
+            for option in member.options:
+                target = option.goto.target
+                if option.say is None and target in group:
+                    action = svaml.goto_menu(svaml.MENU_MAIN if target == root.name else target)
+                else:
+                    action = svaml.give_back(return_value(self.flow.id, name, key_name(option.key)))
+                options.append(svaml.option(option.key, action))
+            prompt_id = root_prompt if name == root.name else self.prompt(member.prompt, f"{name}.menu.prompt")
+            menu_id = svaml.MENU_MAIN if name == root.name else name
+            menus.append(svaml.menu(menu_id, svaml.prompt(prompt_id) if prompt_id else None, member.timeout, options))
+        root_menu: ir.Menu = root.action  # type: ignore[assignment]
+        return svaml.run_menu(menus, root_menu.barge, _voice(root_menu))
+
+    def collect(self, state: ir.State, collect: ir.Collect) -> dict[str, Any]:
+        prompt_id = self.prompt(collect.prompt, f"{state.name}.collect.prompt")
+        reprompt_id = self.prompt(collect.reprompt, f"{state.name}.collect.reprompt") or prompt_id
+
+        def action(p: str | None) -> dict:
+            menu = svaml.menu(svaml.MENU_MAIN, svaml.prompt(p) if p else None, collect.timeout, [], collect.max_digits)
+            return svaml.run_menu([menu], collect.barge, False)
+
+        out: dict[str, Any] = {
+            "action": action(prompt_id),
+            "retry_action": action(reprompt_id),
+            "into": collect.into,
+            "min_digits": collect.min_digits,
+            "max_digits": collect.max_digits,
+        }
+        if collect.pattern is not None:
+            out["pattern"] = collect.pattern
+        out["next"] = collect.next.target
+        out.update(self._retry_fields(state, collect, "collect"))
+        return out
+
+    def record(self, state: ir.State, record: ir.Record) -> dict[str, Any]:
+        instructions = []
+        prompt_id = self.prompt(record.prompt, f"{state.name}.record.prompt")
+        if prompt_id is not None:
+            instructions.append(svaml.play(prompt_id))
+        instructions.append(svaml.start_recording(record.recording))
+        # A silent menu waits for the finish key; its timeout is the longest message allowed.
+        finish = svaml.option(record.finish_key, svaml.give_back(return_value(self.flow.id, state.name, "done")))
+        menu = svaml.menu(svaml.MENU_MAIN, None, record.max_length, [finish])
+        return {
+            "instructions": instructions,
+            "action": svaml.run_menu([menu], True, False),
+            "after": [svaml.stop_recording()],
+            "next": record.next.target,
+        }
+
+
+def _voice(menu: ir.Menu) -> bool:
+    return any(option.keywords for option in menu.options)
+
+
+def _schedule(s: ir.Schedule) -> dict[str, Any]:
+    return {
+        "timezone": s.timezone,
+        "weekly": {day: [list(r) for r in ranges] for day, ranges in s.weekly if ranges},
+        "holidays": list(s.holidays),
+    }
+
+
+def canonical(machine: dict[str, Any]) -> bytes:
+    return json.dumps(machine, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def build(flow: ir.Flow) -> dict[str, Any]:
+    builder = _Builder(flow)
+    runs_in: dict[str, list[str]] = {}
+    for (name, event) in visits(flow):
+        runs_in.setdefault(name, []).append(event)
+    states = {s.name: builder.state(s, sorted(runs_in.get(s.name, []))) for s in flow.states}
+    # Ids with a dot cannot clash with catalogue names, which have none.
+    error_prompt = builder.prompt(flow.on_error, "on_error.say") if flow.on_error else None
+    if error_prompt is None:
+        error_prompt = "ivrc.error"
+        builder.prompts[error_prompt] = {"*": [{"tts": DEFAULT_ERROR_TEXT}]}
+    # Catalogue prompts are registered last so that inline ids never shadow them.
+    for name, prompt in flow.prompts:
+        builder.prompt(prompt, name)
+    per_state = budget(flow)
+    machine: dict[str, Any] = {
+        "machine": FORMAT,
+        "flow": flow.id,
+        "version": "",
+        "description": flow.description,
+        "direction": "outbound" if flow.outbound else "inbound",
+        "numbers": list(flow.numbers),
+        "locale": flow.locale,
+        "locales": list(flow.locales),
+        "timezone": flow.timezone,
+        "start": flow.start.target,
+        "error": {"say": error_prompt},
+        "variables": {name: {"max_length": bound, "default": flow.variable_map[name].default if name in flow.variable_map else ""}
+                      for name, bound in sorted(_bounds(flow).items())},
+        "hours": {s.name: _schedule(s) for s in flow.schedules},
+        "prompts": dict(sorted(builder.prompts.items())),
+        "states": states,
+        "cookies": {"limit": cookies.LIMIT, "max_bytes": max((t for t, _ in per_state.values()), default=0)},
+    }
+    if flow.outbound is not None:
+        machine["outbound"] = {"amd": flow.outbound.amd, **({"caller_id": flow.outbound.caller_id} if flow.outbound.caller_id else {})}
+    machine["version"] = hashlib.sha256(canonical(machine)).hexdigest()[: cookies.VERSION_LENGTH]
+    return machine
+
+
+def _bounds(flow: ir.Flow) -> dict[str, int]:
+    from .checks.cookies import variable_bounds
+
+    return variable_bounds(flow)
+
+
+def dumps(machine: dict[str, Any]) -> str:
+    """The machine as written to disk: stable key order, one diff line per change."""
+    return json.dumps(machine, indent=2, ensure_ascii=False) + "\n"

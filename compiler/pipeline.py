@@ -1,0 +1,75 @@
+"""The compiler's front door: text or file in, diagnostics, IR and machine out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import ir
+from .checks import run_all
+from .diagnostics import Diagnostic
+from .loader import Document, LoadResult, load_bytes, load_file, load_text
+from .lower import lower
+from .schema import check_schema
+
+
+@dataclass
+class Result:
+    """Everything the compiler learnt about one flow file."""
+
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    document: Document | None = None
+    flow: ir.Flow | None = None
+    machine: dict[str, Any] | None = None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _check(loaded: LoadResult, file: str) -> Result:
+    result = Result(file, list(loaded.diagnostics), loaded.document)
+    doc = loaded.document
+    if doc is None:
+        return result
+    result.diagnostics.extend(check_schema(doc))
+    # Past a shape error the IR would be guesswork; stop here, as compilers stop after parse errors.
+    if result.errors:
+        result.diagnostics.sort(key=Diagnostic.sort_key)
+        return result
+    result.flow = lower(doc)
+    result.diagnostics.extend(run_all(result.flow, doc))
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result
+
+
+def check_text(text: str, file: str = "<string>") -> Result:
+    return _check(load_text(text, file), file)
+
+
+def check_bytes(raw: bytes, file: str = "<stdin>") -> Result:
+    return _check(load_bytes(raw, file), file)
+
+
+def check_file(path: str) -> Result:
+    return _check(load_file(path), path)
+
+
+def _with_machine(result: Result) -> Result:
+    if result.ok and result.flow is not None:
+        from .machine import build
+
+        result.machine = build(result.flow)
+    return result
+
+
+def compile_text(text: str, file: str = "<string>") -> Result:
+    return _with_machine(check_text(text, file))
+
+
+def compile_file(path: str) -> Result:
+    return _with_machine(check_file(path))

@@ -1,0 +1,182 @@
+"""SVAML: the only module that knows Sinch's element names, fields and where each is allowed."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import ir
+
+# Sinch's allowed-in tables (reference section 2.1): which answer may carry which element.
+ACTIONS_ALLOWED: dict[str, frozenset[str]] = {
+    "hangup": frozenset({"ICE", "ACE", "PIE"}),
+    "continue": frozenset({"ACE", "PIE"}),
+    "connectPstn": frozenset({"ICE", "PIE"}),
+    "connectMxp": frozenset({"ICE"}),
+    "connectConf": frozenset({"ICE", "ACE", "PIE"}),
+    "connectSip": frozenset({"ICE", "PIE"}),
+    "connectStream": frozenset({"ICE"}),
+    "runMenu": frozenset({"ICE", "ACE", "PIE"}),
+    "park": frozenset({"ICE"}),
+}
+INSTRUCTIONS_ALLOWED: dict[str, frozenset[str]] = {
+    "playFiles": frozenset({"ICE", "ACE", "PIE"}),
+    "say": frozenset({"ICE", "ACE", "PIE"}),
+    "sendDtmf": frozenset({"ICE", "PIE"}),
+    "setCookie": frozenset({"ICE", "ACE", "PIE"}),
+    "answer": frozenset({"ICE"}),
+    "startRecording": frozenset({"ICE", "ACE", "PIE"}),
+    "stopRecording": frozenset({"ICE", "ACE", "PIE"}),
+}
+
+TRANSFER_ACTIONS = {"number": "connectPstn", "sip": "connectSip", "user": "connectMxp", "conference": "connectConf"}
+
+# Placeholders the runtime fills per call: {"$prompt": ID} a prompt string, {"$prompt_ids": ID} a list of
+# prompt parts, {"$locale": null} the call's locale, {"$env": NAME} a server environment variable.
+MENU_MAIN = "main"  # Sinch starts runMenu at the menu with this id
+
+
+def prompt(prompt_id: str) -> dict:
+    return {"$prompt": prompt_id}
+
+
+def locale() -> dict:
+    return {"$locale": None}
+
+
+def action_name(state: ir.State) -> str:
+    action = state.action
+    if isinstance(action, (ir.Menu, ir.Collect, ir.Record)):
+        return "runMenu"
+    if isinstance(action, ir.Transfer):
+        return TRANSFER_ACTIONS[action.kind]
+    if isinstance(action, ir.Park):
+        return "park"
+    if isinstance(action, ir.Hangup):
+        return "hangup"
+    return ""  # pass-through states end no answer themselves
+
+
+def instruction_names(state: ir.State) -> list[str]:
+    names = []
+    if state.say is not None:
+        names.append("playFiles")
+    action = state.action
+    if isinstance(action, ir.Record):
+        if action.prompt is not None:
+            names.append("playFiles")
+        names.append("startRecording")
+    if isinstance(action, ir.Transfer) and action.record is not None:
+        names.append("startRecording")
+    return names
+
+
+def play(prompt_id: str) -> dict:
+    return {"name": "playFiles", "ids": {"$prompt_ids": prompt_id}, "locale": locale()}
+
+
+def set_cookie(key: str, value: str) -> dict:
+    return {"name": "setCookie", "key": key, "value": value}
+
+
+def answer() -> dict:
+    return {"name": "answer"}
+
+
+def hangup() -> dict:
+    return {"name": "hangup"}
+
+
+def cont() -> dict:
+    return {"name": "continue"}
+
+
+def stop_recording() -> dict:
+    return {"name": "stopRecording"}
+
+
+def start_recording(rec: ir.Recording) -> dict:
+    options: dict[str, Any] = {"destinationUrl": rec.destination}
+    if rec.credentials_env:
+        options["credentials"] = {"$env": rec.credentials_env}
+    options["format"] = rec.format
+    options["notificationEvents"] = True
+    if rec.transcribe_locale is not None:
+        options["transcriptionOptions"] = {"enabled": True, "locale": rec.transcribe_locale or locale()}
+    return {"name": "startRecording", "options": options}
+
+
+def menu(menu_id: str, main_prompt: dict | None, timeout_s: int, options: list[dict],
+         max_digits: int | None = None) -> dict:
+    item: dict[str, Any] = {"id": menu_id}
+    if main_prompt is not None:
+        item["mainPrompt"] = main_prompt
+    # Repeats are ours: each retry comes back as a PIE so the flow can count and speak handlers.
+    item["repeats"] = 0
+    if max_digits is not None:
+        item["maxDigits"] = max_digits
+    item["timeoutMills"] = timeout_s * 1000
+    item["options"] = options
+    return item
+
+
+def run_menu(menus: list[dict], barge: bool, voice: bool) -> dict:
+    action: dict[str, Any] = {"name": "runMenu", "barge": barge, "locale": locale(), "mainMenu": MENU_MAIN}
+    if voice:
+        action["enableVoice"] = True
+    action["menus"] = menus
+    return action
+
+
+def option(key: str, action: str) -> dict:
+    return {"dtmf": key, "action": action}
+
+
+def goto_menu(menu_id: str) -> str:
+    return f"menu({menu_id})"
+
+
+def give_back(value: str) -> str:
+    return f"return({value})"
+
+
+def transfer(t: ir.Transfer) -> dict:
+    if t.kind == "number":
+        out: dict[str, Any] = {"name": "connectPstn", "number": t.target, "locale": locale()}
+        if t.caller_id:
+            out["cli"] = t.caller_id
+        if t.dial_timeout:
+            out["dialTimeout"] = t.dial_timeout
+        if t.max_duration:
+            out["maxDuration"] = t.max_duration
+        return out
+    if t.kind == "sip":
+        out = {"name": "connectSip", "destination": {"type": "Sip", "endpoint": t.target}}
+        if t.caller_id:
+            out["cli"] = t.caller_id
+        if t.max_duration:
+            out["maxDuration"] = t.max_duration
+        if t.transport:
+            out["transport"] = t.transport.upper()
+        if t.headers:
+            out["callHeaders"] = [{"key": k, "value": v} for k, v in t.headers]
+        if t.music_on_hold:
+            out["moh"] = t.music_on_hold
+        return out
+    if t.kind == "user":
+        out = {"name": "connectMxp", "destination": {"type": "username", "endpoint": t.target}}
+        if t.headers:
+            out["callHeaders"] = [{"key": k, "value": v} for k, v in t.headers]
+        return out
+    out = {"name": "connectConf", "conferenceId": t.target}
+    if t.music_on_hold:
+        out["moh"] = t.music_on_hold
+    return out
+
+
+def park(intro_id: str | None, hold_id: str, max_duration: int | None) -> dict:
+    out: dict[str, Any] = {"name": "park", "locale": locale()}
+    if intro_id is not None:
+        out["introPrompt"] = prompt(intro_id)
+    out["holdPrompt"] = prompt(hold_id)
+    if max_duration:
+        out["maxDuration"] = max_duration
+    return out
