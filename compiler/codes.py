@@ -158,7 +158,7 @@ _ALL = [
        "Fix the markup; the root element must be <speak>."),
     _c("IVR093", "prompt-separator", "error", "Prompt text with ';' or ']' in it.",
        "Sinch joins prompt parts with ';' and closes #tts[...] with ']', so these characters would cut the text.",
-       "Use ',' or '.' instead, or move the text to an ssml part."),
+       "Use ',' or '.' instead (in SSML too: Sinch wraps it in #ssml[...])."),
     _c("IVR094", "undeclared-locale", "error", "Prompt text for a locale the flow does not declare.",
        "Callers never hear it, which usually means a typo or a missing entry in `locales:`.",
        "Add the locale to `locales:` or fix its spelling."),

@@ -12,13 +12,13 @@ from ..loader import Document
 def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     states = flow.state_map
     if flow.start.target not in states:
-        yield Diagnostic("IVR020", f"the start state '{flow.start.target}' is not defined",
-                         doc.span(flow.start.path), help=did_you_mean(flow.start.target, states, "states"))
+        yield Diagnostic("IVR020", f"the start state '{flow.start.target}' is not defined" + _hint(flow.start.target, states),
+                         doc.span(flow.start.path), help=None if _hint(flow.start.target, states) else did_you_mean(flow.start.target, states, "states"))
     for state in flow.states:
         for edge in edges(state):
             if edge.ref is not None and edge.target not in states:
-                yield Diagnostic("IVR020", f"state '{edge.target}' is not defined (in state '{state.name}', {edge.label})",
-                                 doc.span(edge.ref.path), help=did_you_mean(edge.target, states, "states"),
+                yield Diagnostic("IVR020", f"state '{edge.target}' is not defined" + _hint(edge.target, states),
+                                 doc.span(edge.ref.path), help=None if _hint(edge.target, states) else did_you_mean(edge.target, states, "states"),
                                  related=(Related(doc.span(state.path, key=True), f"in state '{state.name}'"),))
         # handler gotos without say are edges too; edges() covers them.
         if isinstance(state.action, ir.Branch):
@@ -78,3 +78,11 @@ def _variables(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
         if len(var.default.encode()) > var.max_length:
             yield Diagnostic("IVR073", f"the default of '{var.name}' is longer than its max_length ({var.max_length} bytes)",
                              doc.span(var.path + ("default",)))
+
+
+def _hint(word: str, names) -> str:
+    """The suggestion in the message itself, so one line says what was meant."""
+    from ..diagnostics import suggest
+
+    best = suggest(word, names)
+    return f"; did you mean '{best}'?" if best else ""

@@ -1,0 +1,72 @@
+"""Many flows at once: finding flow files in folders, and the checks that span files."""
+from __future__ import annotations
+
+import os
+from typing import Iterable, Iterator
+
+from .diagnostics import Diagnostic, Related
+from .pipeline import Result, check_file, compile_file
+
+FLOW_SUFFIXES = (".yaml", ".yml")
+# Flow tests live next to flows; they are not flows themselves.
+SCENARIO_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+class PathError(Exception):
+    """A path the user named does not exist or cannot be read."""
+
+
+def is_flow_file(name: str) -> bool:
+    return name.endswith(FLOW_SUFFIXES) and not name.endswith(SCENARIO_SUFFIXES)
+
+
+def flow_files(paths: Iterable[str]) -> list[str]:
+    """Files named directly, plus flow files found in named folders (sorted, hidden folders skipped)."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(root, f) for f in sorted(files) if is_flow_file(f))
+        elif os.path.isfile(path):
+            found.append(path)
+        else:
+            raise PathError(f"{path}: no such file or folder")
+    return found
+
+
+def cross_checks(results: list[Result]) -> Iterator[Diagnostic]:
+    """Conflicts between flows checked together: a number claimed twice, a flow id used twice."""
+    numbers: dict[str, tuple[Result, int]] = {}
+    ids: dict[str, Result] = {}
+    for result in results:
+        flow, doc = result.flow, result.document
+        if flow is None or doc is None:
+            continue
+        if flow.id in ids:
+            first = ids[flow.id]
+            yield Diagnostic("IVR101", f"flow id '{flow.id}' is also used by {first.file}", doc.span(("flow",)),
+                             related=(Related(first.document.span(("flow",)), "first used here"),),
+                             help="give each flow its own id")
+        else:
+            ids[flow.id] = result
+        for i, number in enumerate(flow.numbers):
+            if number in numbers:
+                first, j = numbers[number]
+                yield Diagnostic("IVR100", f"{number} is also claimed by flow '{first.flow.id}'",
+                                 doc.span(("numbers", i)),
+                                 related=(Related(first.document.span(("numbers", j)), "claimed here first"),),
+                                 help="give the number to one flow")
+            else:
+                numbers[number] = (result, i)
+
+
+def check_paths(paths: Iterable[str], *, compile: bool = False) -> list[Result]:
+    """Checks (or compiles) every flow under paths, then the conflicts between them."""
+    results = [(compile_file if compile else check_file)(path) for path in flow_files(paths)]
+    by_file = {r.file: r for r in results}
+    for diagnostic in cross_checks(results):
+        target = by_file[diagnostic.span.file]
+        target.diagnostics.append(diagnostic)
+        target.machine = None
+    return results

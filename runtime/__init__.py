@@ -1,0 +1,1 @@
+"""The ivrc runtime: verifies Sinch callbacks and walks a compiled machine across them."""

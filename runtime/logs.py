@@ -1,0 +1,74 @@
+"""Structured logs: one JSON line per callback, with phone numbers masked and secrets left out."""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+# Always present, in this order, so log queries never have to test for a key.
+CORE_FIELDS = ("callid", "flow", "version", "state", "event", "outcome", "duration_ms")
+
+# Fields that hold a phone number or address of a person.
+NUMBER_FIELDS = frozenset({"caller", "called", "cli", "number", "to", "from"})
+
+# Any field whose name contains one of these is never written, however deeply nested.
+SECRET_MARKERS = ("secret", "authorization")
+
+
+def mask_number(value: str) -> str:
+    """Keep a leading '+' and the last two digits, mask everything else with '*'.
+
+    "+46708168770" -> "+*********70". Values of two characters or fewer, and values not
+    ending in two digits (e.g. "private", a SIP address), are masked entirely.
+    """
+    plus = "+" if value.startswith("+") else ""
+    rest = value[len(plus):]
+    tail = rest[-2:]
+    if len(rest) > 2 and tail.isascii() and tail.isdigit():
+        return plus + "*" * (len(rest) - 2) + tail
+    return plus + "*" * len(rest)
+
+
+def _is_secret(name: str) -> bool:
+    lowered = name.lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
+
+
+def _masked(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _masked(v) for k, v in value.items() if not _is_secret(str(k))}
+    if isinstance(value, (list, tuple)):
+        return [_masked(v) for v in value]
+    return mask_number(str(value))
+
+
+def _clean(name: str, value: Any) -> Any:
+    if name.lower() in NUMBER_FIELDS:
+        return _masked(value)
+    if isinstance(value, Mapping):
+        return {
+            str(k): _clean(str(k), v) for k, v in value.items() if not _is_secret(str(k))
+        }
+    if isinstance(value, (list, tuple)):
+        return [_clean(name, v) for v in value]
+    return value
+
+
+def callback_record(**fields: Any) -> dict[str, Any]:
+    """The dict log_callback writes: core fields first (null when absent), then extras."""
+    record = {name: None for name in CORE_FIELDS}
+    for name, value in fields.items():
+        if not _is_secret(name):
+            record[name] = _clean(name, value)
+    return record
+
+
+def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields: Any) -> str:
+    """Write one JSON line for a callback and return it."""
+    # default=str: a datetime or enum in an extra field must not lose the whole line.
+    line = json.dumps(callback_record(**fields), default=str, separators=(",", ":"))
+    logger.log(level, line)
+    return line

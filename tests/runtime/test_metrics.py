@@ -1,0 +1,195 @@
+"""Metrics: the runtime's series render as Prometheus text format 0.0.4 that parses back."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+
+from runtime.metrics import CONTENT_TYPE, STEP_BUCKETS, Registry, RuntimeMetrics
+
+SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)")
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
+
+
+def unescape(value: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n"}.get(m.group(1), m.group(1)), value)
+
+
+def parse(text: str) -> tuple[dict[str, tuple[str, str]], list[tuple[str, dict, float]]]:
+    """A small exposition-format parser: {name: (type, help)} and the samples in order."""
+    assert text.endswith("\n")
+    meta: dict[str, list[str]] = {}
+    samples: list[tuple[str, dict, float]] = []
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            name, help_text = line[7:].split(" ", 1)
+            meta.setdefault(name, ["", ""])[1] = unescape(help_text)
+        elif line.startswith("# TYPE "):
+            name, kind = line[7:].split(" ")
+            meta.setdefault(name, ["", ""])[0] = kind
+        else:
+            match = SAMPLE.fullmatch(line)
+            assert match, f"not a sample line: {line!r}"
+            name, labels_text, value = match.groups()
+            labels = {}
+            if labels_text:
+                found = LABEL.findall(labels_text)
+                rebuilt = ",".join(f'{k}="{v}"' for k, v in found)
+                assert rebuilt == labels_text, f"bad label syntax: {labels_text!r}"
+                labels = {k: unescape(v) for k, v in found}
+            samples.append((name, labels, float(value)))
+    return {name: (kind, help_text) for name, (kind, help_text) in meta.items()}, samples
+
+
+def value_of(samples: list, name: str, **labels: str) -> float:
+    matches = [v for n, lab, v in samples if n == name and lab == labels]
+    assert len(matches) == 1, (name, labels, matches)
+    return matches[0]
+
+
+def test_runtime_metrics_are_declared_with_help_and_type() -> None:
+    meta, samples = parse(RuntimeMetrics().render())
+    assert meta == {
+        "ivrc_callbacks_total": ("counter", meta["ivrc_callbacks_total"][1]),
+        "ivrc_step_seconds": ("histogram", meta["ivrc_step_seconds"][1]),
+        "ivrc_errors_total": ("counter", meta["ivrc_errors_total"][1]),
+        "ivrc_menu_results_total": ("counter", meta["ivrc_menu_results_total"][1]),
+        "ivrc_calls_ended_total": ("counter", meta["ivrc_calls_ended_total"][1]),
+        "ivrc_rejected_requests_total": ("counter", meta["ivrc_rejected_requests_total"][1]),
+    }
+    assert all(help_text for _, help_text in meta.values())
+    # Before any traffic only the unlabelled histogram has samples, all zero.
+    assert {name for name, _, _ in samples} == {
+        "ivrc_step_seconds_bucket", "ivrc_step_seconds_sum", "ivrc_step_seconds_count",
+    }
+    assert all(value == 0 for _, _, value in samples)
+
+
+def test_counters_count_per_label_set() -> None:
+    m = RuntimeMetrics()
+    m.callbacks.inc(event="ice", flow="support", state="start")
+    m.callbacks.inc(event="pie", flow="support", state="main_menu")
+    m.callbacks.inc(event="pie", flow="support", state="main_menu")
+    m.errors.inc(flow="support", kind="template")
+    m.menu_results.inc(flow="support", state="main_menu", result="timeout")
+    m.calls_ended.inc(reason="callerhangup")
+    m.rejected_requests.inc(3, reason="bad-signature")
+    _, samples = parse(m.render())
+    assert value_of(samples, "ivrc_callbacks_total", event="pie", flow="support",
+                    state="main_menu") == 2
+    assert value_of(samples, "ivrc_callbacks_total", event="ice", flow="support",
+                    state="start") == 1
+    assert value_of(samples, "ivrc_errors_total", flow="support", kind="template") == 1
+    assert value_of(samples, "ivrc_menu_results_total", flow="support", state="main_menu",
+                    result="timeout") == 1
+    assert value_of(samples, "ivrc_calls_ended_total", reason="callerhangup") == 1
+    assert value_of(samples, "ivrc_rejected_requests_total", reason="bad-signature") == 3
+    assert m.rejected_requests.value(reason="bad-signature") == 3
+
+
+def test_histogram_buckets_are_cumulative() -> None:
+    m = RuntimeMetrics()
+    for seconds in (0.0001, 0.0005, 0.003, 0.2, 5.0):
+        m.step_seconds.observe(seconds)
+    _, samples = parse(m.render())
+    buckets = [(lab["le"], v) for n, lab, v in samples if n == "ivrc_step_seconds_bucket"]
+    assert [le for le, _ in buckets] == [repr(b) for b in STEP_BUCKETS] + ["+Inf"]
+    counts = dict(buckets)
+    assert counts["0.0005"] == 2  # upper bounds are inclusive
+    assert counts["0.005"] == 3
+    assert counts["0.25"] == 4
+    assert counts["1.0"] == 4
+    assert counts["+Inf"] == 5
+    values = [v for _, v in buckets]
+    assert values == sorted(values)
+    assert value_of(samples, "ivrc_step_seconds_count") == 5
+    assert value_of(samples, "ivrc_step_seconds_sum") == pytest.approx(5.2036)
+
+
+def test_label_values_are_escaped() -> None:
+    registry = Registry()
+    counter = registry.counter("odd_total", "Odd labels.\nSecond line \\ here.", ("flow",))
+    nasty = 'a"b\\c\nd'
+    counter.inc(flow=nasty)
+    text = registry.render()
+    assert '{flow="a\\"b\\\\c\\nd"}' in text
+    assert "# HELP odd_total Odd labels.\\nSecond line \\\\ here." in text
+    meta, samples = parse(text)
+    assert meta["odd_total"] == ("counter", "Odd labels.\nSecond line \\ here.")
+    assert samples == [("odd_total", {"flow": nasty}, 1.0)]
+
+
+def test_labelled_histogram_puts_le_last() -> None:
+    registry = Registry()
+    registry.histogram("h_seconds", "H.", ("flow",), buckets=(0.1, 1.0)).observe(0.5, flow="x")
+    lines = registry.render().splitlines()
+    assert 'h_seconds_bucket{flow="x",le="0.1"} 0' in lines
+    assert 'h_seconds_bucket{flow="x",le="+Inf"} 1' in lines
+    assert 'h_seconds_sum{flow="x"} 0.5' in lines
+
+
+def test_series_render_in_a_stable_order() -> None:
+    registry = Registry()
+    counter = registry.counter("c_total", "C.", ("k",))
+    for k in ("b", "c", "a"):
+        counter.inc(k=k)
+    lines = [line for line in registry.render().splitlines() if not line.startswith("#")]
+    assert lines == ['c_total{k="a"} 1.0', 'c_total{k="b"} 1.0', 'c_total{k="c"} 1.0']
+
+
+def test_unlabelled_counter_shows_zero() -> None:
+    registry = Registry()
+    registry.counter("up_total", "Up.")
+    assert registry.render() == "# HELP up_total Up.\n# TYPE up_total counter\nup_total 0.0\n"
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [{}, {"event": "ice"}, {"event": "ice", "flow": "f", "state": "s", "extra": "x"}],
+)
+def test_wrong_labels_are_a_programming_error(labels: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="takes labels"):
+        RuntimeMetrics().callbacks.inc(**labels)
+
+
+def test_counters_cannot_go_down() -> None:
+    with pytest.raises(ValueError):
+        RuntimeMetrics().calls_ended.inc(-1, reason="x")
+
+
+@pytest.mark.parametrize(
+    ("name", "labels"), [("bad-name", ()), ("ok_total", ("le",)), ("ok_total", ("__x",))]
+)
+def test_invalid_names_are_refused(name: str, labels: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError):
+        Registry().counter(name, "x", labels)
+
+
+def test_a_metric_is_declared_once() -> None:
+    registry = Registry()
+    registry.counter("a_total", "A.")
+    with pytest.raises(ValueError, match="already declared"):
+        registry.counter("a_total", "A again.")
+
+
+def test_updates_from_many_threads_are_not_lost() -> None:
+    m = RuntimeMetrics()
+
+    def work() -> None:
+        for _ in range(2000):
+            m.callbacks.inc(event="pie", flow="f", state="s")
+            m.step_seconds.observe(0.001)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _, samples = parse(m.render())
+    assert value_of(samples, "ivrc_callbacks_total", event="pie", flow="f", state="s") == 16000
+    assert value_of(samples, "ivrc_step_seconds_count") == 16000
+
+
+def test_content_type_names_the_format_version() -> None:
+    assert "version=0.0.4" in CONTENT_TYPE

@@ -1,0 +1,105 @@
+"""Callback logs: one JSON line each, numbers masked, secrets never written."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+import pytest
+
+from runtime.logs import CORE_FIELDS, log_callback, mask_number
+
+LOGGER = logging.getLogger("ivrc.test.callbacks")
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("+46708168770", "+*********70"),
+        ("46708168731", "*********31"),
+        ("+1", "+*"),
+        ("12", "**"),
+        ("123", "*23"),
+        ("", ""),
+        ("+", "+"),
+        ("private", "*******"),
+        ("alice@sip.example.com", "*********************"),
+        ("+4670816877x", "+***********"),
+    ],
+)
+def test_mask_number(number: str, masked: str) -> None:
+    assert mask_number(number) == masked
+    assert len(mask_number(number)) == len(number)
+
+
+def lines(caplog: pytest.LogCaptureFixture) -> list[dict]:
+    return [json.loads(record.getMessage()) for record in caplog.records]
+
+
+def test_one_json_line_with_the_core_fields_first(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER.name)
+    line = log_callback(
+        LOGGER, callid="c1", flow="support", version="ab12", state="main_menu",
+        event="pie", outcome="ok", duration_ms=1.25, menu="main",
+    )
+    assert "\n" not in line
+    assert len(caplog.records) == 1
+    [record] = lines(caplog)
+    assert list(record) == [*CORE_FIELDS, "menu"]
+    assert record["duration_ms"] == 1.25 and record["menu"] == "main"
+    assert caplog.records[0].levelno == logging.INFO
+
+
+def test_missing_core_fields_are_null(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER.name)
+    log_callback(LOGGER, callid="c1", event="dice")
+    [record] = lines(caplog)
+    assert record["flow"] is None and record["duration_ms"] is None
+
+
+@pytest.mark.parametrize("name", ["caller", "called", "cli", "number", "to", "from", "CLI"])
+def test_number_fields_are_masked(caplog: pytest.LogCaptureFixture, name: str) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER.name)
+    line = log_callback(LOGGER, callid="c1", **{name: "+46708168770"})
+    assert "46708168770" not in line
+    assert lines(caplog)[0][name] == "+*********70"
+
+
+def test_nested_numbers_and_non_strings_are_masked() -> None:
+    line = log_callback(
+        LOGGER, to={"type": "number", "endpoint": "+46708168770"}, number=46708168770,
+        call={"cli": "+46708168770", "legs": [{"called": "+4670111222"}]}, caller=None,
+    )
+    assert "4670816877" not in line and "467011122" not in line
+    record = json.loads(line)
+    assert record["to"]["endpoint"] == "+*********70"
+    assert record["number"] == "*********70"
+    assert record["call"]["legs"][0]["called"] == "+********22"
+    assert record["caller"] is None
+
+
+@pytest.mark.parametrize(
+    "name", ["secret", "authorization", "Authorization", "app_secret", "secret_b64"]
+)
+def test_secret_fields_are_never_written(name: str) -> None:
+    line = log_callback(LOGGER, callid="c1", **{name: "BeIukql3pTKJ8RGL5zo0DA=="})
+    assert "BeIukql3" not in line
+    assert name not in json.loads(line)
+
+
+def test_secrets_nested_in_extras_are_dropped() -> None:
+    headers = {"Authorization": "application k:sig", "content-type": "application/json"}
+    line = log_callback(LOGGER, callid="c1", headers=headers)
+    assert "sig" not in line
+    assert json.loads(line)["headers"] == {"content-type": "application/json"}
+
+
+def test_values_json_cannot_encode_are_written_as_text() -> None:
+    when = datetime(2024, 1, 19, tzinfo=timezone.utc)
+    assert json.loads(log_callback(LOGGER, at=when))["at"] == str(when)
+
+
+def test_level_can_be_raised_for_failures(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER.name)
+    log_callback(LOGGER, level=logging.WARNING, callid="c1", outcome="error")
+    assert caplog.records[0].levelno == logging.WARNING
