@@ -15,8 +15,19 @@ $(BIN)/ivrc: pyproject.toml
 
 venv: $(BIN)/ivrc
 
+# Without real credentials, serve with the public demo key and secret from the Sinch docs'
+# signing example, so signed test calls work locally. Never use them in production.
+DEMO_KEY := 669E367E-6BBA-48AB-AF15-266871C28135
+DEMO_SECRET := BeIukql3pTKJ8RGL5zo0DA==
+
 serve: venv
-	$(BIN)/ivrc serve examples --host $(HOST) --port $(PORT)
+	@if [ -z "$$SINCH_APPLICATION_KEY" ]; then \
+	  echo "make serve: SINCH_APPLICATION_KEY is not set; using the public demo credentials (local use only)"; \
+	  SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \
+	    $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
+	else \
+	  $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
+	fi
 
 lint: venv
 	$(BIN)/ivrc lint examples

@@ -32,3 +32,12 @@ def var_cookie_bound(name: str, max_length: int) -> int:
 
 def amd_cookie_bound() -> int:
     return len(AMD_KEY) + AMD_MAX
+
+# Call data that later callbacks do not repeat (PIE carries no caller or called number), kept
+# in cookies only when the flow's templates use it.
+CALL_KEYS = {"caller": "cli", "called": "to"}
+CALL_FIELD_MAX = 32  # E.164 numbers have at most 16 characters; longer caller ids are cut
+
+
+def call_cookie_bound(field: str) -> int:
+    return len(CALL_KEYS[field]) + CALL_FIELD_MAX

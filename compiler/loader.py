@@ -36,6 +36,8 @@ _Resolver.add_implicit_resolver(
     list("-+.0123456789"))
 _Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+# `<<` must resolve to the merge tag, or _Builder never sees a merge key and `<<` becomes an unknown key.
+_Resolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 if _Parser is not None:
     class _Loader(_Parser, _Resolver):  # type: ignore[misc, valid-type]
@@ -233,8 +235,10 @@ class _Builder:
         own_keys = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
         yield from own
         seen: set[str] = set()
-        for key, value in reversed(merged):  # later merge sources lose to earlier ones, as in YAML 1.1
-            if key.value not in own_keys and key.value not in seen:
+        for key, value in merged:  # earlier merge sources win over later ones, as in YAML 1.1
+            if not isinstance(key, yaml.ScalarNode):
+                yield key, value  # mapping() reports it
+            elif key.value not in own_keys and key.value not in seen:
                 seen.add(key.value)
                 yield key, value
 

@@ -264,6 +264,9 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         "states": states,
         "cookies": {"limit": cookies.LIMIT, "max_bytes": max((t for t, _ in per_state.values()), default=0)},
     }
+    from .checks.cookies import carried_call_fields
+
+    machine["carry"] = carried_call_fields(flow)
     if flow.outbound is not None:
         machine["outbound"] = {"amd": flow.outbound.amd, **({"caller_id": flow.outbound.caller_id} if flow.outbound.caller_id else {})}
     machine["version"] = hashlib.sha256(canonical(machine)).hexdigest()[: cookies.VERSION_LENGTH]

@@ -13,10 +13,32 @@ RESERVED = ("call", "now", "is_open", "locale")
 CALL_FIELDS = ("caller", "called", "callid", "amd", "custom")
 
 
-@lru_cache(maxsize=2)
-def environment(autoescape: bool = False) -> SandboxedEnvironment:
-    """The environment prompts render in. SSML parts autoescape, so caller data stays data."""
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=autoescape, keep_trailing_newline=False)
+# Characters Sinch gives meaning to inside prompt strings (#tts[...], parts joined by ';'), plus
+# markup for SSML. A value interpolated into a prompt may come from a caller, so it loses them all.
+_PROMPT_SPECIALS = str.maketrans({"[": " ", "]": " ", ";": ",", "\n": " ", "\r": " "})
+_SSML_SPECIALS = str.maketrans({"[": " ", "]": " ", ";": ",", "<": " ", ">": " ", "&": " and ", '"': " ", "'": " ",
+                                "\n": " ", "\r": " "})
+
+
+def _as_prompt_text(value: object) -> str:
+    return ("" if value is None else str(value)).translate(_PROMPT_SPECIALS)
+
+
+def _as_ssml_text(value: object) -> str:
+    return ("" if value is None else str(value)).translate(_SSML_SPECIALS)
+
+
+@lru_cache(maxsize=4)
+def environment(kind: str = "plain") -> SandboxedEnvironment:
+    """The sandboxed, strict environment a template renders in.
+
+    kind "tts" and "ssml": every {{ value }} is neutralised (see _PROMPT_SPECIALS), so caller
+    data can never close a prompt part, start another, or inject markup. "plain": conditions
+    and `set` values, whose results are data and never markup.
+    """
+    finalize = {"tts": _as_prompt_text, "ssml": _as_ssml_text}.get(kind)
+    kwargs = {"finalize": finalize} if finalize else {}
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False, **kwargs)
 
 
 def condition_source(expression: str) -> str:

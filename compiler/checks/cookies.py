@@ -14,6 +14,32 @@ def assigned(state: ir.State) -> set[str]:
     return {a.name for a in state.sets if a.name != "locale"}
 
 
+def carried_call_fields(flow: ir.Flow) -> list[str]:
+    """Call fields (caller, called) that some template uses, so they must outlive the ICE."""
+    from jinja2 import TemplateSyntaxError
+
+    from ..templates import condition_source, parse
+
+    used: set[str] = set()
+    for kind, text in walk.texts(flow):
+        if kind in ("audio", "file") or "call" not in text.source:
+            continue
+        try:
+            tree = parse(condition_source(text.source) if kind == "condition" else text.source)
+        except TemplateSyntaxError:
+            continue
+        used |= set(_call_attributes(tree))
+    return sorted(used & set(cookies.CALL_KEYS))
+
+
+def _call_attributes(tree) -> Iterator[str]:
+    from jinja2 import nodes
+
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.name == "call":
+            yield node.attr
+
+
 def variable_bounds(flow: ir.Flow) -> dict[str, int]:
     bounds = {name: c.max_digits for name, c in walk.collected(flow).items()}
     bounds.update({v.name: v.max_length for v in flow.variables})
@@ -25,7 +51,10 @@ def budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
     if flow.start.target not in flow.state_map:
         return {}
     # Forward data flow: variables that may have been written before entering each state.
-    before: dict[str, set[str]] = {flow.start.target: set()}
+    # An outbound callout may give a value for any declared variable before the start state runs,
+    # and the runtime stores each one in a cookie; inbound calls start with none written.
+    initial = {v.name for v in flow.variables} if flow.outbound is not None else set()
+    before: dict[str, set[str]] = {flow.start.target: initial}
     work = [flow.start.target]
     while work:
         name = work.pop()
@@ -41,10 +70,11 @@ def budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
                 work.append(target)
     bounds = variable_bounds(flow)
     locale_max = max(len(loc) for loc in flow.locales)
+    carried = sum(cookies.call_cookie_bound(f) for f in carried_call_fields(flow))
     result = {}
     for name, seen in before.items():
         variables = sorted((seen | assigned(flow.state_map[name])) & set(bounds))
-        total = cookies.state_cookie_bound(flow.id, name, locale_max)
+        total = cookies.state_cookie_bound(flow.id, name, locale_max) + carried
         total += sum(cookies.var_cookie_bound(v, bounds[v]) for v in variables)
         if flow.outbound is not None and flow.outbound.amd:
             total += cookies.amd_cookie_bound()

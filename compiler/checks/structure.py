@@ -6,7 +6,7 @@ from typing import Iterator
 
 from .. import ir
 from ..diagnostics import Diagnostic, Related
-from ..graph import END, SAME, edges, known_edges, reachable
+from ..graph import END, SAME, edges, reachable
 from ..loader import Document
 
 
@@ -24,8 +24,12 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
 
 def _no_way_to_end(flow: ir.Flow, doc: Document, live: set[str]) -> Iterator[Diagnostic]:
     incoming: dict[str | None, list[str]] = defaultdict(list)
-    for edge in known_edges(flow):
-        incoming[edge.target].append(edge.source)
+    for state in flow.states:
+        for edge in edges(state):
+            # An exit to an unknown state is already IVR020; counting it as an end keeps one typo
+            # from also reading as a trap ("can never end") on every state before it.
+            target = edge.target if edge.target in flow.state_map else END
+            incoming[target].append(edge.source)
     can_end: set[str] = set()
     stack = list(incoming[END])
     while stack:

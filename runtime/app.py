@@ -1,0 +1,128 @@
+"""The Starlette app: one Sinch callback endpoint, plus health, a flow listing and metrics."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .engine import Engine
+from .events import BadCallback, parse_callback
+from .library import Library
+from .logs import log_callback
+from .metrics import CONTENT_TYPE, RuntimeMetrics
+from .render import Clock, system_clock
+from .replay import ReplayGuard
+from .signing import Credentials, verify
+
+CALLBACK_PATH = "/sinch/callback"
+MAX_BODY_BYTES = 64 * 1024  # Sinch callbacks are around 1 kB; cookies add at most 1 kB
+
+callback_log = logging.getLogger("ivrc.callbacks")
+log = logging.getLogger("ivrc.server")
+
+
+@dataclass
+class Settings:
+    """How the server checks and answers callbacks."""
+
+    credentials: Credentials | None  # None only with signatures explicitly turned off
+    verify_signatures: bool = True
+    callback_path: str = CALLBACK_PATH
+    max_body_bytes: int = MAX_BODY_BYTES
+    clock: Clock = system_clock
+    env: dict[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _error(status: int, error: str, reason: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": error, "reason": reason, "message": message}, status_code=status)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The raw body, or None past the limit (read in chunks so a huge body is never held)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(library: Library, settings: Settings) -> Starlette:
+    if settings.verify_signatures and settings.credentials is None:
+        raise ValueError("signature checks need credentials")
+    metrics = RuntimeMetrics()
+    engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics)
+    replays = ReplayGuard()
+
+    def reject(status: int, error: str, reason: str, message: str) -> JSONResponse:
+        metrics.rejected_requests.inc(reason=reason)
+        log.warning("rejected callback: %s (%s)", reason, message)
+        return _error(status, error, reason, message)
+
+    async def callback(request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            body = await _read_body(request, settings.max_body_bytes)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        if body is None:
+            return reject(413, "payload-too-large", "too-large",
+                          f"callback bodies are at most {settings.max_body_bytes} bytes")
+        if settings.verify_signatures:
+            now = settings.clock()
+            verdict = verify(request.headers, body, request.url.path, request.method, settings.credentials, now)
+            if not verdict:
+                return reject(401, "unauthorized", verdict.reason, "the request is not signed by this Sinch application")
+            if replays.seen_before(verdict.signature, verdict.timestamp, now):
+                return reject(401, "unauthorized", "replayed", "this signed request was already received")
+        else:
+            log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
+        try:
+            cb = parse_callback(body)
+        except BadCallback as err:
+            return reject(400, "bad-request", err.reason, str(err))
+        answer = engine.step(cb)
+        elapsed = time.perf_counter() - started
+        metrics.step_seconds.observe(elapsed)
+        metrics.callbacks.inc(event=cb.event, flow=answer.flow or "", state=answer.state or "")
+        log_callback(callback_log, callid=cb.callid, flow=answer.flow, version=answer.version, state=answer.state,
+                     event=cb.event, outcome=answer.outcome, duration_ms=round(elapsed * 1000, 3),
+                     error=answer.error, caller=cb.caller, **answer.details)
+        if answer.svaml is None:
+            return Response(status_code=200)
+        return Response(json.dumps(answer.svaml, separators=(",", ":")), media_type="application/json")
+
+    async def wrong_method(request: Request) -> Response:
+        return _error(405, "method-not-allowed", "method", f"Sinch callbacks are POSTed to {settings.callback_path}")
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "flows": len(library.current)})
+
+    async def flows(request: Request) -> Response:
+        return JSONResponse({"flows": library.listing(), "default_flow": library.default_flow})
+
+    async def metrics_page(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    app = Starlette(routes=[
+        Route(settings.callback_path, callback, methods=["POST"]),
+        Route(settings.callback_path, wrong_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
+        Route("/healthz", health, methods=["GET"]),
+        Route("/flows", flows, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
+    ])
+    app.state.engine = engine
+    app.state.metrics = metrics
+    return app

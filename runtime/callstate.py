@@ -1,0 +1,81 @@
+"""A call's state as carried in Sinch cookies: read leniently, validated, written back compactly."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from compiler import cookies as layout
+
+
+@dataclass(frozen=True)
+class Pin:
+    """What the state cookie says: which flow version and state the call is in."""
+
+    flow: str
+    version: str
+    state: str
+    attempt: int
+    locale: str
+
+
+def read_pin(cookies: Mapping[str, str]) -> Pin | None:
+    """The state cookie, or None if it is absent or malformed (never an exception)."""
+    raw = cookies.get(layout.STATE_KEY)
+    if not raw:
+        return None
+    parts = raw.split(layout.SEPARATOR)
+    if len(parts) != 5 or not all(parts[:3]):
+        return None
+    flow, version, state, attempt, locale = parts
+    if not attempt.isdigit() or len(attempt) != 1:
+        return None
+    return Pin(flow, version, state, int(attempt), locale)
+
+
+@dataclass
+class Call:
+    """The call as one step sees and changes it."""
+
+    flow: str
+    version: str
+    state: str
+    attempt: int
+    locale: str
+    variables: dict[str, str]
+    amd: str | None = None
+    changed: set[str] = field(default_factory=set)  # variables written during this step
+
+    def set(self, name: str, value: str) -> None:
+        if self.variables.get(name) != value:
+            self.variables[name] = value
+            self.changed.add(name)
+
+
+def read_variables(machine: Mapping[str, Any], cookies: Mapping[str, str]) -> dict[str, str]:
+    """Variables from cookies, each checked against its declared bound; bad ones keep their default."""
+    declared = machine["variables"]
+    values = {name: spec.get("default", "") for name, spec in declared.items()}
+    for name, spec in declared.items():
+        raw = cookies.get(layout.var_key(name))
+        if raw is not None and len(raw.encode()) <= spec["max_length"]:
+            values[name] = raw
+    return values
+
+
+def cookie_instructions(call: Call, incoming: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The setCookie pairs this answer must carry: the state cookie, and only what changed."""
+    pairs = [(layout.STATE_KEY, layout.state_value(call.flow, call.version, call.state, call.attempt, call.locale))]
+    if call.amd is not None and incoming.get(layout.AMD_KEY) != call.amd:
+        pairs.append((layout.AMD_KEY, call.amd))
+    for name in sorted(call.changed):
+        key = layout.var_key(name)
+        if incoming.get(key) != call.variables[name]:
+            pairs.append((key, call.variables[name]))
+    return [(k, v) for k, v in pairs if incoming.get(k) != v or k == layout.STATE_KEY]
+
+
+def total_bytes(incoming: Mapping[str, str], pairs: list[tuple[str, str]]) -> int:
+    """Bytes Sinch will hold after this answer: every cookie ever set, the newest value of each."""
+    merged = dict(incoming)
+    merged.update(pairs)
+    return sum(len(k.encode()) + len(v.encode()) for k, v in merged.items())

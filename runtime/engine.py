@@ -1,0 +1,376 @@
+"""One callback, one step: pick the transition, walk to the next wait state, answer with SVAML.
+
+Pure: knows nothing of HTTP. Every failure inside a step becomes the flow's error path (an
+apology and hang-up), so a caller never hears dead air because of us.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from compiler import cookies as layout
+from compiler import svaml
+from compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
+
+from .callstate import Call, cookie_instructions, read_pin, read_variables, total_bytes
+from .events import Callback, MenuResult
+from .library import Library, Loaded
+from .render import Clock, Context, StepError, system_clock
+
+log = logging.getLogger("ivrc.engine")
+
+MAX_STEPS = 64  # pass-through states walked in one callback; the compiler rejects eventless loops
+_KEYS_BY_NAME = {name: key for key, name in KEY_NAMES.items()}
+_DIGITS = re.compile(r"[0-9*]*")
+
+
+@dataclass
+class Answer:
+    """What to send back (None: an empty 200), and what to log about it."""
+
+    svaml: dict[str, Any] | None
+    outcome: str
+    flow: str | None = None
+    version: str | None = None
+    state: str | None = None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Returned:
+    """A menu's return value: flow.state.choice."""
+
+    flow: str
+    state: str
+    choice: str
+
+    @classmethod
+    def parse(cls, value: str | None) -> "Returned | None":
+        if not value:
+            return None
+        parts = value.split(".")
+        if len(parts) != 3 or not all(parts):
+            return None
+        return cls(*parts)
+
+
+class Engine:
+    def __init__(self, library: Library, clock: Clock = system_clock, env: Mapping[str, str] | None = None,
+                 metrics: Any = None) -> None:
+        self.library = library
+        self.clock = clock
+        self.env = os.environ if env is None else env
+        self.metrics = metrics
+
+    # entry
+
+    def step(self, cb: Callback) -> Answer:
+        handler = {"ice": self._ice, "ace": self._ace, "pie": self._pie, "dice": self._dice,
+                   "notify": self._notify}[cb.event]
+        try:
+            return handler(cb)
+        except Exception as err:  # a bug must still give the caller an answer
+            log.exception("step failed for callid %s", cb.callid)
+            return self._error_path(cb, None, None, StepError("bug", f"{type(err).__name__}: {err}"))
+
+    # events
+
+    def _ice(self, cb: Callback) -> Answer:
+        loaded = self.library.for_number(cb.called)
+        if loaded is None:
+            return self._error_path(cb, None, None, StepError("routing", "no flow answers this number"))
+        if loaded.machine["direction"] != "inbound":
+            return self._error_path(cb, loaded, None, StepError("routing", "an outbound flow cannot answer a call"))
+        call = self._new_call(loaded, cb)
+        return self._guarded(cb, loaded, call, lambda: self._walk(loaded, call, cb, "ICE", loaded.machine["start"], []))
+
+    def _ace(self, cb: Callback) -> Answer:
+        pin = read_pin(cb.cookies)
+        if pin is not None:
+            loaded = self._machine_for(pin.flow, pin.version, pin.state)
+            state = loaded.machine["states"].get(pin.state) if loaded else None
+            if state is not None and state["do"] == "transfer":
+                # The transferred leg answered: the call is bridged and goes on without us.
+                return Answer({"instructions": [], "action": state["on_answer"]}, "transfer-answered",
+                              loaded.flow, loaded.version, pin.state)
+        flow, variables = _read_custom(cb.custom)
+        loaded = self.library.current.get(flow) if flow else None
+        if loaded is None or loaded.machine["direction"] != "outbound":
+            if pin is None and not flow:
+                # Nothing says this ACE is ours to steer; let the call go on untouched.
+                return Answer({"instructions": [], "action": svaml.cont()}, "ace-ignored")
+            return self._error_path(cb, loaded, None, StepError("routing", f"no outbound flow named {flow!r}"))
+        call = self._new_call(loaded, cb)
+        call.amd = (cb.amd.status if cb.amd and cb.amd.status else "notsure")[: layout.AMD_MAX]
+
+        def run() -> Answer:
+            declared = loaded.machine["variables"]
+            for name, value in variables.items():
+                spec = declared.get(name)
+                if spec is None:
+                    raise StepError("custom", f"the callout sets '{name}', which the flow does not declare")
+                if not isinstance(value, str) or len(value.encode()) > spec["max_length"]:
+                    raise StepError("custom", f"the callout's value for '{name}' is not text of at most "
+                                              f"{spec['max_length']} bytes")
+                call.set(name, value)
+            return self._walk(loaded, call, cb, "ACE", loaded.machine["start"], [])
+
+        return self._guarded(cb, loaded, call, run)
+
+    def _pie(self, cb: Callback) -> Answer:
+        result = cb.menu_result or MenuResult(None, None, None, None)
+        pin = read_pin(cb.cookies)
+        returned = Returned.parse(result.value) if result.type == "return" else None
+        loaded = self._machine_for(pin.flow, pin.version, pin.state) if pin else None
+        if loaded is None and returned is not None:
+            loaded = self.library.current.get(returned.flow)
+        if loaded is None:
+            return self._error_path(cb, None, None, StepError("cookie", "no usable call state in the cookies or the menu result"))
+        states = loaded.machine["states"]
+        # The menu that answered: a return value names it; a fused sub-menu's id is its state name.
+        waiting = pin.state if pin else None
+        if returned is not None and returned.flow == loaded.flow and returned.state in states:
+            member = returned.state
+        elif result.menu_id and result.menu_id != svaml.MENU_MAIN and result.menu_id in states:
+            member = result.menu_id
+        else:
+            member = waiting
+        call = self._resume(loaded, cb, pin, member)
+        if member is None or member not in states:
+            return self._error_path(cb, loaded, call, StepError("cookie", f"unknown state {member!r}"))
+        if result.type == "hangup":
+            return Answer({"instructions": [], "action": svaml.hangup()}, "caller-hung-up", loaded.flow, loaded.version, member)
+        if result.type == "error":
+            return self._error_path(cb, loaded, call, StepError("sinch", "Sinch reported a menu error"))
+        state = states[member]
+        handlers = {"menu": self._menu_input, "collect": self._digits_input, "record": self._recorded}
+        handler = handlers.get(state["do"])
+        if handler is None:
+            return self._error_path(cb, loaded, call, StepError("cookie", f"state '{member}' does not take input"))
+        return self._guarded(cb, loaded, call, lambda: handler(loaded, call, cb, member, state, result, returned))
+
+    def _dice(self, cb: Callback) -> Answer:
+        pin = read_pin(cb.cookies)
+        reason = cb.dice_reason or "unknown"
+        if self.metrics is not None:
+            self.metrics.calls_ended.inc(reason=reason)
+        return Answer(None, f"ended:{reason}", pin.flow if pin else None, pin.version if pin else None,
+                      pin.state if pin else None, details={"result": cb.dice_result})
+
+    def _notify(self, cb: Callback) -> Answer:
+        pin = read_pin(cb.cookies)
+        details: dict[str, Any] = {"type": cb.notify_type}
+        if cb.notify_destination:
+            details["destination"] = cb.notify_destination  # logged only: we never fetch it
+        return Answer(None, f"notify:{cb.notify_type or 'unknown'}", pin.flow if pin else None,
+                      pin.version if pin else None, pin.state if pin else None, details=details)
+
+    # input handling
+
+    def _menu_input(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, result: MenuResult,
+                    returned: Returned | None) -> Answer:
+        key = None
+        if returned is not None and returned.state == name:
+            key = _KEYS_BY_NAME.get(returned.choice, returned.choice)
+        elif result.value and result.type in ("sequence", "return") or result.input_method == "voice":
+            spoken = (result.value or "").strip().casefold()
+            key = state.get("keywords", {}).get(spoken) or (spoken if spoken in state["options"] else None)
+        if result.type == "timeout":
+            return self._retry(loaded, call, cb, name, state, "no_input")
+        option = state["options"].get(key) if key is not None else None
+        if option is None:
+            return self._retry(loaded, call, cb, name, state, "invalid")
+        instructions = [self._play(loaded, call, cb, option["say"])] if "say" in option else []
+        return self._walk(loaded, call, cb, "PIE", option["goto"], instructions)
+
+    def _digits_input(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, result: MenuResult,
+                      returned: Returned | None) -> Answer:
+        if result.type == "timeout":
+            return self._retry(loaded, call, cb, name, state, "no_input")
+        digits = (result.value or "").strip().rstrip("#")
+        valid = (result.type == "sequence" and _DIGITS.fullmatch(digits) is not None
+                 and state["min_digits"] <= len(digits) <= state["max_digits"]
+                 and ("pattern" not in state or re.fullmatch(state["pattern"], digits) is not None))
+        if not valid:
+            return self._retry(loaded, call, cb, name, state, "invalid")
+        call.set(state["into"], digits)
+        return self._walk(loaded, call, cb, "PIE", state["next"], [])
+
+    def _recorded(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, result: MenuResult,
+                  returned: Returned | None) -> Answer:
+        # Finish key or time limit: either way the message is complete.
+        return self._walk(loaded, call, cb, "PIE", state["next"], list(state["after"]))
+
+    def _retry(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, which: str) -> Answer:
+        if self.metrics is not None:
+            self.metrics.menu_results.inc(flow=loaded.flow, state=name, result=which)
+        handler = state.get(which, {})
+        instructions = [self._play(loaded, call, cb, handler["say"])] if "say" in handler else []
+        if "goto" in handler:
+            return self._walk(loaded, call, cb, "PIE", handler["goto"], instructions)
+        if call.attempt + 1 < state["attempts"]:
+            call.state, call.attempt = name, call.attempt + 1
+            ctx = self._context(loaded, call, cb)
+            return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill(state["retry_action"]),
+                                f"{state['do']}-retry")
+        if "exhausted" in state:
+            return self._walk(loaded, call, cb, "PIE", state["exhausted"], instructions)
+        raise StepError("exhausted", f"attempts used up in '{name}' with no exhausted state")
+
+    # walking
+
+    def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Answer:
+        states = loaded.machine["states"]
+        ctx = self._context(loaded, call, cb)
+        for _ in range(MAX_STEPS):
+            state = states.get(name)
+            if state is None:
+                raise StepError("machine", f"state '{name}' is not in the machine")
+            call.state, call.attempt = name, 0
+            for assignment in state.get("set", ()):
+                self._assign(loaded, call, ctx, assignment)
+            if "say" in state:
+                instructions.append(ctx.fill(svaml.play(state["say"])))
+            kind = state["do"]
+            if kind == "next":
+                name = state["next"]
+            elif kind == "branch":
+                name = next(c["goto"] for c in state["cases"] if "if" not in c or ctx.test(c["if"]))
+            else:
+                instructions.extend(ctx.fill(state.get("instructions", [])))
+                return self._answer(loaded, call, cb, event, instructions, ctx.fill(state["action"]), kind)
+        raise StepError("loop", f"more than {MAX_STEPS} states without waiting for the caller")
+
+    def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: dict) -> None:
+        name = assignment["name"]
+        value = ctx.render("plain", assignment["value"]) if assignment.get("render") else assignment["value"]
+        if name == "locale":
+            if value not in loaded.machine["locales"]:
+                raise StepError("variable", f"locale {value!r} is not one of the flow's locales")
+            call.locale = ctx.locale = value
+            return
+        spec = loaded.machine["variables"].get(name)
+        if spec is None:
+            raise StepError("machine", f"variable '{name}' is not declared")
+        if len(value.encode()) > spec["max_length"]:
+            raise StepError("variable", f"'{name}' would be {len(value.encode())} bytes; it holds {spec['max_length']}")
+        call.set(name, value)
+
+    def _answer(self, loaded: Loaded, call: Call, cb: Callback, event: str, instructions: list, action: dict,
+                outcome: str) -> Answer:
+        allowed = svaml.ACTIONS_ALLOWED.get(action.get("name", ""), frozenset())
+        if event not in allowed:
+            raise StepError("platform", f"{action.get('name')} is not allowed in an answer to {event}")
+        pairs = cookie_instructions(call, cb.cookies)
+        pairs += _carried(loaded, cb, call)
+        size = total_bytes(cb.cookies, pairs)
+        if size > layout.LIMIT:
+            raise StepError("cookies", f"the call's cookies would be {size} bytes (Sinch keeps {layout.LIMIT})")
+        head = [svaml.set_cookie(k, v) for k, v in pairs]
+        plays = any(i.get("name") == "playFiles" for i in instructions) or action["name"] in ("runMenu", "park")
+        if event == "ICE" and plays:
+            head.insert(0, svaml.answer())  # start the call's audio now, before the prompts
+        return Answer({"instructions": head + instructions, "action": action}, outcome, loaded.flow, loaded.version,
+                      call.state)
+
+    # helpers
+
+    def _guarded(self, cb: Callback, loaded: Loaded, call: Call, run) -> Answer:
+        try:
+            return run()
+        except StepError as err:
+            return self._error_path(cb, loaded, call, err)
+
+    def _new_call(self, loaded: Loaded, cb: Callback) -> Call:
+        machine = loaded.machine
+        return Call(machine["flow"], machine["version"], machine["start"], 0, machine["locale"],
+                    read_variables(machine, {}))
+
+    def _resume(self, loaded: Loaded, cb: Callback, pin, member: str | None) -> Call:
+        machine = loaded.machine
+        locale = pin.locale if pin and pin.locale in machine["locales"] else machine["locale"]
+        # A fused sub-menu answered: its attempts start afresh.
+        attempt = pin.attempt if pin and pin.state == member else 0
+        call = Call(machine["flow"], machine["version"], member or machine["start"], attempt, locale,
+                    read_variables(machine, cb.cookies))
+        amd = cb.cookies.get(layout.AMD_KEY)
+        call.amd = amd if amd and len(amd) <= layout.AMD_MAX else None
+        return call
+
+    def _machine_for(self, flow: str, version: str, state: str) -> Loaded | None:
+        """The version the call started on; if this server lacks it, the current one if it has the state."""
+        loaded = self.library.version(flow, version)
+        if loaded is None:
+            current = self.library.current.get(flow)
+            if current is not None and state in current.machine["states"]:
+                log.warning("version %s of flow %s is not loaded; continuing on %s", version, flow, current.version)
+                return current
+        return loaded
+
+    def _context(self, loaded: Loaded, call: Call, cb: Callback) -> Context:
+        carried = loaded.machine.get("carry", ())
+        info = {"callid": cb.callid, "custom": cb.custom or "", "amd": call.amd or "",
+                "caller": cb.caller or (cb.cookies.get(layout.CALL_KEYS["caller"], "") if "caller" in carried else ""),
+                "called": cb.called or (cb.cookies.get(layout.CALL_KEYS["called"], "") if "called" in carried else "")}
+        return Context(loaded.machine, loaded.templates, info, call.variables, call.locale, self.clock(), self.env)
+
+    def _play(self, loaded: Loaded, call: Call, cb: Callback, prompt_id: str) -> dict:
+        return self._context(loaded, call, cb).fill(svaml.play(prompt_id))
+
+    def _error_path(self, cb: Callback, loaded: Loaded | None, call: Call | None, err: StepError) -> Answer:
+        """An apology and a hang-up, in the flow's words if it has them. Always valid SVAML."""
+        log.warning("callid %s: %s (%s)", cb.callid, err, err.kind)
+        if self.metrics is not None:
+            self.metrics.errors.inc(flow=loaded.flow if loaded else "", kind=err.kind)
+        event = cb.event.upper()
+        instructions: list[dict] = []
+        if loaded is not None:
+            try:
+                locale = call.locale if call else loaded.machine["locale"]
+                variables = call.variables if call else read_variables(loaded.machine, {})
+                ctx = Context(loaded.machine, loaded.templates, {"callid": cb.callid, "caller": "", "called": "",
+                                                                 "custom": "", "amd": ""}, variables, locale,
+                              self.clock(), self.env)
+                instructions.append(ctx.fill(svaml.play(loaded.machine["error"]["say"])))
+            except StepError:
+                instructions = []
+        if not instructions:
+            instructions.append({"name": "say", "text": DEFAULT_ERROR_TEXT, "locale": "en-US"})
+        if event == "ICE":
+            instructions.insert(0, svaml.answer())
+        return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
+                      loaded.flow if loaded else None, loaded.version if loaded else None,
+                      call.state if call else None, error=f"{err.kind}: {err}")
+
+
+def _carried(loaded: Loaded, cb: Callback, call: Call) -> list[tuple[str, str]]:
+    """On the first callback, keep the call data later callbacks lack but the flow's templates use."""
+    pairs = []
+    for field_name in loaded.machine.get("carry", ()):
+        value = {"caller": cb.caller, "called": cb.called}[field_name]
+        key = layout.CALL_KEYS[field_name]
+        if value and key not in cb.cookies:
+            pairs.append((key, value[: layout.CALL_FIELD_MAX]))
+    return pairs
+
+
+def _read_custom(custom: str | None) -> tuple[str | None, dict[str, Any]]:
+    """A callout's `custom`: a flow id, or JSON {"flow": ID, "vars": {...}} set by `ivrc callout`."""
+    if not custom:
+        return None, {}
+    text = custom.strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None, {}
+        if isinstance(data, dict) and isinstance(data.get("flow"), str):
+            variables = data.get("vars") if isinstance(data.get("vars"), dict) else {}
+            return data["flow"], variables
+        return None, {}
+    return text, {}

@@ -1,0 +1,123 @@
+"""The machines a server answers with: current versions by flow and number, and older ones for calls in progress."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .render import Templates
+
+log = logging.getLogger("ivrc.library")
+
+# How many earlier versions of each flow a server keeps for calls in progress. A file's age
+# says little (a version may have been current for weeks until the last deploy), so we keep
+# the most recently used ones.
+VERSIONS_KEPT = 20
+
+
+@dataclass
+class Loaded:
+    machine: dict[str, Any]
+    templates: Templates
+
+    @property
+    def flow(self) -> str:
+        return self.machine["flow"]
+
+    @property
+    def version(self) -> str:
+        return self.machine["version"]
+
+
+@dataclass
+class Library:
+    """Machines by (flow, version); the current one per flow; called numbers to flows."""
+
+    versions: dict[tuple[str, str], Loaded] = field(default_factory=dict)
+    current: dict[str, Loaded] = field(default_factory=dict)
+    numbers: dict[str, str] = field(default_factory=dict)
+    default_flow: str | None = None
+
+    def add(self, machine: dict[str, Any], *, current: bool = True) -> Loaded:
+        key = (machine["flow"], machine["version"])
+        loaded = self.versions.get(key)
+        if loaded is None:
+            loaded = self.versions[key] = Loaded(machine, Templates.for_machine(machine))
+        if current:
+            self.current[loaded.flow] = loaded
+            for number in machine.get("numbers", ()):
+                self.numbers[number] = loaded.flow
+        return loaded
+
+    def version(self, flow: str, version: str) -> Loaded | None:
+        return self.versions.get((flow, version))
+
+    def for_number(self, number: str | None) -> Loaded | None:
+        flow = self.numbers.get(_normalise(number)) if number else None
+        if flow is None:
+            flow = self.default_flow
+        return self.current.get(flow) if flow else None
+
+    def listing(self) -> list[dict[str, Any]]:
+        out = []
+        for flow, loaded in sorted(self.current.items()):
+            older = sorted(v for (f, v) in self.versions if f == flow and v != loaded.version)
+            out.append({"flow": flow, "version": loaded.version, "direction": loaded.machine["direction"],
+                        "numbers": loaded.machine.get("numbers", []), "states": len(loaded.machine["states"]),
+                        "older_versions": older})
+        return out
+
+
+def _normalise(number: str) -> str:
+    """Sinch sometimes sends numbers without the leading +; flows declare E.164 with it."""
+    number = number.strip()
+    return number if number.startswith("+") else "+" + number
+
+
+def save(folder: str, machines: Iterable[dict[str, Any]]) -> None:
+    """Keeps each version on disk so a restarted or reloaded server still knows it."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        log.warning("cannot keep machine versions in %s: %s", folder, err)
+        return
+    for machine in machines:
+        path = os.path.join(folder, f"{machine['flow']}@{machine['version']}.json")
+        if os.path.exists(path):
+            os.utime(path)
+            continue
+        tmp = path + f".{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(machine, fh)
+            os.replace(tmp, path)
+        except OSError as err:
+            log.warning("cannot keep machine %s: %s", path, err)
+
+
+def load_saved(folder: str, library: Library) -> int:
+    """Adds the most recently used earlier versions from disk (not as current); returns how many."""
+    if not os.path.isdir(folder):
+        return 0
+    by_flow: dict[str, list[tuple[float, str]]] = {}
+    for name in os.listdir(folder):
+        if name.endswith(".json") and "@" in name:
+            path = os.path.join(folder, name)
+            try:
+                by_flow.setdefault(name.split("@", 1)[0], []).append((os.path.getmtime(path), path))
+            except OSError:
+                continue
+    count = 0
+    for entries in by_flow.values():
+        for _, path in sorted(entries, reverse=True)[:VERSIONS_KEPT]:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    machine = json.load(fh)
+                if (machine["flow"], machine["version"]) not in library.versions:
+                    library.add(machine, current=False)
+                    count += 1
+            except (OSError, ValueError, KeyError, TypeError) as err:
+                log.warning("ignoring saved machine %s: %s", path, err)
+    return count
