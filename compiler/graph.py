@@ -62,17 +62,24 @@ def known_edges(flow: ir.Flow) -> Iterator[Edge]:
                 yield edge
 
 
-def reachable(flow: ir.Flow) -> set[str]:
+def reachable(flow: ir.Flow, resolve=None) -> set[str]:
+    """States a call can reach from the start. `resolve` may map an unknown name to the state
+    the author probably meant, so one typo does not also make that state look unreachable."""
     start = flow.start.target
+    if resolve is not None and start not in flow.state_map:
+        start = resolve(start) or start
     if start not in flow.state_map:
         return set()
     seen = {start}
     queue = deque([start])
     while queue:
         for edge in edges(flow.state_map[queue.popleft()]):
-            if edge.target is not END and edge.target in flow.state_map and edge.target not in seen:
-                seen.add(edge.target)
-                queue.append(edge.target)
+            target = edge.target
+            if target is not END and target not in flow.state_map and resolve is not None:
+                target = resolve(target)
+            if target is not END and target in flow.state_map and target not in seen:
+                seen.add(target)
+                queue.append(target)
     return seen
 
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 from typing import Iterator
 
 from .. import ir
-from ..diagnostics import Diagnostic, Related
+from ..diagnostics import Diagnostic, Related, suggest
 from ..graph import END, SAME, edges, reachable
 from ..loader import Document
 
@@ -14,8 +14,10 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     if flow.start.target not in flow.state_map:
         return  # references already reported it; nothing below would be meaningful
     live = reachable(flow)
+    # A misspelt reference is reported once, as unknown-state; its intended target is not "unreachable".
+    meant = reachable(flow, resolve=lambda name: suggest(name, flow.state_map))
     for state in flow.states:
-        if state.name not in live:
+        if state.name not in meant:
             yield Diagnostic("IVR030", f"state '{state.name}' is never reached from the start state '{flow.start.target}'",
                              doc.span(state.path, key=True), help="link to it from another state, or remove it")
     yield from _no_way_to_end(flow, doc, live)
