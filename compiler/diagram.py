@@ -1,0 +1,107 @@
+"""Draws a flow's states and transitions as a Mermaid or Graphviz DOT diagram."""
+from __future__ import annotations
+
+import re
+
+from . import ir
+from .graph import END, edges
+
+_IS_OPEN = re.compile(r"""^\s*is_open\(\s*['"]([^'"]+)['"]\s*\)\s*$""")
+_NOT_OPEN = re.compile(r"""^\s*not\s+is_open\(\s*['"]([^'"]+)['"]\s*\)\s*$""")
+
+
+def _label(edge_label: str) -> str:
+    """Edge labels in the caller's words: keys, outcomes, business hours open/closed."""
+    if edge_label.startswith("if "):
+        condition = edge_label[3:]
+        if m := _IS_OPEN.match(condition):
+            return f"{m.group(1)} open"
+        if m := _NOT_OPEN.match(condition):
+            return f"{m.group(1)} closed"
+        return condition
+    return edge_label
+
+
+def _else_label(state: ir.State) -> str:
+    """An else after a lone is_open() case reads as 'closed'."""
+    cases = state.action.cases  # type: ignore[union-attr]
+    conditions = [c.condition.source for c in cases if c.condition is not None]
+    if len(conditions) == 1 and (m := _IS_OPEN.match(conditions[0])):
+        return f"{m.group(1)} closed"
+    return "else"
+
+
+def _describe(state: ir.State) -> str:
+    action = state.action
+    if isinstance(action, ir.Transfer):
+        return f"{state.name}: transfer to {action.kind} {action.target}"
+    if isinstance(action, ir.Collect):
+        return f"{state.name}: collect {action.into}"
+    if isinstance(action, ir.Record):
+        return f"{state.name}: record"
+    if isinstance(action, ir.Park):
+        return f"{state.name}: park"
+    if isinstance(action, ir.Hangup):
+        return f"{state.name}: hang up"
+    return state.name
+
+
+def _edges(flow: ir.Flow):
+    for state in flow.states:
+        for edge in edges(state):
+            if edge.target is END and isinstance(state.action, (ir.Transfer, ir.Park, ir.Hangup)):
+                continue  # the node's shape already says the call ends there
+            label = _else_label(state) if edge.label == "else" else _label(edge.label)
+            yield state, edge.target, label
+
+
+def mermaid(flow: ir.Flow) -> str:
+    ids = {s.name: f"s{i}" for i, s in enumerate(flow.states)}
+
+    def text(value: str) -> str:
+        return '"' + value.replace('"', "#quot;") + '"'
+
+    lines = ["flowchart TD", f"  start((start)) --> {ids.get(flow.start.target, 'missing')}"]
+    for state in flow.states:
+        label, node = text(_describe(state)), ids[state.name]
+        action = state.action
+        if isinstance(action, ir.Branch):
+            lines.append(f"  {node}{{{label}}}")
+        elif isinstance(action, (ir.Menu, ir.Collect, ir.Record)):
+            lines.append(f"  {node}([{label}])")
+        elif isinstance(action, (ir.Transfer, ir.Park, ir.Hangup)):
+            lines.append(f"  {node}[/{label}/]")
+        else:
+            lines.append(f"  {node}[{label}]")
+    uses_end = False
+    for state, target, label in _edges(flow):
+        if target is END:
+            uses_end = True
+        destination = "stop" if target is END else ids.get(target, "missing")
+        lines.append(f"  {ids[state.name]} -->|{text(label)}| {destination}")
+    if uses_end:
+        lines.append("  stop((error path))")
+    return "\n".join(lines) + "\n"
+
+
+def dot(flow: ir.Flow) -> str:
+    def quote(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    shapes = {ir.Branch: "diamond", ir.Menu: "box", ir.Collect: "box", ir.Record: "box",
+              ir.Transfer: "parallelogram", ir.Park: "parallelogram", ir.Hangup: "parallelogram"}
+    lines = [f"digraph {quote(flow.id)} {{", "  rankdir=TB;", '  node [fontname="Helvetica"];',
+             '  "__start" [shape=circle, label="start"];', f"  \"__start\" -> {quote(flow.start.target)};"]
+    for state in flow.states:
+        shape = shapes.get(type(state.action), "ellipse")
+        style = ', style="rounded"' if isinstance(state.action, (ir.Menu, ir.Collect, ir.Record)) else ""
+        lines.append(f"  {quote(state.name)} [shape={shape}{style}, label={quote(_describe(state))}];")
+    uses_end = False
+    for state, target, label in _edges(flow):
+        uses_end |= target is END
+        destination = '"__end"' if target is END else quote(target)
+        lines.append(f"  {quote(state.name)} -> {destination} [label={quote(label)}];")
+    if uses_end:
+        lines.append('  "__end" [shape=doublecircle, label="error path"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,169 @@
+"""A semantic diff of two versions of a flow: what a reviewer needs to know, not which lines moved."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import ir
+from .graph import END, edges
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # flow-changed, state-added, state-removed, kind-changed, transition-repointed, transition-added,
+    # transition-removed, prompt-changed, setting-changed, option-added, option-removed, number-added,
+    # number-removed, start-changed
+    subject: str  # the state, prompt or field it is about
+    before: Any = None
+    after: Any = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "subject": self.subject, "before": self.before, "after": self.after}
+
+    def __str__(self) -> str:
+        words = {
+            "state-added": f"+ state {self.subject} ({self.after})",
+            "state-removed": f"- state {self.subject} ({self.before})",
+            "kind-changed": f"~ state {self.subject}: {self.before} -> {self.after}",
+            "transition-repointed": f"~ {self.subject}: {self.before} -> {self.after}",
+            "transition-added": f"+ {self.subject} -> {self.after}",
+            "transition-removed": f"- {self.subject} -> {self.before}",
+            "prompt-changed": f"~ {self.subject}: {self.before!r} -> {self.after!r}",
+            "option-added": f"+ {self.subject} -> {self.after}",
+            "option-removed": f"- {self.subject} (was -> {self.before})",
+            "number-added": f"+ number {self.subject}",
+            "number-removed": f"- number {self.subject}",
+            "start-changed": f"~ start: {self.before} -> {self.after}",
+        }
+        return words.get(self.kind, f"~ {self.subject}: {self.before!r} -> {self.after!r}")
+
+
+@dataclass
+class FlowDiff:
+    old: ir.Flow
+    new: ir.Flow
+    changes: list[Change] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"flow": self.new.id, "changes": [c.to_json() for c in self.changes]}
+
+    def text(self) -> str:
+        if not self.changes:
+            return f"flow {self.new.id}: no changes in behaviour\n"
+        return f"flow {self.new.id}: {len(self.changes)} change(s)\n" + "".join(f"  {c}\n" for c in self.changes)
+
+
+def _prompt_text(flow: ir.Flow, prompt: ir.Prompt | None) -> dict[str, str] | None:
+    """A prompt as {locale: text}, following catalogue references, for comparing what callers hear."""
+    if prompt is None:
+        return None
+    if prompt.ref is not None:
+        prompt = flow.prompt_map.get(prompt.ref, prompt)
+        if prompt.ref is not None:
+            return {"*": f"{{prompt: {prompt.ref}}}"}
+    return {loc or "*": " ".join(f"{p.kind}:{p.text.source}" if p.kind != "tts" else p.text.source for p in parts)
+            for loc, parts in prompt.by_locale}
+
+
+def _state_prompts(flow: ir.Flow, state: ir.State) -> dict[str, dict[str, str] | None]:
+    found = {"say": _prompt_text(flow, state.say)}
+    action = state.action
+    if isinstance(action, (ir.Menu, ir.Collect)):
+        found["prompt"] = _prompt_text(flow, action.prompt)
+        found["reprompt"] = _prompt_text(flow, action.reprompt)
+        for name in ("no_input", "invalid"):
+            handler = getattr(action, name)
+            found[f"{name}.say"] = _prompt_text(flow, handler.say) if handler else None
+    if isinstance(action, ir.Menu):
+        for option in action.options:
+            found[f"option {option.key}.say"] = _prompt_text(flow, option.say)
+    if isinstance(action, ir.Record):
+        found["prompt"] = _prompt_text(flow, action.prompt)
+    if isinstance(action, ir.Park):
+        found["intro"] = _prompt_text(flow, action.intro)
+        found["hold"] = _prompt_text(flow, action.hold)
+    return found
+
+
+def _settings(action: ir.Action) -> dict[str, Any]:
+    """An action's own settings (targets, limits, recording), leaving out prompts and exits."""
+    import dataclasses
+
+    found: dict[str, Any] = {}
+    if not dataclasses.is_dataclass(action):
+        return found
+    for f in dataclasses.fields(action):
+        value = getattr(action, f.name)
+        if not f.compare or isinstance(value, (ir.Prompt, ir.Ref, ir.Handler)) or f.name in ("options", "cases"):
+            continue
+        if isinstance(value, ir.Recording):
+            value = {"destination": value.destination, "credentials_env": value.credentials_env,
+                     "transcribe": value.transcribe_locale}
+        found[f.name] = value
+    return found
+
+
+def _exits(state: ir.State) -> dict[str, str | None]:
+    return {edge.label: edge.target for edge in edges(state) if not (edge.target is END and edge.label == state.kind)}
+
+
+def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
+    result = FlowDiff(old, new)
+    add = result.changes.append
+    if old.id != new.id:
+        add(Change("flow-changed", "flow", old.id, new.id))
+    if old.start.target != new.start.target:
+        add(Change("start-changed", "start", old.start.target, new.start.target))
+    for number in new.numbers:
+        if number not in old.numbers:
+            add(Change("number-added", number))
+    for number in old.numbers:
+        if number not in new.numbers:
+            add(Change("number-removed", number))
+    old_states, new_states = old.state_map, new.state_map
+    for name, state in new_states.items():
+        if name not in old_states:
+            add(Change("state-added", name, after=state.kind))
+    for name, state in old_states.items():
+        if name not in new_states:
+            add(Change("state-removed", name, before=state.kind))
+    for name, state in new_states.items():
+        before = old_states.get(name)
+        if before is None:
+            continue
+        if before.kind != state.kind:
+            add(Change("kind-changed", name, before.kind, state.kind))
+            continue
+        old_settings, new_settings = _settings(before.action), _settings(state.action)
+        for key in sorted(set(old_settings) | set(new_settings)):
+            if old_settings.get(key) != new_settings.get(key):
+                add(Change("setting-changed", f"{name} {state.kind}.{key}", old_settings.get(key), new_settings.get(key)))
+        old_sets = {a.name: a.value.source for a in before.sets}
+        new_sets = {a.name: a.value.source for a in state.sets}
+        if old_sets != new_sets:
+            add(Change("setting-changed", f"{name} set", old_sets, new_sets))
+        old_exits, new_exits = _exits(before), _exits(state)
+        for label, target in new_exits.items():
+            subject = f"{name} ({label})"
+            if label not in old_exits:
+                kind = "option-added" if label.startswith("key ") else "transition-added"
+                add(Change(kind, subject, after=target or "end"))
+            elif old_exits[label] != target:
+                add(Change("transition-repointed", subject, old_exits[label] or "end", target or "end"))
+        for label, target in old_exits.items():
+            if label not in new_exits:
+                kind = "option-removed" if label.startswith("key ") else "transition-removed"
+                add(Change(kind, f"{name} ({label})", before=target or "end"))
+        old_prompts, new_prompts = _state_prompts(old, before), _state_prompts(new, state)
+        for slot in sorted(set(old_prompts) | set(new_prompts)):
+            if old_prompts.get(slot) != new_prompts.get(slot):
+                add(Change("prompt-changed", f"{name} {slot}", _flat(old_prompts.get(slot)), _flat(new_prompts.get(slot))))
+    return result
+
+
+def _flat(text: dict[str, str] | None) -> str | None:
+    if text is None:
+        return None
+    if set(text) == {"*"}:
+        return text["*"]
+    return "; ".join(f"{loc}: {value}" for loc, value in sorted(text.items()))
