@@ -110,15 +110,15 @@ class Document:
     def locate(self, path: Path, line: int = 1, needle: str | None = None) -> Span:
         """Where, inside the scalar at path, the template's `line` (1-based) and `needle` are.
 
-        Literal block scalars keep their lines, so a template line maps to a file line; in other
-        styles we search for the needle from the scalar's start.
+        Literal block scalars keep their lines, so a template line maps to a file line; folded ones
+        keep only their blank lines; in other styles we search for the needle from the scalar's start.
         """
         scalar = self.scalars.get(tuple(path))
         if scalar is None:
             return self.span(path)
         raw = self.text[scalar.start:scalar.end]
         begin = 0
-        if scalar.style in ("|", ">") and line >= 1:
+        if scalar.style == "|" and line >= 1:
             # The scalar starts at its indicator; template line 1 is the next line.
             for _ in range(line):
                 newline = raw.find("\n", begin)
@@ -127,11 +127,32 @@ class Document:
                 begin = newline + 1
             while begin < len(raw) and raw[begin] == " ":
                 begin += 1
+        elif scalar.style == ">" and line >= 1:
+            # Folding joins lines with spaces and keeps only blank lines as line breaks, so template
+            # line N is the first text line after N-1 blank ones (more-indented lines aside).
+            begin = raw.find("\n") + 1
+            breaks = line - 1
+            while 0 < begin < len(raw):
+                end = raw.find("\n", begin)
+                end = len(raw) if end < 0 else end
+                if raw[begin:end].strip():
+                    if breaks <= 0:
+                        break
+                else:
+                    breaks -= 1
+                begin = end + 1
+            if not 0 < begin < len(raw):
+                begin = 0
+            while begin < len(raw) and raw[begin] == " ":
+                begin += 1
         at = begin
         if needle:
             import re
 
-            match = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(needle) + r"(?![A-Za-z0-9_])").search(raw, begin)
+            pattern = re.escape(needle)
+            if re.fullmatch(r"[A-Za-z0-9_]+", needle):  # a name, not part of a longer name; ';' or ']' anywhere
+                pattern = r"(?<![A-Za-z0-9_])" + pattern + r"(?![A-Za-z0-9_])"
+            match = re.compile(pattern).search(raw, begin)
             if match is None and begin:
                 match = re.compile(re.escape(needle)).search(raw)
             if match is not None:

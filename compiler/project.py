@@ -32,7 +32,16 @@ def flow_files(paths: Iterable[str]) -> list[str]:
             found.append(path)
         else:
             raise PathError(f"{path}: no such file or folder")
-    return found
+    # A file named twice (a folder and a file in it, or two spellings of one path) is one flow,
+    # not two flows that conflict with each other.
+    seen: set[str] = set()
+    unique = []
+    for file in found:
+        real = os.path.realpath(file)
+        if real not in seen:
+            seen.add(real)
+            unique.append(file)
+    return unique
 
 
 def cross_checks(results: list[Result]) -> Iterator[Diagnostic]:
