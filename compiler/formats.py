@@ -16,9 +16,10 @@ def _paint(text: str, color: str, enabled: bool) -> str:
 
 
 def _source_line(result: Result, line: int) -> str | None:
-    if result.document is None:
+    text = result.document.text if result.document is not None else result.text
+    if text is None:
         return None
-    lines = result.document.text.splitlines()
+    lines = text.splitlines()
     return lines[line - 1] if 0 < line <= len(lines) else None
 
 

@@ -175,6 +175,7 @@ class Document:
 class LoadResult:
     document: Document | None
     diagnostics: list[Diagnostic]
+    text: str | None = None  # the decoded text, kept even when it does not load, to show source lines
 
 
 def _span(file: str, node: yaml.Node) -> Span:
@@ -302,6 +303,13 @@ def _decode(file: str, raw: bytes) -> tuple[str | None, Diagnostic | None]:
 
 def load_text(text: str, file: str = "<string>") -> LoadResult:
     """Load flow text; never raises for bad input, returns diagnostics instead."""
+    result = _load_text(text, file)
+    if result.text is None and len(text) <= MAX_BYTES and "\x00" not in text:
+        result.text = text
+    return result
+
+
+def _load_text(text: str, file: str) -> LoadResult:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         return LoadResult(None, [Diagnostic(
             "IVR005", f"the file is larger than {MAX_BYTES // 1024} KiB", Span(file, 1, 1))])

@@ -21,6 +21,7 @@ class Result:
     document: Document | None = None
     flow: ir.Flow | None = None
     machine: dict[str, Any] | None = None
+    text: str | None = None  # the source, for showing lines even when it did not load
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -32,7 +33,7 @@ class Result:
 
 
 def _check(loaded: LoadResult, file: str) -> Result:
-    result = Result(file, list(loaded.diagnostics), loaded.document)
+    result = Result(file, list(loaded.diagnostics), loaded.document, text=loaded.text)
     doc = loaded.document
     if doc is None:
         return result

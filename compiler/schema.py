@@ -160,11 +160,13 @@ class _Translator:
         if finals and ("next" in present or len(finals) < len(present)):
             final = finals[0]
             other = next(k for k in present if k != final)
+            why = {"hangup": "the call is over after a hang-up",
+                   "park": "a parked call waits until it is resumed, without calling back",
+                   "transfer": "Sinch does not call back when a transferred call ends or is not answered"}[final]
             yield Diagnostic(
                 "IVR015", f"{what} has both '{final}' and '{other}': a flow cannot go on after a {final}",
                 self.doc.span(path + (other,), key=True),
-                help="Sinch does not call back when a transferred or parked call ends, so nothing can follow; "
-                     "put anything the caller should hear first in `say`")
+                help=f"{why}, so nothing can follow; put anything the caller should hear first in `say`")
             return
         yield Diagnostic("IVR014", f"{what} has {', '.join(present[:-1])} and {present[-1]}; a state does exactly one of them",
                          self.doc.span(path + (present[1],), key=True),

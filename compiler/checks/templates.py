@@ -6,7 +6,7 @@ from typing import Iterator
 from .. import ir, walk
 from ..diagnostics import Diagnostic, did_you_mean
 from ..loader import Document
-from ..templates import CALL_FIELDS, RESERVED, condition_source, parse, references
+from ..templates import CALL_FIELDS, RESERVED, condition_source, environment, parse, references
 from jinja2 import TemplateSyntaxError
 
 TEMPLATED = ("tts", "ssml", "condition", "value")
@@ -22,6 +22,9 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
         if kind != "condition" and not text.is_template:
             continue
         try:
+            if kind == "condition":
+                # Parse exactly as the runtime will, so errors speak of what the author wrote.
+                environment().compile_expression(text.source)
             tree = parse(source)
         except TemplateSyntaxError as err:
             yield Diagnostic("IVR080", f"{'condition' if kind == 'condition' else 'template'} syntax error: {err.message}",
