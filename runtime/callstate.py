@@ -57,9 +57,18 @@ def read_variables(machine: Mapping[str, Any], cookies: Mapping[str, str]) -> di
     values = {name: spec.get("default", "") for name, spec in declared.items()}
     for name, spec in declared.items():
         raw = cookies.get(layout.var_key(name))
-        if raw is not None and len(raw.encode()) <= spec["max_length"]:
+        size = _utf8_size(raw) if raw is not None else None
+        if size is not None and size <= spec["max_length"]:
             values[name] = raw
     return values
+
+
+def _utf8_size(text: str) -> int | None:
+    """Bytes of text as UTF-8, or None if it is not text Sinch could have stored (a lone surrogate)."""
+    try:
+        return len(text.encode())
+    except UnicodeEncodeError:
+        return None
 
 
 def cookie_instructions(call: Call, incoming: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -78,4 +87,6 @@ def total_bytes(incoming: Mapping[str, str], pairs: list[tuple[str, str]]) -> in
     """Bytes Sinch will hold after this answer: every cookie ever set, the newest value of each."""
     merged = dict(incoming)
     merged.update(pairs)
-    return sum(len(k.encode()) + len(v.encode()) for k, v in merged.items())
+    # surrogatepass: a malformed echoed cookie must count, not raise.
+    return sum(len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))
+               for k, v in merged.items())

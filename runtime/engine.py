@@ -16,7 +16,7 @@ from compiler import cookies as layout
 from compiler import svaml
 from compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
-from .callstate import Call, cookie_instructions, read_pin, read_variables, total_bytes
+from .callstate import Call, Pin, cookie_instructions, read_pin, read_variables, total_bytes
 from .events import Callback, MenuResult
 from .library import Library, Loaded
 from .render import Clock, Context, StepError, system_clock
@@ -26,6 +26,12 @@ log = logging.getLogger("ivrc.engine")
 MAX_STEPS = 64  # pass-through states walked in one callback; the compiler rejects eventless loops
 _KEYS_BY_NAME = {name: key for key, name in KEY_NAMES.items()}
 _DIGITS = re.compile(r"[0-9*]*")
+# DiCE reasons Sinch is known to send (reference section 5.5), lower-cased; others count as "other".
+DICE_REASONS = frozenset({
+    "n/a", "timeout", "callerhangup", "calleehangup", "blocked", "managerhangup", "nocreditpartner",
+    "generalerror", "cancel", "usernotfound", "callbackerror", "established", "otherpeeranswered",
+    "clientnetwork", "congestion", "invalidsvamlaction", "busy", "noanswer", "unknown",
+})
 
 
 @dataclass
@@ -155,20 +161,27 @@ class Engine:
         return self._guarded(cb, loaded, call, lambda: handler(loaded, call, cb, member, state, result, returned))
 
     def _dice(self, cb: Callback) -> Answer:
-        pin = read_pin(cb.cookies)
         reason = cb.dice_reason or "unknown"
         if self.metrics is not None:
-            self.metrics.calls_ended.inc(reason=reason)
-        return Answer(None, f"ended:{reason}", pin.flow if pin else None, pin.version if pin else None,
-                      pin.state if pin else None, details={"result": cb.dice_result})
+            # A metric label must come from a bounded set; the log line keeps Sinch's own word.
+            self.metrics.calls_ended.inc(reason=reason if reason in DICE_REASONS else "other")
+        return Answer(None, f"ended:{reason}", *self._where(read_pin(cb.cookies)), details={"result": cb.dice_result})
 
     def _notify(self, cb: Callback) -> Answer:
-        pin = read_pin(cb.cookies)
         details: dict[str, Any] = {"type": cb.notify_type}
         if cb.notify_destination:
             details["destination"] = cb.notify_destination  # logged only: we never fetch it
-        return Answer(None, f"notify:{cb.notify_type or 'unknown'}", pin.flow if pin else None,
-                      pin.version if pin else None, pin.state if pin else None, details=details)
+        return Answer(None, f"notify:{cb.notify_type or 'unknown'}", *self._where(read_pin(cb.cookies)),
+                      details=details)
+
+    def _where(self, pin: Pin | None) -> tuple[str | None, str | None, str | None]:
+        """Flow, version and state for logs and metric labels: only names this server knows, never raw cookie text."""
+        if pin is None:
+            return None, None, None
+        loaded = self.library.version(pin.flow, pin.version) or self.library.current.get(pin.flow)
+        if loaded is None or pin.state not in loaded.machine["states"]:
+            return None, None, None
+        return loaded.flow, loaded.version, pin.state
 
     # input handling
 
@@ -343,9 +356,11 @@ class Engine:
             instructions.append({"name": "say", "text": DEFAULT_ERROR_TEXT, "locale": "en-US"})
         if event == "ICE":
             instructions.insert(0, svaml.answer())
+        # The state may be the unknown name a cookie carried; report only states the machine has.
+        state = call.state if call and loaded and call.state in loaded.machine["states"] else None
         return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
                       loaded.flow if loaded else None, loaded.version if loaded else None,
-                      call.state if call else None, error=f"{err.kind}: {err}")
+                      state, error=f"{err.kind}: {err}")
 
 
 def _carried(loaded: Loaded, cb: Callback, call: Call) -> list[tuple[str, str]]:

@@ -113,7 +113,9 @@ def _problems(answer: Any, event: str, cookies: dict[str, str]) -> Iterator[str]
             yield from _fields(where, action, _FIELDS[name])
             yield from _required(where, action, name)
             yield from _action_rules(where, name, action)
-    size = sum(len(k.encode()) + len(v.encode()) for k, v in cookies.items())
+    # surrogatepass: an odd echoed cookie must be measured, not crash the check.
+    size = sum(len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))
+               for k, v in cookies.items())
     if size > COOKIE_LIMIT:
         yield f"cookies total {size} bytes after this answer; Sinch keeps at most {COOKIE_LIMIT}"
 

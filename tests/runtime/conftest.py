@@ -20,3 +20,53 @@ def sinch_fixtures_dir() -> Path:
 def sinch_events() -> Path:
     """The folder of Sinch's sample callback bodies (sinchevents/*.json)."""
     return sinch_fixtures_dir() / "sinchevents"
+
+
+# -- engines over the examples and the small inline flows (tests/runtime/callkit.py) ---------
+
+import copy  # noqa: E402
+import json  # noqa: E402
+from typing import Any, Callable  # noqa: E402
+
+from callkit import ENV, TUESDAY_10, example_machines, fixed, inline_machines, library_of  # noqa: E402
+
+SAMPLE_FILES = {"ice": "IncomingCallEventDto.json", "ace": "AnsweredCallEventDto.json",
+                "pie": "PromptInputEventDto.json", "dice": "DisconnectedCallEventDto.json",
+                "notify": "NotificationEventDto.json"}
+
+
+@pytest.fixture(scope="session")
+def all_machines() -> list[dict[str, Any]]:
+    """Every example and every inline test flow, compiled once per session."""
+    return example_machines() + inline_machines()
+
+
+@pytest.fixture
+def library(all_machines: list[dict[str, Any]]):
+    # Deep copies: a test may change a machine without touching the others.
+    return library_of(*copy.deepcopy(all_machines))
+
+
+@pytest.fixture
+def make_engine(library) -> Callable[..., Any]:
+    """An engine over `library` with a frozen clock (a working Tuesday unless told) and test env."""
+    from runtime.engine import Engine
+    from runtime.metrics import RuntimeMetrics
+
+    def make(moment=TUESDAY_10, env=None, metrics=None):
+        return Engine(library, clock=fixed(moment), env=ENV if env is None else env,
+                      metrics=metrics if metrics is not None else RuntimeMetrics())
+
+    return make
+
+
+@pytest.fixture
+def sinch_body(sinch_events: Path) -> Callable[..., dict[str, Any]]:
+    """A callback body built on Sinch's own sample for the event, with fields replaced."""
+
+    def build(event: str, **fields: Any) -> dict[str, Any]:
+        body = json.loads((sinch_events / SAMPLE_FILES[event]).read_text())
+        body.update(fields)
+        return body
+
+    return build

@@ -1,0 +1,355 @@
+"""The Starlette app: signed callbacks in, SVAML out; everything else refused with a clear JSON reason."""
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from typing import Any, Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from callkit import (ENV, KEY, OTHER_SECRET, SECRET, TUESDAY_10, TestClient, encode, fixed, signed_headers,
+                     timestamp)
+from runtime.app import CALLBACK_PATH, MAX_BODY_BYTES, Settings, create_app
+from runtime.signing import Credentials
+from runtime.svaml_check import problems
+
+SUPPORT = "+46812345670"
+CALLER = "+46701234567"
+
+
+def make_client(library, **overrides: Any) -> TestClient:
+    options: dict[str, Any] = {"credentials": Credentials(KEY, SECRET), "clock": fixed(TUESDAY_10), "env": ENV}
+    options.update(overrides)
+    return TestClient(create_app(library, Settings(**options)), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(library) -> TestClient:
+    return make_client(library)
+
+
+def post(client: TestClient, body: Any, *, raw: bytes | None = None, moment: datetime.datetime = TUESDAY_10,
+         **sign_options: Any):
+    content = raw if raw is not None else encode(body)
+    return client.post(CALLBACK_PATH, content=content, headers=signed_headers(content, moment, **sign_options))
+
+
+def ice(sinch_body, **fields: Any) -> dict[str, Any]:
+    body = sinch_body("ice", **{"cli": CALLER, **fields})
+    body["to"] = {"type": "number", "endpoint": SUPPORT}
+    return body
+
+
+# -- signed callbacks are answered ----------------------------------------------------------------
+
+
+def test_signed_ice_is_answered_with_svaml(client: TestClient, sinch_body) -> None:
+    response = post(client, ice(sinch_body))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    answer = response.json()
+    assert problems(answer, "ICE") == []
+    assert answer["action"]["name"] == "runMenu"
+
+
+def test_reference_test_vector_is_accepted(library) -> None:
+    # Reference section 6.3, byte for byte, with the clock at its x-timestamp and its path.
+    moment = datetime.datetime(2014, 9, 24, 10, 59, 41, tzinfo=datetime.timezone.utc)
+    client = make_client(library, clock=fixed(moment), callback_path="/sinch/callback/ace")
+    body = (b'{"event":"ace","callid":"822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257",'
+            b'"timestamp":"2014-09-24T10:59:41Z","version":1}')
+    response = client.post("/sinch/callback/ace", content=body, headers={
+        "content-type": "application/json", "x-timestamp": "2014-09-24T10:59:41Z",
+        "authorization": "application 669E367E-6BBA-48AB-AF15-266871C28135:"
+                         "Tg6fMyo8mj9pYfWQ9ssbx3Tc1BNC87IEygAfLbJqZb4="})
+    assert response.status_code == 200
+    assert response.json() == {"instructions": [], "action": {"name": "continue"}}
+
+
+def test_content_type_with_charset_is_signed_as_sent(client: TestClient, sinch_body) -> None:
+    response = post(client, ice(sinch_body), content_type="application/json; charset=utf-8")
+    assert response.status_code == 200
+
+
+def test_callid_spelt_callId_is_accepted(client: TestClient, sinch_body) -> None:
+    body = ice(sinch_body)
+    body["callId"] = body.pop("callid")
+    assert post(client, body).status_code == 200
+
+
+@pytest.mark.parametrize("event", ["dice", "notify"])
+def test_dice_and_notify_get_an_empty_200(client: TestClient, sinch_body, event: str) -> None:
+    response = post(client, sinch_body(event))
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+# -- refused: not signed by us --------------------------------------------------------------------
+
+
+def _unauthorized(response, reason: str) -> None:
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert (body["error"], body["reason"]) == ("unauthorized", reason)
+    assert body["message"]
+
+
+def test_missing_authorization(client: TestClient, sinch_body) -> None:
+    body = encode(ice(sinch_body))
+    response = client.post(CALLBACK_PATH, content=body,
+                           headers={"content-type": "application/json", "x-timestamp": timestamp(TUESDAY_10)})
+    _unauthorized(response, "missing-authorization")
+
+
+@pytest.mark.parametrize(("authorization", "reason"), [
+    ("Application", "malformed-authorization"),
+    ("Application nocolon", "malformed-authorization"),
+    ("Application a:b c", "malformed-authorization"),
+    ("Basic " + KEY + ":" + SECRET, "wrong-scheme"),
+    ("Application 00000000-0000-0000-0000-000000000000:c2ln", "unknown-key"),
+    ("Application " + KEY + ":bm90IHRoZSBzaWduYXR1cmU=", "bad-signature"),
+])
+def test_malformed_or_forged_authorization(client: TestClient, sinch_body, authorization: str, reason: str) -> None:
+    response = client.post(CALLBACK_PATH, content=encode(ice(sinch_body)), headers={
+        "content-type": "application/json", "x-timestamp": timestamp(TUESDAY_10), "authorization": authorization})
+    _unauthorized(response, reason)
+
+
+def test_signed_with_another_applications_key(client: TestClient, sinch_body) -> None:
+    _unauthorized(post(client, ice(sinch_body), key="11111111-2222-3333-4444-555555555555"), "unknown-key")
+
+
+def test_signed_with_the_wrong_secret(client: TestClient, sinch_body) -> None:
+    _unauthorized(post(client, ice(sinch_body), secret=OTHER_SECRET), "bad-signature")
+
+
+def test_signed_for_another_path(client: TestClient, sinch_body) -> None:
+    _unauthorized(post(client, ice(sinch_body), path="/elsewhere"), "bad-signature")
+
+
+def test_body_changed_after_signing(client: TestClient, sinch_body) -> None:
+    headers = signed_headers(encode(ice(sinch_body)), TUESDAY_10)
+    forged = encode(ice(sinch_body, cli="+46700000666"))
+    _unauthorized(client.post(CALLBACK_PATH, content=forged, headers=headers), "bad-signature")
+
+
+@pytest.mark.parametrize("minutes", [-10, 10, -60 * 24])
+def test_stale_timestamp(client: TestClient, sinch_body, minutes: int) -> None:
+    moment = TUESDAY_10 + datetime.timedelta(minutes=minutes)
+    _unauthorized(post(client, ice(sinch_body), moment=moment), "stale-timestamp")
+
+
+def test_timestamp_inside_the_window_is_fine(client: TestClient, sinch_body) -> None:
+    assert post(client, ice(sinch_body), moment=TUESDAY_10 - datetime.timedelta(minutes=4)).status_code == 200
+
+
+def test_replayed_request(client: TestClient, sinch_body) -> None:
+    content = encode(ice(sinch_body))
+    headers = signed_headers(content, TUESDAY_10)
+    assert client.post(CALLBACK_PATH, content=content, headers=headers).status_code == 200
+    _unauthorized(client.post(CALLBACK_PATH, content=content, headers=headers), "replayed")
+
+
+def test_signature_is_checked_before_the_body_is_read_as_json(client: TestClient) -> None:
+    response = client.post(CALLBACK_PATH, content=b"not json", headers={"content-type": "application/json"})
+    _unauthorized(response, "missing-authorization")
+
+
+# -- refused: too large, not a callback, wrong method ---------------------------------------------
+
+
+def test_body_over_the_cap_with_content_length(client: TestClient) -> None:
+    content = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    response = client.post(CALLBACK_PATH, content=content, headers=signed_headers(content, TUESDAY_10))
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload-too-large"
+
+
+def test_body_over_the_cap_chunked(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b" " * 8192
+
+    response = client.post(CALLBACK_PATH, content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["reason"] == "too-large"
+
+
+def test_body_at_the_cap_is_read(client: TestClient, sinch_body) -> None:
+    content = encode(ice(sinch_body))
+    content = content[:-1] + b" " * (MAX_BODY_BYTES - len(content)) + b"}"
+    assert len(content) == MAX_BODY_BYTES
+    assert post(client, None, raw=content).status_code == 200
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"not json", "not-json"),
+    (b"\xff\xfe", "not-json"),
+    (b"", "not-json"),
+    (b"[1, 2]", "not-an-object"),
+    (b'{"event": "ring", "callid": "c1"}', "unknown-event"),
+    (b'{"callid": "c1"}', "missing-event"),
+    (b'{"event": "ice"}', "missing-callid"),
+    (b'{"event": "ice", "callid": ""}', "missing-callid"),
+    (b'{"event": "ice", "callid": 7}', "wrong-type"),
+])
+def test_not_a_callback(client: TestClient, content: bytes, reason: str) -> None:
+    response = post(client, None, raw=content)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"] == "bad-request" and response.json()["reason"] == reason
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_only_post_on_the_callback_path(client: TestClient, method: str) -> None:
+    response = client.request(method, CALLBACK_PATH)
+    assert response.status_code == 405
+    assert response.json()["error"] == "method-not-allowed"
+
+
+# -- health, flows, metrics -----------------------------------------------------------------------
+
+
+def test_healthz(client: TestClient, library) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "flows": len(library.current)}
+
+
+def test_flows_lists_versions(client: TestClient, library) -> None:
+    import copy
+
+    older = copy.deepcopy(library.current["support"].machine)
+    older["version"] = "000000000001"
+    library.add(older, current=False)
+    listing = {entry["flow"]: entry for entry in client.get("/flows").json()["flows"]}
+    assert set(listing) == set(library.current)
+    for flow, loaded in library.current.items():
+        assert listing[flow]["version"] == loaded.version
+    assert listing["support"]["older_versions"] == ["000000000001"]
+    assert listing["support"]["numbers"] == [SUPPORT] and listing["reminder"]["direction"] == "outbound"
+
+
+def _metric(text: str, sample: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_callbacks_and_rejections(client: TestClient, sinch_body) -> None:
+    post(client, ice(sinch_body))
+    post(client, ice(sinch_body))
+    post(client, sinch_body("dice"))
+    client.post(CALLBACK_PATH, content=b"{}", headers={"content-type": "application/json"})
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    text = response.text
+    assert _metric(text, 'ivrc_callbacks_total{event="ice",flow="support",state="main_menu"}') == 2
+    assert _metric(text, 'ivrc_callbacks_total{event="dice",flow="",state=""}') == 1
+    assert _metric(text, 'ivrc_calls_ended_total{reason="managerhangup"}') == 1
+    assert _metric(text, 'ivrc_rejected_requests_total{reason="missing-authorization"}') == 1
+    assert _metric(text, "ivrc_step_seconds_count") == 3
+
+
+def test_metric_labels_never_carry_cookie_or_reason_text(client: TestClient, sinch_body, library) -> None:
+    version = library.current["support"].version
+    junk = {"ivrc": f"support|{version}|st\ud800ate|0|en-US"}
+    post(client, sinch_body("dice", reason="WEIRD\ud800", cookies=junk))
+    post(client, sinch_body("notify", cookies=[{"key": "ivrc", "value": "evil\nflow|v|s\"t|0|x"}]))
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert "evil" not in response.text and "weird" not in response.text
+    assert _metric(response.text, 'ivrc_calls_ended_total{reason="other"}') == 1
+
+
+# -- development mode -------------------------------------------------------------------------------
+
+
+def test_unsigned_requests_only_with_signatures_explicitly_off(library, sinch_body,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    client = make_client(library, credentials=None, verify_signatures=False)
+    caplog.set_level(logging.WARNING, logger="ivrc.server")
+    for _ in range(2):
+        response = client.post(CALLBACK_PATH, content=encode(ice(sinch_body)),
+                               headers={"content-type": "application/json"})
+        assert response.status_code == 200
+    warnings = [r for r in caplog.records if r.name == "ivrc.server" and "signature check skipped" in r.getMessage()]
+    assert len(warnings) == 2
+
+
+def test_signatures_on_without_credentials_is_refused(library) -> None:
+    with pytest.raises(ValueError, match="credentials"):
+        create_app(library, Settings(credentials=None))
+
+
+# -- logs ---------------------------------------------------------------------------------------------
+
+
+def test_one_json_log_line_per_callback_with_masked_numbers(client: TestClient, sinch_body,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    content = encode(ice(sinch_body))
+    headers = signed_headers(content, TUESDAY_10)
+    client.post(CALLBACK_PATH, content=content, headers=headers)
+    client.post(CALLBACK_PATH, content=content, headers=headers)  # replayed: refused, logged as a warning
+    post(client, sinch_body("dice"))
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ivrc.callbacks"]
+    assert [line["event"] for line in lines] == ["ice", "dice"]
+    first = lines[0]
+    assert list(first)[:7] == ["callid", "flow", "version", "state", "event", "outcome", "duration_ms"]
+    assert (first["callid"], first["flow"], first["state"]) == ("a call id", "support", "main_menu")
+    assert first["caller"] == "+*********67"
+    everything = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    assert "46701234567" not in everything
+    assert SECRET not in everything
+    assert headers["authorization"].split(":")[1] not in everything  # nor the signature
+
+
+def test_an_error_path_is_logged_with_its_cause(client: TestClient, sinch_body,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ivrc.callbacks")
+    post(client, sinch_body("ice", cli=CALLER))  # Sinch's sample calls a number no flow claims
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ivrc.callbacks"]
+    assert line["outcome"] == "error" and line["error"].startswith("routing:")
+
+
+# -- nothing gives a 5xx ------------------------------------------------------------------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20)
+_field_values = _json | st.sampled_from(["ice", "ace", "pie", "dice", "notify", "support", SUPPORT, "main"])
+_callback_like = st.fixed_dictionaries(
+    {"event": st.sampled_from(["ice", "ace", "pie", "dice", "notify"]) | _json,
+     "callid": st.text(min_size=1, max_size=10) | _json},
+    optional={name: _field_values for name in
+              ("cookies", "menuResult", "custom", "to", "cli", "amd", "reason", "type", "destination", "timestamp")},
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(all_machines) -> TestClient:
+    from callkit import library_of
+
+    return make_client(library_of(*all_machines))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(_callback_like, _json, st.binary(max_size=300)))
+def test_no_request_body_gives_a_server_error(fuzz_client: TestClient, body: Any) -> None:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = fuzz_client.post(CALLBACK_PATH, content=content, headers=signed_headers(content, TUESDAY_10))
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert response.json()["error"] == "bad-request"
+    elif response.content:
+        assert problems(response.json(), json.loads(content)["event"]) == []
+    assert fuzz_client.get("/metrics").status_code == 200
