@@ -166,13 +166,12 @@ class _Builder:
             for option in member.options:
                 target = option.goto.target
                 if option.say is None and target in group:
-                    action = svaml.goto_menu(svaml.MENU_MAIN if target == root.name else target)
+                    action = svaml.goto_menu(svaml.menu_id(target, root.name))
                 else:
                     action = svaml.give_back(return_value(self.flow.id, name, key_name(option.key)))
                 options.append(svaml.option(option.key, action))
             prompt_id = root_prompt if name == root.name else self.prompt(member.prompt, f"{name}.menu.prompt")
-            menu_id = svaml.MENU_MAIN if name == root.name else name
-            menus.append(svaml.menu(menu_id, svaml.prompt(prompt_id) if prompt_id else None, member.timeout, options))
+            menus.append(svaml.menu(svaml.menu_id(name, root.name), svaml.prompt(prompt_id) if prompt_id else None, member.timeout, options))
         root_menu: ir.Menu = root.action  # type: ignore[assignment]
         return svaml.run_menu(menus, root_menu.barge, _voice(root_menu))
 

@@ -34,6 +34,24 @@ TRANSFER_ACTIONS = {"number": "connectPstn", "sip": "connectSip", "user": "conne
 MENU_MAIN = "main"  # Sinch starts runMenu at the menu with this id
 
 
+def menu_id(state: str, root: str) -> str:
+    """The id of a state's menu inside the runMenu rooted at `root`.
+
+    The root is always `main`, as Sinch requires. Fused sub-menus use their state name; a
+    sub-menu whose state is itself called "main" becomes "main." (state names have no dots).
+    """
+    if state == root:
+        return MENU_MAIN
+    return state + "." if state == MENU_MAIN else state
+
+
+def state_of_menu(menu: str) -> str | None:
+    """The fused sub-menu's state for a PIE's menuId, or None for the root menu."""
+    if menu == MENU_MAIN:
+        return None
+    return menu[:-1] if menu == MENU_MAIN + "." else menu
+
+
 def prompt(prompt_id: str) -> dict:
     return {"$prompt": prompt_id}
 

@@ -142,8 +142,8 @@ class Engine:
         waiting = pin.state if pin else None
         if returned is not None and returned.flow == loaded.flow and returned.state in states:
             member = returned.state
-        elif result.menu_id and result.menu_id != svaml.MENU_MAIN and result.menu_id in states:
-            member = result.menu_id
+        elif result.menu_id and svaml.state_of_menu(result.menu_id) in states:
+            member = svaml.state_of_menu(result.menu_id)
         else:
             member = waiting
         call = self._resume(loaded, cb, pin, member)
@@ -216,7 +216,11 @@ class Engine:
 
     def _recorded(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, result: MenuResult,
                   returned: Returned | None) -> Answer:
-        # Finish key or time limit: either way the message is complete.
+        if result.type == "invalidinput":
+            # A stray key is not the finish key: keep recording and keep waiting for it.
+            ctx = self._context(loaded, call, cb)
+            return self._answer(loaded, call, cb, "PIE", [], ctx.fill(state["action"]), "record-continues")
+        # The finish key, or the time limit: either way the message is complete.
         return self._walk(loaded, call, cb, "PIE", state["next"], list(state["after"]))
 
     def _retry(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, which: str) -> Answer:

@@ -240,15 +240,27 @@ MAIN_AS_STATE_NAME = """\
 """
 
 
-@pytest.mark.xfail(reason="compiler bug (compiler/machine.py _run_menu): a fused sub-menu whose state is named "
-                          "'main' gets the id Sinch reserves for the first menu, so the runMenu has two 'main' "
-                          "menus and 'menu(main)' loops to itself", strict=False)
 def test_a_state_named_main_can_be_a_fused_sub_menu(sinch_body) -> None:
     from callkit import compile_flow, library_of
     from runtime.engine import Engine
 
     engine = Engine(library_of(compile_flow(MAIN_AS_STATE_NAME)), clock=lambda: TUESDAY_10, env={})
     Phone(engine, sinch_body).ice("+15550007000")  # checks the answer against Sinch's rules
+
+
+def test_navigation_into_a_sub_menu_named_main_reaches_that_state() -> None:
+    from callkit import compile_flow, library_of
+    from runtime.emulator import Call, EngineTransport
+    from runtime.engine import Engine
+
+    engine = Engine(library_of(compile_flow(MAIN_AS_STATE_NAME)), clock=lambda: TUESDAY_10, env={})
+    call = Call(EngineTransport(engine), called="+15550007000").start()
+    call.press("1")  # menu(main.) inside the fused runMenu: no callback, the caller hears "Main."
+    assert call.heard()[-1] == "Main."
+    call.silence()  # the PIE names menu "main.", which must route to the state called main
+    assert call.ended and call.cookies["ivrc"].split("|")[2] == "bye"
+    call2 = Call(EngineTransport(engine), called="+15550007000").start().press("12")  # back to top
+    assert call2.heard()[-1] == "Top." and not call2.ended
 
 
 # -- collect ------------------------------------------------------------------------------------
@@ -317,6 +329,15 @@ def test_record_starts_then_finish_key_stops(call) -> None:
     assert [i["name"] for i in stop["instructions"]][1:] == ["stopRecording", "playFiles"]
     assert c.heard()[-1] == "Bye." and c.ended
     assert [event for event, _ in c.answers[-2:]] == ["NOTIFY", "DICE"]
+
+
+def test_a_stray_key_while_recording_keeps_recording(call) -> None:
+    c = call(KITCHEN_NUMBER).start().press("4").press("5")  # 5 is not the finish key
+    again = c.answers[-1][1]
+    assert "stopRecording" not in [i["name"] for i in again["instructions"]]
+    assert again["action"]["name"] == "runMenu" and c.recording is not None and not c.ended
+    c.press("#")
+    assert c.recording is None and c.heard()[-1] == "Bye."
 
 
 def test_record_time_limit_also_ends_the_message(phone: Phone, machine) -> None:
