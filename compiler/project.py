@@ -29,7 +29,9 @@ def flow_files(paths: Iterable[str]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.join(root, f) for f in sorted(files) if is_flow_file(f))
         elif os.path.isfile(path):
-            found.append(path)
+            # A glob like examples/*.yaml also names the flow tests beside the flows; they are not flows.
+            if not path.endswith(SCENARIO_SUFFIXES):
+                found.append(path)
         else:
             raise PathError(f"{path}: no such file or folder")
     # A file named twice (a folder and a file in it, or two spellings of one path) is one flow,

@@ -27,6 +27,14 @@ class CallFailed(Exception):
         self.problems = problems or []
 
 
+class Unreachable(CallFailed):
+    """No answer at all: the server could not be reached."""
+
+
+class CallerMistake(CallFailed):
+    """The caller did something this call cannot take: keys after the end, speech to a keys-only menu."""
+
+
 class Transport(Protocol):
     def send(self, body: dict[str, Any]) -> tuple[int, Any]:
         """POSTs one callback; returns the HTTP status and the parsed JSON answer (None if empty)."""
@@ -52,7 +60,12 @@ class HttpTransport:
         self.path = urlsplit(url).path or "/"
         self.key, self.secret = key, secret
         self.clock = clock
+        self._owns_client = client is None
         self.client = client or httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
 
     def send(self, body: dict[str, Any]) -> tuple[int, Any]:
         import httpx
@@ -67,7 +80,7 @@ class HttpTransport:
         try:
             response = self.client.post(self.url, content=raw, headers=headers)
         except httpx.HTTPError as err:
-            raise CallFailed(f"could not reach {self.url}: {err}") from None
+            raise Unreachable(f"could not reach {self.url}: {err}") from None
         if not response.content:
             return response.status_code, None
         try:
@@ -77,29 +90,48 @@ class HttpTransport:
                              f"{response.text[:200]!r}") from None
 
 
+def served_flows(url: str, timeout: float = 3.0) -> list[dict[str, Any]] | None:
+    """The flows an ivrc server lists at /flows (beside its callback path), or None if it lists none."""
+    import httpx
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    try:
+        response = httpx.get(urlunsplit((parts.scheme, parts.netloc, "/flows", "", "")), timeout=timeout)
+        flows = response.json().get("flows") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return flows if isinstance(flows, list) else None
+
+
 class EngineTransport:
     """In-process: the same engine the server runs, without HTTP or signatures."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
+        self.last_error: str | None = None  # the engine's reason when its last answer was the error path
 
     def send(self, body: dict[str, Any]) -> tuple[int, Any]:
         from .events import parse_callback
 
         answer = self.engine.step(parse_callback(json.dumps(body).encode()))
+        self.last_error = answer.error if answer.outcome == "error" else None
         return 200, answer.svaml
+
+
+_MARKS = {"hear": "  🔊 ", "press": "  ☎  ", "silence": "  ☎  ", "error": "  ✗  ", "flow-error": "  ✗  "}
 
 
 @dataclass
 class Line:
     """One line of the conversation, as a person would tell it."""
 
-    kind: str  # hear, press, silence, menu, transfer, park, record, hangup, callback, notify, cookie
+    kind: str  # hear, press, silence, menu, transfer, park, record, hangup, callback, error, flow-error
     text: str
     data: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return {"hear": "  🔊 ", "press": "  ☎  ", "silence": "  ☎  "}.get(self.kind, "  ·  ") + self.text
+        return _MARKS.get(self.kind, "  ·  ") + self.text
 
 
 def describe_prompt(part: str) -> str:
@@ -138,8 +170,10 @@ class Call:
 
     def __init__(self, transport: Transport, *, called: str = "", caller: str = "+46700000001", callid: str | None = None,
                  custom: str | None = None, outbound: bool = False, amd: str = "human", key: str | None = None,
-                 clock: Callable[[], datetime.datetime] = _now, strict: bool = True) -> None:
+                 clock: Callable[[], datetime.datetime] = _now, strict: bool = True,
+                 observer: Callable[[Line], None] | None = None) -> None:
         self.transport = transport
+        self.observer = observer  # sees every line as it happens (live transcripts, coverage)
         self.caller, self.called = caller, called
         self.callid = callid or f"emulated-{uuid.uuid4()}"
         self.custom, self.outbound, self.amd = custom, outbound, amd
@@ -174,10 +208,11 @@ class Call:
         self._say("press", f"presses {keys}")
         for i, key in enumerate(keys):
             if self.ended:
-                raise CallFailed(f"pressed {keys[i:]!r} but the call has ended")
+                raise CallerMistake(f"pressed {keys[i:]!r} but the call has ended")
             if self.menu is None:
-                raise CallFailed(f"pressed {keys[i:]!r} but nothing is listening for keys"
-                                 + (" (the call was transferred)" if self.transferred else ""))
+                raise CallerMistake(f"pressed {keys[i:]!r} but nothing is listening for keys"
+                                   + (" (the call was transferred)" if self.transferred else
+                                      " (the call is parked)" if self.parked else ""))
             self._key(key)
         menu = self.menu
         if menu is not None and menu.typed:  # digits typed, then a pause: Sinch ends the input
@@ -188,29 +223,31 @@ class Call:
         """Speech input, for menus with keywords (Sinch's enableVoice)."""
         self._say("press", f"says {words!r}")
         if self.menu is None:
-            raise CallFailed(f"said {words!r} but nothing is listening")
+            raise CallerMistake(f"said {words!r} but nothing is listening"
+                                + (" (the call has ended)" if self.ended else ""))
         if not self.menu.action.get("enableVoice"):
-            raise CallFailed("this menu does not accept speech (enableVoice is off)")
+            raise CallerMistake("this menu does not accept speech (enableVoice is off)")
         self._pie("sequence", words, method="voice")
         return self
 
     def silence(self) -> "Call":
         self._say("silence", "stays silent")
         if self.menu is None:
-            raise CallFailed("stayed silent but nothing is waiting for input")
+            raise CallerMistake("stayed silent but nothing is waiting for input"
+                                + (" (the call has ended)" if self.ended else ""))
         menu = self.menu
         if menu.typed:
             self._pie("sequence", menu.typed)
         elif menu.repeats_left > 0:
             menu.repeats_left -= 1
-            self._hear(menu.menu.get("repeatPrompt") or menu.menu.get("mainPrompt", ""))
+            self._hear(menu.menu.get("repeatPrompt") or menu.menu.get("mainPrompt", ""), menu.action.get("locale"))
         else:
             self._pie("timeout", "")
         return self
 
     def hangup(self) -> "Call":
         if not self.ended:
-            self._say("hangup", "the caller hangs up")
+            self._say("hangup", "the caller hangs up", {"by": "caller"})
             self._end("CALLERHANGUP")
         return self
 
@@ -232,15 +269,15 @@ class Call:
             if option.get("dtmf") == key:
                 kind, target = _MENU_ACTION.match(option["action"]).groups()
                 if kind == "menu":
+                    self._say("menu", f"menu → {target}", {"from": menu.current, "key": key, "to": target})
                     menu.current, menu.repeats_left = target, menu.menus[target].get("repeats", 0)
-                    self._say("menu", f"menu → {target}")
-                    self._hear(menu.menus[target].get("mainPrompt", ""))
+                    self._hear(menu.menus[target].get("mainPrompt", ""), menu.action.get("locale"))
                 else:
                     self._pie("return", target)
                 return
         if menu.repeats_left > 0:
             menu.repeats_left -= 1
-            self._hear(current.get("repeatPrompt") or current.get("mainPrompt", ""))
+            self._hear(current.get("repeatPrompt") or current.get("mainPrompt", ""), menu.action.get("locale"))
         else:
             self._pie("invalidinput", key)
 
@@ -268,7 +305,8 @@ class Call:
             destination += "/"
         destination += f"{self.callid}.{options.get('format', 'mp3')}"
         self.recording = None
-        self._say("record", f"recording stopped; Sinch stores it at {destination}")
+        self._say("record", f"recording stopped; Sinch stores it at {destination}",
+                  {"recording": "stopped", "destination": destination})
         if options.get("notificationEvents", True):
             self._exchange("NOTIFY", {"event": "notify", "type": "recording_finished", "destination": destination,
                                       "custom": self.custom or ""})
@@ -281,6 +319,10 @@ class Call:
             body["cookies"] = [{"key": k, "value": v} for k, v in self.cookies.items()]
         status, answer = self.transport.send(body)
         self.answers.append((event, answer))
+        failure = getattr(self.transport, "last_error", None)  # only an in-process engine can say why
+        if failure:
+            self._say("flow-error", f"the flow failed ({failure}); the caller hears its error message",
+                      {"error": failure})
         if status != 200:
             raise CallFailed(f"the server answered the {event} with HTTP {status}: {answer}")
         if event in ("DICE", "NOTIFY"):
@@ -299,12 +341,13 @@ class Call:
                 self.cookies[instruction["key"]] = instruction["value"]
             elif name == "playFiles":
                 for part in instruction.get("ids", []):
-                    self._hear(part)
+                    self._hear(part, instruction.get("locale"))
             elif name == "say":
-                self._say("hear", instruction.get("text", ""))
+                self._say("hear", instruction.get("text", ""), {"locale": instruction.get("locale")})
             elif name == "startRecording":
                 self.recording = instruction.get("options", {})
-                self._say("record", f"recording started → {self.recording.get('destinationUrl')}")
+                self._say("record", f"recording started → {self.recording.get('destinationUrl')}",
+                          {"recording": "started", "destination": self.recording.get("destinationUrl")})
             elif name == "stopRecording" and self.recording is not None:
                 self._recording_done()
             elif name == "answer":
@@ -314,15 +357,16 @@ class Call:
         if name == "runMenu":
             first = next(m for m in action["menus"] if m["id"] == action.get("mainMenu", "main"))
             self.menu = Menu(action, first["id"], first.get("repeats", 0))
-            self._hear(first.get("mainPrompt", ""))
+            self._hear(first.get("mainPrompt", ""), action.get("locale"))
         elif name == "hangup":
-            self._say("hangup", "the flow hangs up")
+            self._say("hangup", "the flow hangs up", {"by": "flow"})
             self._end("MANAGERHANGUP")
         elif name == "park":
             self.parked = True
-            self._hear(action.get("introPrompt", ""))
-            self._hear(action.get("holdPrompt", ""))
-            self._say("park", f"parked (on hold for up to {action.get('maxDuration', 'the platform limit of')} s)")
+            self._hear(action.get("introPrompt", ""), action.get("locale"))
+            self._hear(action.get("holdPrompt", ""), action.get("locale"))
+            self._say("park", f"parked (on hold for up to {action.get('maxDuration', 'the platform limit of')} s)",
+                      {"action": action})
         elif name in ("connectPstn", "connectSip", "connectMxp", "connectConf"):
             self._transfer(action)
         elif name == "continue":
@@ -344,13 +388,16 @@ class Call:
 
     # transcript
 
-    def _hear(self, prompt: str) -> None:
+    def _hear(self, prompt: str, locale: str | None = None) -> None:
         for part in (prompt.split(";") if prompt else []):
             if part.strip():
-                self._say("hear", describe_prompt(part))
+                self._say("hear", describe_prompt(part), {"locale": locale})
 
     def _say(self, kind: str, text: str, data: dict | None = None) -> None:
-        self.lines.append(Line(kind, text, dict(data or {})))
+        line = Line(kind, text, dict(data or {}))
+        self.lines.append(line)
+        if self.observer is not None:
+            self.observer(line)
 
     def heard(self) -> list[str]:
         return [line.text for line in self.lines if line.kind == "hear"]

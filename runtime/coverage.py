@@ -1,0 +1,149 @@
+"""Flow coverage: which states and transitions (state, exit) a set of emulated calls exercised."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from compiler import graph, ir
+from compiler.machine import KEY_NAMES
+
+from .emulator import Line
+from .tracing import Step
+
+_KEYS_BY_NAME = {name: key for key, name in KEY_NAMES.items()}
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One way out of a state, as compiler.graph names it: "key 1", "no input", "else", "next"..."""
+
+    source: str
+    label: str
+    target: str | None  # None: the call leaves the flow (hang-up, transfer, park, error path)
+
+    def __str__(self) -> str:
+        return f"{self.source} --{self.label}--> {self.target or '(end of call)'}"
+
+
+@dataclass
+class FlowCoverage:
+    """One flow's states and transitions, and the ones some call went through."""
+
+    flow: str
+    file: str
+    states: list[str]
+    transitions: list[Transition]
+    hit_states: set[str] = field(default_factory=set)
+    hit_transitions: set[Transition] = field(default_factory=set)
+    calls: int = 0
+
+    @property
+    def missed_states(self) -> list[str]:
+        return [s for s in self.states if s not in self.hit_states]
+
+    @property
+    def missed_transitions(self) -> list[Transition]:
+        return [t for t in self.transitions if t not in self.hit_transitions]
+
+    @property
+    def percent(self) -> float:
+        """States and transitions together, as coverage.py counts statements and branches."""
+        total = len(self.states) + len(self.transitions)
+        hit = len(self.hit_states) + len(self.hit_transitions)
+        return 100.0 * hit / total if total else 100.0
+
+    @staticmethod
+    def ratio(hit: int, total: int) -> str:
+        return f"{hit}/{total} {100.0 * hit / total if total else 100.0:.0f}%"
+
+    def summary(self) -> str:
+        return (f"states {self.ratio(len(self.hit_states), len(self.states))}, "
+                f"transitions {self.ratio(len(self.hit_transitions), len(self.transitions))}, "
+                f"total {self.percent:.0f}%")
+
+
+class Coverage:
+    """Coverage of every flow registered, fed one call's journal at a time."""
+
+    def __init__(self) -> None:
+        self.flows: dict[str, FlowCoverage] = {}
+        self._ir: dict[str, ir.Flow] = {}
+        self._machines: dict[str, dict[str, Any]] = {}
+
+    def add_flow(self, flow: ir.Flow, machine: dict[str, Any], file: str) -> None:
+        if flow.id in self.flows:
+            return
+        transitions = [Transition(e.source, e.label, e.target) for s in flow.states for e in graph.edges(s)]
+        self.flows[flow.id] = FlowCoverage(flow.id, file, [s.name for s in flow.states], transitions)
+        self._ir[flow.id] = flow
+        self._machines[flow.id] = machine
+
+    def record_call(self, journal: Iterable[Step | Line]) -> None:
+        """One call, in order: the engine's steps and the emulator's moves between fused menus."""
+        root: tuple[str, str] | None = None  # (flow, state) whose runMenu the caller is in
+        counted: set[str] = set()
+        for entry in journal:
+            if isinstance(entry, Step):
+                if entry.flow in self.flows:
+                    if entry.flow not in counted:
+                        counted.add(entry.flow)
+                        self.flows[entry.flow].calls += 1
+                    self._step(entry)
+                state = entry.answer.state if entry.answer is not None else None
+                root = (entry.flow, state) if entry.flow and state else root
+            elif isinstance(entry, Line) and entry.kind == "menu" and root is not None and root[0] in self.flows:
+                flow, state = root
+                source = state if entry.data.get("from") == "main" else entry.data.get("from")
+                target = state if entry.data.get("to") == "main" else entry.data.get("to")
+                self._hit(flow, target)
+                self._hit_edge(flow, source, target, prefer=[f"key {entry.data.get('key')}"])
+
+    # one engine step
+
+    def _step(self, step: Step) -> None:
+        flow = step.flow
+        assert flow is not None
+        for name in step.entered:
+            self._hit(flow, name)
+        if step.event == "PIE" and step.member:
+            if step.entered:
+                self._hit_edge(flow, step.member, step.entered[0], prefer=self._pie_labels(flow, step))
+            elif step.failed == "exhausted":
+                self._hit_edge(flow, step.member, None, prefer=["exhausted"])
+        for source, target in zip(step.entered, step.entered[1:]):
+            self._hit_edge(flow, source, target)
+        if step.entered and step.answer is not None and step.answer.outcome != "error":
+            last = self._ir[flow].state(step.entered[-1])
+            if last is not None and isinstance(last.action, (ir.Transfer, ir.Park, ir.Hangup)):
+                self._hit_edge(flow, last.name, None)
+
+    def _pie_labels(self, flow: str, step: Step) -> list[str]:
+        """The exits this menu result could have taken, most likely first."""
+        if step.result_type == "timeout":
+            return ["no input", "exhausted"]
+        labels = []
+        value = step.result_value or ""
+        if step.result_type == "return" and value.count(".") == 2:
+            choice = value.rsplit(".", 1)[1]
+            labels.append(f"key {_KEYS_BY_NAME.get(choice, choice)}")
+        elif step.input_method == "voice":
+            state = self._machines[flow]["states"].get(step.member or "", {})
+            key = state.get("keywords", {}).get(value.strip().casefold())
+            if key:
+                labels.append(f"key {key}")
+        return labels + ["digits", "recorded", "invalid", "exhausted"]
+
+    def _hit(self, flow: str, state: str | None) -> None:
+        if state is not None and state in self._ir[flow].state_map:
+            self.flows[flow].hit_states.add(state)
+
+    def _hit_edge(self, flow: str, source: str | None, target: str | None, prefer: list[str] = ()) -> None:
+        state = self._ir[flow].state(source) if source else None
+        if state is None:
+            return
+        candidates = [Transition(e.source, e.label, e.target) for e in graph.edges(state) if e.target == target]
+        if not candidates:
+            return
+        # Two exits can lead to the same state (a key and "invalid"); the menu result says which.
+        chosen = next((c for label in prefer for c in candidates if c.label == label), candidates[0])
+        self.flows[flow].hit_transitions.add(chosen)

@@ -1,0 +1,53 @@
+"""Flow-test results as JUnit XML, the format CI systems (GitLab, Jenkins, GitHub actions) display."""
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections import OrderedDict
+
+from .flowreport import failure_text
+from .flowtest import Outcome, Results
+
+# XML 1.0 cannot hold most control characters, even escaped; a misbehaving server may send them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def document(results: Results) -> ET.ElementTree:
+    """One <testsuite> per scenario file, one <testcase> per scenario; a failure carries its transcript."""
+    by_file: OrderedDict[str, list[Outcome]] = OrderedDict()
+    for outcome in results.outcomes:
+        by_file.setdefault(outcome.scenario.file, []).append(outcome)
+    root = ET.Element("testsuites", name="ivrc flow tests", tests=str(len(results.outcomes)),
+                      failures=str(len(results.failed)), errors="0", skipped=str(len(results.skipped)),
+                      time=f"{results.seconds:.3f}")
+    for file, outcomes in by_file.items():
+        failures = sum(o.status == "fail" for o in outcomes)
+        suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(outcomes)), failures=str(failures),
+                              errors="0", skipped=str(sum(o.skipped for o in outcomes)),
+                              time=f"{sum(o.seconds for o in outcomes):.3f}")
+        classname = os.path.basename(file).rsplit(".test.", 1)[0]
+        for outcome in outcomes:
+            case = ET.SubElement(suite, "testcase", classname=classname, name=_clean(outcome.name), file=file,
+                                 line=str(outcome.scenario.where.line), time=f"{outcome.seconds:.3f}")
+            if outcome.skipped:
+                ET.SubElement(case, "skipped", message=_clean(outcome.message))
+            elif not outcome.passed:
+                failure = ET.SubElement(case, "failure", message=_clean(outcome.message), type="ScenarioFailed")
+                failure.text = _clean(failure_text(outcome))
+            else:
+                out = ET.SubElement(case, "system-out")
+                out.text = _clean("\n".join(outcome.transcript))
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def write(results: Results, path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
+    document(results).write(path, encoding="utf-8", xml_declaration=True)
