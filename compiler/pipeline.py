@@ -10,6 +10,7 @@ from .diagnostics import Diagnostic
 from .loader import Document, LoadResult, load_bytes, load_file, load_text
 from .lower import lower
 from .schema import check_schema
+from .suppress import apply_comments
 
 
 @dataclass
@@ -33,6 +34,15 @@ class Result:
 
 
 def _check(loaded: LoadResult, file: str) -> Result:
+    result = _check_unsuppressed(loaded, file)
+    # Only a flow that loaded and has the right shape can have findings waved through: hiding a
+    # shape error would make a flow that cannot compile look clean.
+    if result.flow is not None and result.document is not None:
+        result.diagnostics = apply_comments(result.diagnostics, result.document.text)
+    return result
+
+
+def _check_unsuppressed(loaded: LoadResult, file: str) -> Result:
     result = Result(file, list(loaded.diagnostics), loaded.document, text=loaded.text)
     doc = loaded.document
     if doc is None:

@@ -27,14 +27,30 @@ def _color(stream) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
-def cmd_lint(args: argparse.Namespace) -> int:
-    from compiler import check_bytes
-    from compiler import formats
-    from compiler.project import PathError, check_paths
+LINT_FORMATS = ("text", "concise", "json", "github", "sarif", "junit")
 
+
+def _codes_option(values: list[str] | None) -> list[str]:
+    """--select/--ignore take codes, prefixes (IVR04) or names, repeated or comma-separated."""
+    from compiler.codes import BY_NAME, CODES
+
+    found = [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+    for value in found:
+        if value.lower() not in BY_NAME and not any(code.startswith(value.upper()) for code in CODES):
+            raise UsageError(f"'{value}' matches no diagnostic code (run `ivrc codes` for the list)")
+    return found
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from compiler import check_bytes, formats
+    from compiler.loader import MAX_BYTES
+    from compiler.project import PathError, check_paths
+    from compiler.suppress import select
+
+    chosen, ignored = _codes_option(args.select), _codes_option(args.ignore)
     try:
         if args.paths == ["-"]:
-            results = [check_bytes(sys.stdin.buffer.read(), args.stdin_filename)]
+            results = [check_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), args.stdin_filename)]
         else:
             results = check_paths(args.paths)
     except PathError as err:
@@ -42,12 +58,55 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if not results:
         raise UsageError("no flow files found in " + ", ".join(args.paths) + " (flows end in .yaml or .yml; "
                          "files ending .test.yaml are flow tests, run them with `ivrc test`)")
-    if args.format == "json":
-        sys.stdout.write(formats.json_report(results))
-    else:
-        sys.stdout.write(formats.text(results, color=_color(sys.stdout)))
+    for result in results:
+        result.diagnostics = select(result.diagnostics, chosen, ignored)
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    writers = {
+        "text": lambda: formats.text(results, color=_color(sys.stdout)),
+        "concise": lambda: formats.concise(results),
+        "json": lambda: formats.json_report(results),
+        "github": lambda: formats.github(results),
+        "sarif": lambda: formats.sarif(results, _version()),
+        "junit": lambda: formats.junit(results),
+    }
+    sys.stdout.write(writers[fmt]())
     errors, warnings = formats.counts(results)
     return PROBLEMS if errors or (args.strict and warnings) else OK
+
+
+def _one_flow(path: str):
+    from compiler import check_file
+
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+    result = check_file(path)
+    if result.flow is None or result.errors:
+        from compiler import formats
+
+        sys.stderr.write(formats.text([result], color=_color(sys.stderr)))
+        raise UsageError(f"{path} has errors; fix them first (see above)")
+    return result.flow
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from compiler import diagram
+
+    flow = _one_flow(args.flow)
+    sys.stdout.write(diagram.mermaid(flow) if args.format == "mermaid" else diagram.dot(flow))
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from compiler.diff import diff
+
+    result = diff(_one_flow(args.old), _one_flow(args.new))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.text())
+    return OK
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -320,10 +379,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser("lint", help="check flows and report problems with file:line:column")
     lint.add_argument("paths", nargs="+", metavar="PATH", help="flow files or folders; - reads one flow from stdin")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument("--format", choices=LINT_FORMATS, default=None,
+                      help="output format (default text; github when GITHUB_ACTIONS=true)")
     lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    lint.add_argument("--select", action="append", metavar="CODES",
+                      help="report only these codes, prefixes (IVR04) or names; repeat or comma-separate")
+    lint.add_argument("--ignore", action="append", metavar="CODES", help="do not report these codes, prefixes or names")
     lint.add_argument("--stdin-filename", default="<stdin>", help="the file name to report for a flow read from stdin")
     lint.set_defaults(run=cmd_lint)
+
+    graph = sub.add_parser("graph", help="draw a flow's states and transitions")
+    graph.add_argument("flow", metavar="FLOW")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.set_defaults(run=cmd_graph)
+
+    dif = sub.add_parser("diff", help="what changed in behaviour between two versions of a flow")
+    dif.add_argument("old", metavar="OLD")
+    dif.add_argument("new", metavar="NEW")
+    dif.add_argument("--format", choices=("text", "json"), default="text")
+    dif.set_defaults(run=cmd_diff)
 
     comp = sub.add_parser("compile", help="compile a flow into its state machine (JSON)")
     comp.add_argument("flow", metavar="FLOW")

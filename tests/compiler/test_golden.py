@@ -1,4 +1,5 @@
-"""Golden files for `ivrc lint`'s output formats: text (no colour) and JSON, byte for byte.
+"""Golden files for `ivrc lint`'s output formats (text without colour, concise, JSON, GitHub
+annotations, SARIF and JUnit), byte for byte.
 
 The cases cover a help line and notes pointing at other places (IVR020 in a menu), an error
 inside a multi-line block-scalar template (IVR080), and a conflict between two files (IVR100).
@@ -29,7 +30,8 @@ CASES = {
     "IVR080-block-scalar-template": "tests/flows/broken/IVR080-block-scalar-template.yaml",
     "IVR100-number-conflict": "tests/flows/broken/IVR100-number-conflict",
 }
-FORMATS = {"text": ".txt", "json": ".json"}
+FORMATS = {"text": ".txt", "concise": ".concise.txt", "json": ".json", "github": ".github.txt",
+           "sarif": ".sarif", "junit": ".junit.xml"}
 
 
 def _check_golden(name: str, actual: str) -> None:
