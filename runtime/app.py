@@ -82,7 +82,9 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                           f"callback bodies are at most {settings.max_body_bytes} bytes")
         if settings.verify_signatures:
             now = settings.clock()
-            verdict = verify(request.headers, body, request.url.path, request.method, settings.credentials, now)
+            # The public path Sinch signed (request.url would parse a whole URL just for this).
+            path = request.scope.get("root_path", "") + request.scope["path"]
+            verdict = verify(request.headers, body, path, request.method, settings.credentials, now)
             if not verdict:
                 return reject(401, "unauthorized", verdict.reason, "the request is not signed by this Sinch application")
             if replays.seen_before(verdict.signature, verdict.timestamp, now):

@@ -23,6 +23,7 @@ from .render import Clock, Context, StepError, system_clock
 
 log = logging.getLogger("ivrc.engine")
 
+_NO_INSTRUCTIONS: list = []  # one shared object: fill_static caches by identity
 MAX_STEPS = 64  # pass-through states walked in one callback; the compiler rejects eventless loops
 _KEYS_BY_NAME = {name: key for key, name in KEY_NAMES.items()}
 _DIGITS = re.compile(r"[0-9*]*")
@@ -219,7 +220,7 @@ class Engine:
         if result.type == "invalidinput":
             # A stray key is not the finish key: keep recording and keep waiting for it.
             ctx = self._context(loaded, call, cb)
-            return self._answer(loaded, call, cb, "PIE", [], ctx.fill(state["action"]), "record-continues")
+            return self._answer(loaded, call, cb, "PIE", [], ctx.fill_static(state["action"]), "record-continues")
         # The finish key, or the time limit: either way the message is complete.
         return self._walk(loaded, call, cb, "PIE", state["next"], list(state["after"]))
 
@@ -233,7 +234,7 @@ class Engine:
         if call.attempt + 1 < state["attempts"]:
             call.state, call.attempt = name, call.attempt + 1
             ctx = self._context(loaded, call, cb)
-            return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill(state["retry_action"]),
+            return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill_static(state["retry_action"]),
                                 f"{state['do']}-retry")
         if "exhausted" in state:
             return self._walk(loaded, call, cb, "PIE", state["exhausted"], instructions)
@@ -252,15 +253,15 @@ class Engine:
             for assignment in state.get("set", ()):
                 self._assign(loaded, call, ctx, assignment)
             if "say" in state:
-                instructions.append(ctx.fill(svaml.play(state["say"])))
+                instructions.append(ctx.play(state["say"]))
             kind = state["do"]
             if kind == "next":
                 name = state["next"]
             elif kind == "branch":
                 name = next(c["goto"] for c in state["cases"] if "if" not in c or ctx.test(c["if"]))
             else:
-                instructions.extend(ctx.fill(state.get("instructions", [])))
-                return self._answer(loaded, call, cb, event, instructions, ctx.fill(state["action"]), kind)
+                instructions.extend(ctx.fill_static(state.get("instructions", _NO_INSTRUCTIONS)))
+                return self._answer(loaded, call, cb, event, instructions, ctx.fill_static(state["action"]), kind)
         raise StepError("loop", f"more than {MAX_STEPS} states without waiting for the caller")
 
     def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: dict) -> None:
@@ -337,7 +338,7 @@ class Engine:
         return Context(loaded.machine, loaded.templates, info, call.variables, call.locale, self.clock(), self.env)
 
     def _play(self, loaded: Loaded, call: Call, cb: Callback, prompt_id: str) -> dict:
-        return self._context(loaded, call, cb).fill(svaml.play(prompt_id))
+        return self._context(loaded, call, cb).play(prompt_id)
 
     def _error_path(self, cb: Callback, loaded: Loaded | None, call: Call | None, err: StepError) -> Answer:
         """An apology and a hang-up, in the flow's words if it has them. Always valid SVAML."""

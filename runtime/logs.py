@@ -1,6 +1,7 @@
 """Structured logs: one JSON line per callback, with phone numbers masked and secrets left out."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ def mask_number(value: str) -> str:
     return plus + "*" * len(rest)
 
 
+@functools.lru_cache(maxsize=1024)  # field names are few and repeat on every callback
 def _is_secret(name: str) -> bool:
     lowered = name.lower()
     return any(marker in lowered for marker in SECRET_MARKERS)
@@ -45,9 +47,16 @@ def _masked(value: Any) -> Any:
     return mask_number(str(value))
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_number_field(name: str) -> bool:
+    return name.lower() in NUMBER_FIELDS
+
+
 def _clean(name: str, value: Any) -> Any:
-    if name.lower() in NUMBER_FIELDS:
+    if _is_number_field(name):
         return _masked(value)
+    if value is None or type(value) in (str, int, float, bool):
+        return value  # the common case on every callback: nothing to mask or drop
     if isinstance(value, Mapping):
         return {
             str(k): _clean(str(k), v) for k, v in value.items() if not _is_secret(str(k))

@@ -26,6 +26,12 @@ class Templates:
 
     texts: dict[tuple[str, str], Any] = field(default_factory=dict)  # (kind, source) -> Template
     conditions: dict[str, Any] = field(default_factory=dict)  # expression -> callable
+    # Skeletons whose filling depends only on the locale are filled once per locale: most
+    # answers are then assembled from ready parts. Keyed by the skeleton's id; the skeleton is
+    # kept in the value so its id cannot be reused while the entry lives.
+    filled: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
+    static: dict[int, tuple[Any, bool]] = field(default_factory=dict)
+    played: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def text(self, kind: str, source: str):
         key = (kind, source)
@@ -128,6 +134,30 @@ class Context:
                 out.append(part["file"])
         return out
 
+    def fill_static(self, skeleton: Any) -> Any:
+        """fill() for a skeleton that belongs to the machine: cached per locale when nothing in it renders."""
+        key = id(skeleton)
+        known = self.templates.static.get(key)
+        if known is None:
+            known = self.templates.static[key] = (skeleton, _is_static(skeleton, self.machine["prompts"]))
+        if not known[1]:
+            return self.fill(skeleton)
+        hit = self.templates.filled.get((key, self.locale))
+        if hit is None:
+            hit = self.templates.filled[(key, self.locale)] = (skeleton, self.fill(skeleton))
+        return hit[1]
+
+    def play(self, prompt_id: str) -> dict:
+        """A playFiles instruction for a prompt, built once per locale unless the prompt renders."""
+        key = (prompt_id, self.locale)
+        hit = self.templates.played.get(key)
+        if hit is not None:
+            return hit
+        instruction = {"name": "playFiles", "ids": self.prompt_parts(prompt_id), "locale": self.locale}
+        if not _renders(self.machine["prompts"].get(prompt_id, {})):
+            self.templates.played[key] = instruction
+        return instruction
+
     def fill(self, skeleton: Any) -> Any:
         """Replaces the compiler's placeholders with this call's values."""
         if isinstance(skeleton, dict):
@@ -148,6 +178,23 @@ class Context:
         if isinstance(skeleton, list):
             return [self.fill(item) for item in skeleton]
         return skeleton
+
+
+def _renders(prompt: dict) -> bool:
+    return any(part.get("render") for parts in prompt.values() for part in parts)
+
+
+def _is_static(skeleton: Any, prompts: dict) -> bool:
+    """True when filling the skeleton depends on nothing but the locale (and the fixed environment)."""
+    if isinstance(skeleton, dict):
+        if len(skeleton) == 1:
+            (key, value), = skeleton.items()
+            if key in ("$prompt", "$prompt_ids"):
+                return not _renders(prompts.get(value, {}))
+        return all(_is_static(v, prompts) for v in skeleton.values())
+    if isinstance(skeleton, list):
+        return all(_is_static(v, prompts) for v in skeleton)
+    return True
 
 
 def _chunks(text: str, limit: int) -> list[str]:

@@ -128,8 +128,11 @@ def parse_timestamp(value: str) -> datetime | None:
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
-    # A plain dict may use any case; Starlette's Headers is already case-insensitive but
-    # scanning keys works for both and headers are few.
+    # Starlette's Headers (and a dict with lower-case keys) answer directly; a plain dict may
+    # use any case, so fall back to scanning its few keys.
+    value = headers.get(name)
+    if value is not None:
+        return value
     for key in headers.keys():
         if key.lower() == name:
             return headers[key]
