@@ -12,6 +12,9 @@ from .graph import visits
 FORMAT = 1
 DEFAULT_ERROR_TEXT = "We are sorry, something went wrong. Please call again later. Goodbye."
 KEY_NAMES = {"#": "hash", "*": "star"}
+# At most this many menus in one runMenu: a long chain of navigation menus would otherwise put
+# every later menu into every earlier answer. Beyond it, navigation takes a callback.
+MAX_FUSED_MENUS = 8
 
 
 def key_name(key: str) -> str:
@@ -151,7 +154,7 @@ class _Builder:
             member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
             for option in member.options:
                 target = self.flow.state(option.goto.target)
-                if (target is None or target.name in group or option.say is not None or target.sets
+                if (len(group) >= MAX_FUSED_MENUS or target is None or target.name in group or option.say is not None or target.sets
                         or target.say is not None or not isinstance(target.action, ir.Menu)
                         or target.action.barge != root_menu.barge or _voice(target.action) != _voice(root_menu)):
                     continue

@@ -274,8 +274,17 @@ def _unknown_ratio(error: ValidationError) -> float:
     return sum(1 for k in keys if k not in allowed) / len(keys)
 
 
+@lru_cache(maxsize=1)
+def _fast():
+    from .fastschema import compile_validator
+
+    return compile_validator(flow_schema())
+
+
 def check_schema(doc: Document) -> list[Diagnostic]:
     """All schema findings for a document, deduplicated and in file order."""
+    if _fast()(doc.data):
+        return []  # the common case; jsonschema's detailed search is only needed to explain errors
     translator = _Translator(doc)
     seen: set[tuple] = set()
     found: list[Diagnostic] = []

@@ -7,22 +7,42 @@ from typing import Any, Iterator
 from . import ir
 
 
-def _children(obj: Any) -> Iterator[Any]:
-    if dataclasses.is_dataclass(obj):
-        for f in dataclasses.fields(obj):
-            if f.compare:  # positions are metadata, not children
-                yield getattr(obj, f.name)
-    elif isinstance(obj, (tuple, list)):
-        yield from obj
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def nodes(obj: Any) -> Iterator[Any]:
-    """Every IR object below obj, depth first, in the order the author wrote them."""
+def _child_names(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        # Positions are metadata, not children.
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+    return names
+
+
+def _walk(obj: Any, out: list[Any]) -> None:
     stack = [obj]
     while stack:
         node = stack.pop()
-        yield node
-        stack.extend(reversed(list(_children(node))))
+        out.append(node)
+        if isinstance(node, (tuple, list)):
+            stack.extend(reversed(node))
+        elif dataclasses.is_dataclass(node):
+            stack.extend(getattr(node, name) for name in reversed(_child_names(type(node))))
+
+
+def nodes(obj: Any) -> list[Any]:
+    """Every IR object below obj, depth first, in the order the author wrote them.
+
+    A flow is walked once and the list kept on it, since every check walks it again."""
+    if isinstance(obj, ir.Flow):
+        cached = obj.__dict__.get("_nodes")
+        if cached is None:
+            cached = []
+            _walk(obj, cached)
+            object.__setattr__(obj, "_nodes", cached)
+        return cached
+    out: list[Any] = []
+    _walk(obj, out)
+    return out
 
 
 def prompts(flow: ir.Flow) -> Iterator[ir.Prompt]:

@@ -47,7 +47,17 @@ def variable_bounds(flow: ir.Flow) -> dict[str, int]:
 
 
 def budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
-    """For each reachable state: the most cookie bytes a call can hold there, and the variables counted."""
+    """For each reachable state: the most cookie bytes a call can hold there, and the variables counted.
+
+    Computed once per flow (the checks and the machine builder both need it)."""
+    cached = flow.__dict__.get("_budget")
+    if cached is None:
+        cached = _budget(flow)
+        object.__setattr__(flow, "_budget", cached)
+    return cached
+
+
+def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
     if flow.start.target not in flow.state_map:
         return {}
     # Forward data flow: variables that may have been written before entering each state.
