@@ -1,6 +1,7 @@
-"""The registry of diagnostic codes: each code's name, default severity and meaning."""
+"""The registry of diagnostic codes: each code's name, default severity, meaning and documentation."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 
@@ -9,177 +10,704 @@ class Code:
     code: str
     name: str
     severity: str
-    summary: str
-    why: str
-    fix: str
+    summary: str  # what it means, in one sentence
+    why: str  # why it matters on a live call
+    fix: str  # what to do about it
+    example: str  # a YAML excerpt with the mistake, as an author would write it
+    fixed: str  # the same excerpt, corrected
 
 
-def _c(code: str, name: str, severity: str, summary: str, why: str, fix: str) -> Code:
-    return Code(code, name, severity, summary, why, fix)
+def _excerpts(change: str) -> tuple[str, str]:
+    """Splits a change written like a unified diff into the excerpt before and after.
+
+    Each line has a two-character gutter: '  ' for a line in both, '- ' for a line only in the
+    example, '+ ' for a line only in the fixed excerpt. Writing the pair as one block keeps the
+    registry short and shows in the source exactly what the fix changes.
+    """
+    before: list[str] = []
+    after: list[str] = []
+    for line in textwrap.dedent(change).strip("\n").splitlines():
+        gutter, text = line[:2].ljust(2), line[2:]
+        if gutter not in ("  ", "- ", "+ "):
+            raise ValueError(f"a change line starts with '  ', '- ' or '+ ', not {line!r}")
+        if gutter != "+ ":
+            before.append(text)
+        if gutter != "- ":
+            after.append(text)
+    if before == after:
+        raise ValueError("a change must change something")
+    return "\n".join(before), "\n".join(after)
 
 
-_ALL = [
-    # Reading the file
-    _c("IVR001", "yaml-syntax-error", "error", "The file is not valid YAML.",
-       "Nothing else can be checked until the file parses.",
-       "Fix the YAML at the position shown: indentation, quotes and colons are the usual causes."),
-    _c("IVR002", "duplicate-key", "error", "A mapping has the same key twice.",
-       "YAML loaders silently keep the last value, so half of what you wrote would be ignored.",
-       "Remove or rename one of the two keys."),
-    _c("IVR003", "multiple-documents", "error", "The file holds more than one YAML document.",
-       "A flow file is one flow; a second document after '---' would be ignored.",
-       "Put each flow in its own file."),
-    _c("IVR004", "alias-limit", "error", "Anchors and aliases expand to too much data.",
-       "Aliases can expand a small file into gigabytes (a 'billion laughs' attack).",
-       "Use fewer aliases, or write the repeated parts out."),
-    _c("IVR005", "file-too-large", "error", "The file is larger than ivrc reads.",
-       "Real flows are a few kilobytes; a huge file is a mistake or an attack.",
-       "Split the flow, or check that the right file is being linted."),
-    _c("IVR006", "not-utf8", "error", "The file is not UTF-8 text.",
-       "Flows are text in UTF-8; other encodings garble prompts.",
-       "Save the file as UTF-8."),
-    _c("IVR007", "unsupported-yaml", "error", "The file uses a YAML feature flows do not allow.",
-       "Tags such as !!python/object and non-string keys have no meaning in a flow.",
-       "Write plain mappings, lists and scalars."),
-    _c("IVR008", "not-a-flow", "error", "The file is empty or its top level is not a mapping.",
-       "A flow is a mapping with ivrc, flow, start and states.",
-       "Start from an example in examples/."),
-    # Shape (schema)
-    _c("IVR010", "unknown-key", "error", "A key the flow language does not have.",
-       "An unknown key is usually a typo, and would otherwise be ignored silently.",
-       "Use one of the keys listed in the help, or remove it."),
-    _c("IVR011", "missing-key", "error", "A required key is missing.",
-       "The flow cannot be compiled without it.",
-       "Add the key."),
-    _c("IVR012", "wrong-type", "error", "A value has the wrong type.",
-       "For example a list where one value is expected, or text where a number is.",
-       "Write the kind of value the help names. Note that yes/no/on/off are text in ivrc; write true/false."),
-    _c("IVR013", "invalid-value", "error", "A value is not one the language accepts.",
-       "Out-of-range numbers and malformed names would fail on a live call.",
-       "Use a value of the form the help describes."),
-    _c("IVR014", "state-action", "error", "A state must do exactly one thing after `set` and `say`.",
-       "Each state ends in one of next, hangup, menu, collect, record, transfer, park or branch; with none "
-       "the call would stall, with two it is unclear which happens.",
-       "Keep exactly one of those keys in the state."),
-    _c("IVR015", "no-continue-after-transfer", "error",
-       "A flow cannot go on after a transfer, park or hang-up.",
-       "Sinch bridges a transferred call and does not call back when the other side hangs up or does "
-       "not answer, so `next` after a transfer would never run.",
-       "Remove `next`; put anything the caller should hear before the transfer in `say`."),
-    # References and structure
-    _c("IVR020", "unknown-state", "error", "A reference to a state that does not exist.",
-       "The call would fail when it reaches this point.",
-       "Use the name of a state under `states:` (see the suggestion)."),
-    _c("IVR021", "unknown-prompt", "error", "A reference to a prompt that is not in the catalogue.",
-       "The caller would hear nothing, or the call would fail.",
-       "Add the prompt under `prompts:` or fix the name."),
-    _c("IVR023", "unknown-schedule", "error", "is_open() names a schedule not under `hours:`.",
-       "The condition could never be evaluated.",
-       "Add the schedule under `hours:` or fix the name."),
-    _c("IVR024", "branch-needs-else", "error", "A branch must end with an `else` case, and only there.",
-       "Without an else, a call that matches no condition would have nowhere to go.",
-       "Add `- else: STATE` as the last case."),
-    _c("IVR030", "unreachable-state", "warning", "No path from the start state reaches this state.",
-       "Dead states are usually a forgotten link or a typo elsewhere.",
-       "Link to it from another state, or remove it."),
-    _c("IVR031", "no-way-to-end", "error", "From this state the call can never end.",
-       "Every path loops between states that never hang up, transfer or park; a caller would be stuck "
-       "until they give up.",
-       "Give the loop an exit: an `exhausted` state, a hang-up, or a transfer."),
-    _c("IVR032", "eventless-cycle", "error", "States loop without waiting for the caller.",
-       "Say, set and branch states run inside one Sinch callback; a loop of them would never give "
-       "control back to Sinch.",
-       "Put a menu, digit collection or recording in the loop, or break it."),
-    # Menus and digits
-    _c("IVR040", "menu-no-input-unhandled", "warning", "A menu or digit collection says nothing when the caller is silent.",
-       "Callers who do not answer hear the same prompt again without being told why.",
-       "Add `no_input:` with a prompt, or a state to go to."),
-    _c("IVR041", "menu-invalid-unhandled", "warning", "A menu or digit collection says nothing on a wrong key.",
-       "Callers who press a wrong key hear the prompt again without being told why.",
-       "Add `invalid:` with a prompt, or a state to go to."),
-    _c("IVR042", "invalid-dtmf-key", "error", "A key that a phone does not have, or that is used twice.",
-       "Menus map single phone keys 0-9, # and * to options.",
-       "Use each of 0-9, # and * at most once per menu."),
-    _c("IVR043", "duplicate-keyword", "error", "The same spoken keyword leads to two options.",
-       "The caller's words could not be told apart.",
-       "Give each option its own keywords."),
-    _c("IVR044", "digit-range", "error", "Digit collection limits that cannot be met.",
-       "min_digits above max_digits, or a pattern that no allowed input can match, would reject every caller.",
-       "Make min_digits <= max_digits and the pattern consistent with them."),
-    _c("IVR045", "invalid-pattern", "error", "A validation pattern is not a valid regular expression.",
-       "The flow would fail when the first caller types digits.",
-       "Fix the regular expression (Python syntax)."),
-    _c("IVR050", "not-e164", "error", "A phone number not in E.164 format.",
-       "Sinch routes and dials E.164 numbers: '+', country code, number, no spaces.",
-       "Write the number like +14155550100."),
-    # Sinch platform rules
-    _c("IVR060", "not-allowed-in-callback", "error", "Sinch does not allow this in the callback where the state runs.",
-       "Sinch accepts some actions only in certain answers (e.g. park only when answering the incoming "
-       "call, ICE); elsewhere the call fails.",
-       "Move the state so it runs in an allowed callback, or use another action."),
-    _c("IVR061", "recording-ignored", "warning", "Sinch ignores recording on transfers to in-app users.",
-       "Recording instructions have no effect with connectMxp; nothing would be recorded.",
-       "Remove `record`, or transfer to a number or SIP address."),
-    _c("IVR062", "amd-needs-outbound", "error", "Answering-machine detection works only on an outbound flow.",
-       "Sinch runs detection only on the first leg of a callout.",
-       "Use `outbound: {amd: true}` in an outbound flow."),
-    _c("IVR063", "recording-credentials", "warning", "An s3:// recording destination without credentials_env.",
-       "Sinch needs storage credentials to write to S3; without them no file is stored.",
-       "Add `credentials_env: NAME` and set that environment variable on the server."),
-    # Cookies and variables
-    _c("IVR070", "cookie-budget", "error", "The call's state could exceed Sinch's 1024-byte cookie limit.",
-       "ivrc carries the call's state in Sinch cookies, which hold 1024 bytes in all; beyond that Sinch "
-       "drops data and the call would break.",
-       "Lower variables' max_length, or keep fewer variables."),
-    _c("IVR071", "unknown-variable", "error", "A variable that is set but not declared.",
-       "Variables travel in cookies, so each needs a maximum length to prove the cookie budget.",
-       "Declare it under `variables:` with max_length."),
-    _c("IVR072", "invalid-locale-switch", "error", "`set: locale` to a language the flow does not declare.",
-       "Prompts exist only for the flow's locales.",
-       "Add the locale to `locales:` or fix the value."),
-    _c("IVR073", "value-too-long", "error", "A constant longer than its variable's max_length.",
-       "The value could not be stored in the call's cookies.",
-       "Raise max_length, or shorten the value."),
-    # Templates and prompts
-    _c("IVR080", "template-syntax", "error", "A Jinja2 template or condition does not parse.",
-       "The prompt or condition would fail on every call.",
-       "Fix the template syntax at the position shown."),
-    _c("IVR081", "undefined-name", "error", "A template uses a name that is never defined.",
-       "Templates are rendered strictly: an undefined name fails the call.",
-       "Use call.caller, call.called, call.callid, call.amd, locale, now, is_open('NAME') or a declared variable."),
-    _c("IVR090", "missing-translation", "error", "A prompt has no text for one of the flow's locales.",
-       "A caller who chose that language would hear nothing.",
-       "Add the text for the locale named in the message."),
-    _c("IVR091", "tts-too-long", "error", "TTS text longer than Sinch's 600-character limit.",
-       "Sinch rejects longer text by default.",
-       "Split the text into several parts of a list."),
-    _c("IVR092", "malformed-ssml", "error", "SSML that is not a well-formed <speak> document.",
-       "Sinch would reject the prompt.",
-       "Fix the markup; the root element must be <speak>."),
-    _c("IVR093", "prompt-separator", "error", "Prompt text with ';' or ']' in it.",
-       "Sinch joins prompt parts with ';' and closes #tts[...] with ']', so these characters would cut the text.",
-       "Use ',' or '.' instead (in SSML too: Sinch wraps it in #ssml[...])."),
-    _c("IVR094", "undeclared-locale", "error", "Prompt text for a locale the flow does not declare.",
-       "Callers never hear it, which usually means a typo or a missing entry in `locales:`.",
-       "Add the locale to `locales:` or fix its spelling."),
-    # Time
-    _c("IVR120", "invalid-timezone", "error", "A time zone that is not in the IANA database.",
-       "Business hours and `now` would be wrong.",
-       "Use a name like Europe/Stockholm or America/New_York."),
-    _c("IVR121", "invalid-hours", "error", "Opening hours that do not make sense.",
-       "A range that ends before it starts, or overlapping ranges, are mistakes.",
-       "Write HH:MM-HH:MM with the end after the start."),
-    _c("IVR122", "invalid-date", "error", "A holiday date that does not exist.",
-       "The holiday would never apply.",
-       "Write YYYY-MM-DD or MM-DD with a real date."),
-    # Across files
-    _c("IVR100", "number-conflict", "error", "One called number is claimed by two flows.",
-       "Incoming calls to the number could go to either flow.",
-       "Give the number to one flow."),
-    _c("IVR101", "duplicate-flow-id", "error", "Two flows have the same id.",
-       "Calls in progress are routed by flow id.",
-       "Give each flow its own `flow:` id."),
+def _c(code: str, name: str, severity: str, summary: str, why: str, fix: str, change: str) -> Code:
+    example, fixed = _excerpts(change)
+    return Code(code, name, severity, summary, why, fix, example, fixed)
+
+
+GROUPS: list[tuple[str, list[Code]]] = [
+    ("Reading the file", [
+        _c("IVR001", "yaml-syntax-error", "error", "The file is not valid YAML.",
+           "Nothing else can be checked until the file parses.",
+           "Fix the YAML at the position shown: indentation, quotes and colons are the usual causes. "
+           "The keys `#` and `*` must be in quotes.",
+           """
+             options:
+               1: daily_menu
+           -   *: main_menu
+           +   "*": main_menu
+           """),
+        _c("IVR002", "duplicate-key", "error", "A mapping has the same key twice.",
+           "YAML loaders silently keep the last value, so half of what you wrote would be ignored. "
+           "Menu keys `1` and `\"1\"` are the same key.",
+           "Remove or rename one of the two keys.",
+           """
+             options:
+               1: orders
+               2: opening_hours
+           -   "1": catering
+           +   3: catering
+           """),
+        _c("IVR003", "multiple-documents", "error", "The file holds more than one YAML document.",
+           "A flow file is one flow; a second document after `---` would be ignored.",
+           "Put each flow in its own file.",
+           """
+           + # pizza.yaml
+             ivrc: 1
+             flow: pizza
+             numbers: ["+46812345680"]
+             start: welcome
+           - ---
+           - ivrc: 1
+           - flow: pizza-delivery
+           - numbers: ["+46812345682"]
+           - start: welcome
+           + # the delivery line goes in a file of its own, pizza-delivery.yaml
+           """),
+        _c("IVR004", "alias-limit", "error", "Anchors and aliases expand to too much data, or the data nests too deep.",
+           "Aliases can expand a small file into gigabytes (a 'billion laughs' attack), and very deep nesting "
+           "is as costly; ivrc stops reading rather than run out of memory.",
+           "Use fewer aliases, or write the repeated parts out.",
+           """
+             flow: pizza
+           - lol0: &lol0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]
+           - lol1: &lol1 [*lol0, *lol0, *lol0, *lol0, *lol0, *lol0, *lol0, *lol0, *lol0, *lol0]
+           - lol2: &lol2 [*lol1, *lol1, *lol1, *lol1, *lol1, *lol1, *lol1, *lol1, *lol1, *lol1]
+           - lol3: &lol3 [*lol2, *lol2, *lol2, *lol2, *lol2, *lol2, *lol2, *lol2, *lol2, *lol2]
+           - lol4: &lol4 [*lol3, *lol3, *lol3, *lol3, *lol3, *lol3, *lol3, *lol3, *lol3, *lol3]
+           - lol5: &lol5 [*lol4, *lol4, *lol4, *lol4, *lol4, *lol4, *lol4, *lol4, *lol4, *lol4]
+           - description: *lol5
+           + description: "Luigi's Pizza order line."
+           """),
+        _c("IVR005", "file-too-large", "error", "The file is larger than 1 MiB, the most ivrc reads.",
+           "Real flows are a few kilobytes; a huge file is a mistake or an attack.",
+           "Split the flow, or check that the right file is being linted. Keep audio out of the flow: "
+           "link to it by URL.",
+           """
+             states:
+               welcome:
+                 say:
+           -       - audio: "data:audio/mpeg;base64,SUQzBAAAAAAAI1RTU0UAAAAPAAADTGF2ZjU4..."  # 1.8 MB more
+           +       - audio: https://media.example.com/luigis/welcome.mp3
+                 next: main_menu
+           """),
+        _c("IVR006", "not-utf8", "error", "The file is not UTF-8 text.",
+           "Flows are text in UTF-8; other encodings garble prompts.",
+           "Save the file as UTF-8.",
+           """
+           - # saved by an editor set to Latin-1: the 'ä' is the byte 0xe4, which is not UTF-8
+           + # saved as UTF-8
+             states:
+               welcome:
+           -     say: "V\ufffdlkommen till Luigi's Pizza."
+           +     say: "Välkommen till Luigi's Pizza."
+                 hangup: true
+           """),
+        _c("IVR007", "unsupported-yaml", "error", "The file uses a YAML feature flows do not allow.",
+           "Tags such as `!!python/object`, keys that are lists or mappings, and merge keys (`<<`) that "
+           "point at anything but a mapping have no meaning in a flow.",
+           "Write plain mappings, lists and scalars; give each phone key its own option.",
+           """
+             options:
+           -   [1, 2]: orders
+           +   1: orders
+           +   2: orders
+               3: opening_hours
+           """),
+        _c("IVR008", "not-a-flow", "error", "The file is empty or its top level is not a mapping.",
+           "A flow is a mapping with `ivrc`, `flow`, `start` and `states`.",
+           "Start from an example in examples/.",
+           """
+           - - welcome:
+           -     say: "Welcome to Luigi's Pizza."
+           -     hangup: true
+           + ivrc: 1
+           + flow: pizza
+           + start: welcome
+           + states:
+           +   welcome:
+           +     say: "Welcome to Luigi's Pizza."
+           +     hangup: true
+           """),
+    ]),
+    ("Shape", [
+        _c("IVR010", "unknown-key", "error", "A key the flow language does not have.",
+           "An unknown key is usually a typo, and would otherwise be ignored silently.",
+           "Use one of the keys listed in the help, or remove it.",
+           """
+             menu:
+               prompt: "To order, press 1. For opening hours, press 2."
+               options:
+                 1: orders
+                 2: opening_hours
+           -   timout: 8
+           +   timeout: 8
+           """),
+        _c("IVR011", "missing-key", "error", "A required key is missing.",
+           "The flow cannot be compiled without it.",
+           "Add the key.",
+           """
+             welcome:
+               menu:
+                 prompt: "To order, press 1. For opening hours, press 2."
+           +     options:
+           +       1: orders
+           +       2: opening_hours
+                 no_input: {say: "Sorry, I did not hear anything."}
+                 invalid: {say: "Sorry, that is not an option."}
+           """),
+        _c("IVR012", "wrong-type", "error", "A value has the wrong type.",
+           "For example a list where one value is expected, or text where a number is; YAML reads an "
+           "unquoted +46812345681 as a number.",
+           "Write the kind of value the help names; put phone numbers in quotes. Note that yes/no/on/off are "
+           "text in ivrc; write true/false.",
+           """
+             orders:
+               say: "Connecting you to our order desk."
+               transfer:
+           -     number: +46812345681
+           +     number: "+46812345681"
+           """),
+        _c("IVR013", "invalid-value", "error", "A value is not one the language accepts.",
+           "Out-of-range numbers and malformed names would fail on a live call.",
+           "Use a value of the form the help describes.",
+           """
+             menu:
+               prompt: "To order, press 1."
+               options:
+                 1: orders
+           -   timeout: 120
+           +   timeout: 60
+           """),
+        _c("IVR014", "state-action", "error", "A state must do exactly one thing after `set` and `say`.",
+           "Each state ends in one of next, hangup, menu, collect, record, transfer, park or branch; with none "
+           "the call would stall, with two it is unclear which happens.",
+           "Keep exactly one of those keys in the state.",
+           """
+             states:
+               welcome:
+                 say: "Welcome to Luigi's Pizza."
+                 next: opening_hours
+               opening_hours:
+                 say: "We are open every day from 11 to 23."
+           +     hangup: true
+           """),
+        _c("IVR015", "no-continue-after-transfer", "error",
+           "A flow cannot go on after a transfer, park or hang-up.",
+           "Sinch bridges a transferred call and does not call back when the other side hangs up or does "
+           "not answer, so `next` (or `on_no_answer`) after a transfer would never run.",
+           "Remove `next`; put anything the caller should hear before the transfer in `say`.",
+           """
+             welcome:
+           -   say: "Connecting you to our order desk."
+           +   say: "Thank you for calling Luigi's Pizza. Connecting you to our order desk."
+               transfer:
+                 number: "+46812345681"
+           -   next: goodbye
+           """),
+    ]),
+    ("References and structure", [
+        _c("IVR020", "unknown-state", "error", "A reference to a state that does not exist.",
+           "The call would fail when it reaches this point.",
+           "Use the name of a state under `states:` (see the suggestion).",
+           """
+             states:
+               welcome:
+                 say: "Welcome to Luigi's Pizza."
+           -     next: opening_hour
+           +     next: opening_hours
+               opening_hours:
+                 say: "We are open every day from 11 to 23."
+                 hangup: true
+           """),
+        _c("IVR021", "unknown-prompt", "error", "A reference to a prompt that is not in the catalogue.",
+           "The caller would hear nothing, or the call would fail.",
+           "Add the prompt under `prompts:` or fix the name.",
+           """
+             prompts:
+               welcome: "Welcome to Luigi's Pizza."
+             states:
+               welcome:
+           -     say: {prompt: welcom}
+           +     say: {prompt: welcome}
+                 next: opening_hours
+           """),
+        _c("IVR023", "unknown-schedule", "error", "`is_open()` names a schedule not under `hours:`.",
+           "The condition could never be evaluated.",
+           "Add the schedule under `hours:` or fix the name; write the name in quotes: `is_open('kitchen')`.",
+           """
+             hours:
+               kitchen:
+                 weekly: {tue: ["11:00-23:00"], wed: ["11:00-23:00"]}
+             states:
+               check_hours:
+                 branch:
+           -       - if: is_open('kitchin')
+           +       - if: is_open('kitchen')
+                     goto: orders
+                   - else: closed
+           """),
+        _c("IVR024", "branch-needs-else", "error", "A branch must end with an `else` case, and only there.",
+           "Without an else, a call that matches no condition would have nowhere to go; cases after an else "
+           "would never be tried.",
+           "Add `- else: STATE` as the last case.",
+           """
+             route:
+               branch:
+                 - if: call.called == "+46812345680"
+                   goto: orders
+           -     - if: call.called == "+46812345684"
+           -       goto: catering
+           +     - else: catering
+           """),
+        _c("IVR030", "unreachable-state", "warning", "No path from the start state reaches this state.",
+           "Dead states are usually a forgotten link or a typo elsewhere.",
+           "Link to it from another state, or remove it.",
+           """
+             states:
+               welcome:
+                 menu:
+                   prompt: "To order, press 1. For catering, press 3."
+                   options:
+                     1: orders
+           +         3: catering
+               catering:
+                 transfer: {number: "+46812345685"}
+           """),
+        _c("IVR031", "no-way-to-end", "error", "From this state the call can never end.",
+           "Every path loops between states that never hang up, transfer or park; a caller would be stuck "
+           "until they give up.",
+           "Give the loop an exit: an `exhausted` state, a hang-up, or a transfer.",
+           """
+             main_menu:
+               menu:
+                 prompt: "For our menu of the day, press 1."
+                 options: {1: daily_menu}
+           -     exhausted: daily_menu
+           +     exhausted: goodbye
+             daily_menu:
+               menu:
+                 prompt: "To hear it again, press 1. To go back, press star."
+                 options: {1: daily_menu, "*": main_menu}
+                 exhausted: main_menu
+           """),
+        _c("IVR032", "eventless-cycle", "error", "States loop without waiting for the caller.",
+           "Say, set and branch states run inside one Sinch callback; a loop of them would never give "
+           "control back to Sinch.",
+           "Put a menu, digit collection or recording in the loop, or break it.",
+           """
+             check_hours:
+               branch:
+                 - if: is_open('kitchen')
+                   goto: orders
+                 - else: please_wait
+             please_wait:
+           -   say: "The kitchen opens at 11. Please hold."
+           -   next: check_hours
+           +   say: "The kitchen opens at 11. Please call again then. Goodbye."
+           +   hangup: true
+           """),
+    ]),
+    ("Menus and digits", [
+        _c("IVR040", "menu-no-input-unhandled", "warning",
+           "A menu or digit collection says nothing when the caller is silent.",
+           "Callers who do not answer hear the same prompt again without being told why.",
+           "Add `no_input:` with a prompt, or a state to go to.",
+           """
+             menu:
+               prompt: "To order, press 1. For opening hours, press 2."
+               options:
+                 1: orders
+                 2: opening_hours
+           +   no_input: {say: "Sorry, I did not hear anything."}
+               invalid: {say: "Sorry, that is not an option."}
+               exhausted: goodbye
+           """),
+        _c("IVR041", "menu-invalid-unhandled", "warning",
+           "A menu or digit collection says nothing on a wrong key.",
+           "Callers who press a wrong key hear the prompt again without being told why.",
+           "Add `invalid:` with a prompt, or a state to go to.",
+           """
+             collect:
+               prompt: "Please key in your six digit order number."
+               into: order
+               min_digits: 6
+               max_digits: 6
+               no_input: {say: "Sorry, I did not hear any digits."}
+           +   invalid: {say: "Sorry, order numbers have six digits."}
+               next: status
+           """),
+        _c("IVR042", "invalid-dtmf-key", "error", "A key that a phone does not have.",
+           "Menus and recordings use single phone keys: `0`-`9`, `#` and `*`. An option on any other key "
+           "could never be chosen. (A key given twice in one menu is IVR002.)",
+           "Use a single key: `0`-`9`, `\"#\"` or `\"*\"`, with quotes: unquoted, `#` starts a comment and `*` an alias.",
+           """
+             menu:
+           -   prompt: "To order, press 1. For opening hours, press 2. For catering, press 10."
+           +   prompt: "To order, press 1. For opening hours, press 2. For catering, press 3."
+               options:
+                 1: orders
+                 2: opening_hours
+           -     10: catering
+           +     3: catering
+           """),
+        _c("IVR043", "duplicate-keyword", "error", "The same spoken keyword leads to two options.",
+           "The caller's words could not be told apart (keywords are compared without regard to case).",
+           "Give each option its own keywords.",
+           """
+             options:
+               1: {goto: orders, keywords: ["order", "pizza"]}
+           -   2: {goto: catering, keywords: ["catering", "Pizza"]}
+           +   2: {goto: catering, keywords: ["catering", "party"]}
+           """),
+        _c("IVR044", "digit-range", "error", "Digit collection limits that cannot be met.",
+           "`min_digits` above `max_digits`, or a pattern that no allowed input can match, would reject "
+           "every caller.",
+           "Make `min_digits` <= `max_digits` and the pattern consistent with them.",
+           """
+             collect:
+               prompt: "Please key in your order number, six to eight digits."
+               into: order
+           -   min_digits: 8
+           -   max_digits: 6
+           +   min_digits: 6
+           +   max_digits: 8
+           """),
+        _c("IVR045", "invalid-pattern", "error", "A validation pattern is not a valid regular expression.",
+           "The flow would fail when the first caller types digits.",
+           "Fix the regular expression (Python syntax).",
+           """
+             collect:
+               prompt: "Please key in your six digit order number."
+               into: order
+               max_digits: 6
+           -   pattern: "([1-9][0-9]{5}"
+           +   pattern: "[1-9][0-9]{5}"
+           """),
+        _c("IVR050", "not-e164", "error", "A phone number not in E.164 format.",
+           "Sinch routes and dials E.164 numbers: '+', country code, number, no spaces.",
+           "Write the number like +14155550100.",
+           """
+           - numbers: ["+46 8 123 456 80"]
+           + numbers: ["+46812345680"]
+             states:
+               welcome:
+                 transfer:
+           -       number: "0812345681"
+           +       number: "+46812345681"
+           """),
+    ]),
+    ("Sinch platform rules", [
+        _c("IVR060", "not-allowed-in-callback", "error", "Sinch does not allow this in the callback where the state runs.",
+           "Sinch accepts some actions only in certain answers (e.g. park only when answering the incoming "
+           "call, ICE); elsewhere the call fails.",
+           "Move the state so it runs in an allowed callback, or use another action.",
+           """
+             welcome:
+               menu:
+                 prompt: "To order, press 1. To book a table, press 2."
+                 options: {1: orders, 2: reservations}
+             reservations:
+           -   park:
+           -     hold: [{audio: "https://media.example.com/luigis/hold-music.mp3"}]
+           +   transfer:
+           +     number: "+46812345688"
+           """),
+        _c("IVR061", "recording-ignored", "warning", "Sinch ignores recording on transfers to in-app users.",
+           "Recording instructions have no effect with connectMxp; nothing would be recorded.",
+           "Remove `record`, or transfer to a number or SIP address.",
+           """
+             transfer:
+           -   user: manager-luigi
+           +   number: "+46812345687"
+               record:
+                 destination: s3://luigis-calls/manager/
+                 credentials_env: CALLS_S3_CREDENTIALS
+           """),
+        _c("IVR062", "amd-needs-outbound", "error", "Answering-machine detection works only on an outbound flow.",
+           "Sinch runs detection only on the first leg of a callout, never on a transfer.",
+           "Remove `amd` from the transfer; in an outbound flow use `outbound: {amd: true}`.",
+           """
+             welcome:
+               say: "Connecting you to our order desk."
+               transfer:
+                 number: "+46812345681"
+           -     amd: true
+           """),
+        _c("IVR063", "recording-credentials", "warning", "An s3:// recording destination without `credentials_env`.",
+           "Sinch needs storage credentials to write to S3; without them no file is stored.",
+           "Add `credentials_env: NAME` and set that environment variable on the server.",
+           """
+             record:
+               prompt: "Please say your order after the tone."
+               max_length: 120
+               recording:
+                 destination: s3://luigis-orders/voicemail/
+           +     credentials_env: ORDERS_S3_CREDENTIALS
+               next: goodbye
+           """),
+    ]),
+    ("Cookies and variables", [
+        _c("IVR070", "cookie-budget", "error", "The call's state could exceed Sinch's 1024-byte cookie limit.",
+           "ivrc carries the call's state in Sinch cookies, which hold 1024 bytes in all; beyond that Sinch "
+           "drops data and the call would break.",
+           "Lower variables' `max_length`, or keep fewer variables.",
+           """
+             variables:
+               order_summary:
+           -     max_length: 512
+           +     max_length: 120
+               delivery_note:
+           -     max_length: 512
+           +     max_length: 80
+           """),
+        _c("IVR071", "unknown-variable", "error", "A variable that is set but not declared.",
+           "Variables travel in cookies, so each needs a maximum length to prove the cookie budget.",
+           "Declare it under `variables:` with `max_length`, or fix the name.",
+           """
+             variables:
+               answer:
+                 max_length: 12
+             states:
+               confirmed:
+           -     set: {answr: confirmed}
+           +     set: {answer: confirmed}
+           """),
+        _c("IVR072", "invalid-locale-switch", "error", "`set: locale` to a language the flow does not declare.",
+           "Prompts exist only for the flow's locales.",
+           "Add the locale to `locales:` (with its translations) or fix the value.",
+           """
+           - locales: [en-US, sv-SE]
+           + locales: [en-US, sv-SE, it-IT]
+             states:
+               italian:
+                 set: {locale: it-IT}
+                 next: goodbye
+           """),
+        _c("IVR073", "value-too-long", "error",
+           "A value longer than its variable's `max_length`: a constant in `set`, a default, or the digits "
+           "collected into it.",
+           "The value could not be stored in the call's cookies.",
+           "Raise `max_length`, or shorten the value.",
+           """
+             variables:
+               answer:
+           -     max_length: 8
+           +     max_length: 12
+             states:
+               confirmed:
+                 set: {answer: confirmed}
+           """),
+    ]),
+    ("Templates and prompts", [
+        _c("IVR080", "template-syntax", "error", "A Jinja2 template or condition does not parse.",
+           "The prompt or condition would fail on every call.",
+           "Fix the template syntax at the position shown; conditions compare with `==`, not `=`.",
+           """
+             status:
+           -   say: "Your order {{ order } is on its way. Goodbye."
+           +   say: "Your order {{ order }} is on its way. Goodbye."
+               hangup: true
+           """),
+        _c("IVR081", "undefined-name", "error", "A template uses a name that is never defined.",
+           "Templates are rendered strictly: an undefined name fails the call.",
+           "Use call.caller, call.called, call.callid, call.amd, locale, now, is_open('NAME') or a declared variable.",
+           """
+             ask_order:
+               collect:
+                 prompt: "Please key in your six digit order number."
+                 into: order
+                 max_digits: 6
+                 next: status
+             status:
+           -   say: "Your order {{ ordr }} is on its way. Goodbye."
+           +   say: "Your order {{ order }} is on its way. Goodbye."
+               hangup: true
+           """),
+        _c("IVR090", "missing-translation", "error", "A prompt has no text for one of the flow's locales.",
+           "A caller who chose that language would hear nothing.",
+           "Add the text for the locale named in the message.",
+           """
+             locales: [en-US, sv-SE]
+             prompts:
+               opening_hours:
+                 en-US: "We are open every day from 11 to 23."
+           +     sv-SE: "Vi har öppet alla dagar 11 till 23."
+           """),
+        _c("IVR091", "tts-too-long", "error", "TTS text longer than Sinch's 600-character limit.",
+           "Sinch rejects longer text by default.",
+           "Split the text into several parts of a list.",
+           """
+             daily_menu:
+           -   say: "Our menu today: pizza margherita with tomato, mozzarella and basil, (... 640 characters)"
+           +   say:
+           +     - "Our menu today: pizza margherita with tomato, mozzarella and basil, (... 420 characters)"
+           +     - "Every pizza comes in a small, medium or large size. (... 220 characters)"
+               next: goodbye
+           """),
+        _c("IVR092", "malformed-ssml", "error", "SSML that is not a well-formed `<speak>` document.",
+           "Sinch would reject the prompt.",
+           "Fix the markup; the root element must be `<speak>`.",
+           """
+             say:
+           -   - ssml: '<speak>Welcome to Luigi''s Pizza. <break time="500ms">We are open from 11 to 23.</speak>'
+           +   - ssml: '<speak>Welcome to Luigi''s Pizza. <break time="500ms"/>We are open from 11 to 23.</speak>'
+           """),
+        _c("IVR093", "prompt-separator", "error", "Prompt text with `;` or `]` in it.",
+           "Sinch joins prompt parts with `;` and closes `#tts[...]` with `]`, so these characters would cut "
+           "the text.",
+           "Use ',' or '.' instead (in SSML too: Sinch wraps it in `#ssml[...]`).",
+           """
+             welcome:
+           -   say: "Welcome to Luigi's Pizza; we are open every day from 11 to 23. Goodbye."
+           +   say: "Welcome to Luigi's Pizza. We are open every day from 11 to 23. Goodbye."
+               hangup: true
+           """),
+        _c("IVR094", "undeclared-locale", "error", "Prompt text for a locale the flow does not declare.",
+           "Callers never hear it, which usually means a typo or a missing entry in `locales:`.",
+           "Add the locale to `locales:` or fix its spelling.",
+           """
+           - locales: [en-US, sv-SE]
+           + locales: [en-US, sv-SE, it-IT]
+             prompts:
+               goodbye:
+                 en-US: "Goodbye."
+                 sv-SE: "Hej då."
+                 it-IT: "Arrivederci."
+           """),
+    ]),
+    ("Time", [
+        _c("IVR120", "invalid-timezone", "error", "A time zone that is not in the IANA database.",
+           "Business hours and `now` would be wrong.",
+           "Use a name like Europe/Stockholm or America/New_York.",
+           """
+             ivrc: 1
+             flow: pizza
+           - timezone: Rome
+           + timezone: Europe/Rome
+           """),
+        _c("IVR121", "invalid-hours", "error", "Opening hours that do not make sense.",
+           "A range that is not HH:MM-HH:MM, that ends before it starts, or that overlaps another is a mistake.",
+           "Write HH:MM-HH:MM with the end after the start; split a range that crosses midnight at 24:00 and 00:00.",
+           """
+             hours:
+               kitchen:
+                 weekly:
+                   fri: ["11:00-23:00"]
+           -       sat: ["18:00-02:00"]
+           +       sat: ["18:00-24:00"]
+           +       sun: ["00:00-02:00"]
+           """),
+        _c("IVR122", "invalid-date", "error", "A holiday that is not a real date written YYYY-MM-DD or MM-DD.",
+           "The holiday would never apply.",
+           "Write YYYY-MM-DD or MM-DD with a real date.",
+           """
+             hours:
+               kitchen:
+                 weekly: {tue: ["11:00-23:00"], wed: ["11:00-23:00"]}
+           -     holidays: ["12-25", "15/08"]
+           +     holidays: ["12-25", "08-15"]
+           """),
+    ]),
+    ("Across files", [
+        _c("IVR100", "number-conflict", "error", "One called number is claimed by two flows.",
+           "Incoming calls to the number could go to either flow.",
+           "Give the number to one flow.",
+           """
+             # tracker.yaml, copied from orders.yaml, which answers +46812345680
+             flow: pizza-tracker
+           - numbers: ["+46812345683", "+46812345680"]
+           + numbers: ["+46812345683"]
+           """),
+        _c("IVR101", "duplicate-flow-id", "error", "Two flows have the same id.",
+           "Calls in progress are routed by flow id.",
+           "Give each flow its own `flow:` id.",
+           """
+             # lunch.yaml, copied from catering.yaml, which is `flow: pizza` too
+           - flow: pizza
+           + flow: pizza-lunch
+             numbers: ["+46812345680"]
+           """),
+    ]),
 ]
 
+_ALL = [code for _, codes in GROUPS for code in codes]
 CODES: dict[str, Code] = {c.code: c for c in _ALL}
 BY_NAME: dict[str, Code] = {c.name: c for c in _ALL}
+
+
+def anchor(code: Code) -> str:
+    """The code's heading anchor in docs/codes.md, as GitHub makes it: ivr020-unknown-state."""
+    return f"{code.code.lower()}-{code.name}"
+
+
+def markdown() -> str:
+    """docs/codes.md: every code, grouped, with what it means, why it matters, an example and the fix."""
+    out = [
+        "# Diagnostic codes",
+        "",
+        "<!-- Generated from compiler/codes.py by `python -m compiler.codes > docs/codes.md`; do not edit. -->",
+        "",
+        "Every problem `ivrc lint` reports has a code like `IVR020` and a name like `unknown-state`.",
+        "A code never changes meaning. `ivrc explain IVR020` (or `ivrc explain unknown-state`) prints",
+        "the same documentation as this page, and `ivrc codes` lists them all.",
+        "",
+        "Errors stop a flow from compiling. Warnings do not, but `ivrc lint --strict` fails on them too.",
+        "To silence a finding in a flow file, or choose codes on the command line, see",
+        "[Using ivrc in CI and review](ci.md#suppressing-a-diagnostic).",
+        "",
+        "| Code | Name | Severity | What it means |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| [{c.code}](#{anchor(c)}) | {c.name} | {c.severity} | {c.summary} |" for c in _ALL]
+    for title, codes in GROUPS:
+        out += ["", f"# {title}"]
+        for c in codes:
+            out += [
+                "",
+                f"## {c.code} {c.name}",
+                "",
+                f"Severity: **{c.severity}**",
+                "",
+                f"**What it means.** {c.summary}",
+                "",
+                f"**Why it matters.** {c.why}",
+                "",
+                "**Example:**",
+                "",
+                "```yaml",
+                c.example,
+                "```",
+                "",
+                f"**Fix.** {c.fix}",
+                "",
+                "```yaml",
+                c.fixed,
+                "```",
+            ]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(markdown())
