@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint venv clean
+.PHONY: serve test lint call bench venv clean
 
 $(BIN)/ivrc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,19 @@ serve: venv
 	else \
 	  $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
 	fi
+
+# Talk to `make serve` from a second terminal, as a caller: make call TO=+46812345670
+TO ?= +46812345670
+call: venv
+	@if [ -z "$$SINCH_APPLICATION_KEY" ]; then \
+	  SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \
+	    $(BIN)/ivrc call http://$(HOST):$(PORT)/sinch/callback --to $(TO); \
+	else \
+	  $(BIN)/ivrc call http://$(HOST):$(PORT)/sinch/callback --to $(TO); \
+	fi
+
+bench: venv
+	$(BIN)/python bench/run_all.py
 
 lint: venv
 	$(BIN)/ivrc lint examples
