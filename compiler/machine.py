@@ -168,7 +168,10 @@ class _Builder:
             options = []
             for option in member.options:
                 target = option.goto.target
-                if option.say is None and target in group:
+                # Going back to the root by menu() would skip the root's own say/set: only a
+                # callback runs them again.
+                back_to_root_with_work = target == root.name and (root.say is not None or root.sets)
+                if option.say is None and target in group and not back_to_root_with_work:
                     action = svaml.goto_menu(svaml.menu_id(target, root.name))
                 else:
                     action = svaml.give_back(return_value(self.flow.id, name, key_name(option.key)))
@@ -239,7 +242,7 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         runs_in.setdefault(name, []).append(event)
     states = {s.name: builder.state(s, sorted(runs_in.get(s.name, []))) for s in flow.states}
     # Ids with a dot cannot clash with catalogue names, which have none.
-    error_prompt = builder.prompt(flow.on_error, "on_error.say") if flow.on_error else None
+    error_prompt = builder.prompt(flow.on_error, "ivrc.on_error") if flow.on_error else None
     if error_prompt is None:
         error_prompt = "ivrc.error"
         builder.prompts[error_prompt] = {"*": [{"tts": DEFAULT_ERROR_TEXT}]}

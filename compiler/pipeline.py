@@ -7,7 +7,7 @@ from typing import Any
 from . import ir
 from .checks import run_all
 from .diagnostics import Diagnostic
-from .loader import Document, LoadResult, load_bytes, load_file, load_text
+from .loader import MAX_DIAGNOSTICS, Document, LoadResult, load_bytes, load_file, load_text
 from .lower import lower
 from .schema import check_schema
 from .suppress import apply_comments
@@ -39,6 +39,7 @@ def _check(loaded: LoadResult, file: str) -> Result:
     # shape error would make a flow that cannot compile look clean.
     if result.flow is not None and result.document is not None:
         result.diagnostics = apply_comments(result.diagnostics, result.document.text)
+    del result.diagnostics[MAX_DIAGNOSTICS:]
     return result
 
 

@@ -288,10 +288,14 @@ def check_schema(doc: Document) -> list[Diagnostic]:
     translator = _Translator(doc)
     seen: set[tuple] = set()
     found: list[Diagnostic] = []
+    from .loader import MAX_DIAGNOSTICS
+
     for error in _validator().iter_errors(doc.data):
         for diagnostic in translator.translate(error):
             key = (diagnostic.code, diagnostic.span, diagnostic.message)
             if key not in seen:
                 seen.add(key)
                 found.append(diagnostic)
+            if len(found) >= MAX_DIAGNOSTICS:
+                return sorted(found, key=Diagnostic.sort_key)
     return sorted(found, key=Diagnostic.sort_key)

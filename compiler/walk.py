@@ -11,22 +11,26 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_names(cls: type) -> tuple[str, ...]:
+    """The fields of an IR class that hold children, last first (positions are metadata)."""
     names = _FIELDS.get(cls)
     if names is None:
-        # Positions are metadata, not children.
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.compare)
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+        names = _FIELDS[cls] = tuple(reversed([f.name for f in fields if f.compare]))
     return names
 
 
 def _walk(obj: Any, out: list[Any]) -> None:
     stack = [obj]
+    pop, push, extend, add = stack.pop, stack.append, stack.extend, out.append
     while stack:
-        node = stack.pop()
-        out.append(node)
-        if isinstance(node, (tuple, list)):
-            stack.extend(reversed(node))
-        elif dataclasses.is_dataclass(node):
-            stack.extend(getattr(node, name) for name in reversed(_child_names(type(node))))
+        node = pop()
+        add(node)
+        cls = type(node)
+        if cls is tuple or cls is list:
+            extend(reversed(node))
+        elif cls is not str:
+            for name in _child_names(cls):
+                push(getattr(node, name))
 
 
 def nodes(obj: Any) -> list[Any]:
@@ -45,21 +49,34 @@ def nodes(obj: Any) -> list[Any]:
     return out
 
 
-def prompts(flow: ir.Flow) -> Iterator[ir.Prompt]:
-    for node in nodes(flow):
-        if isinstance(node, ir.Prompt):
-            yield node
+def _cached(flow: ir.Flow, name: str, build) -> list:
+    found = flow.__dict__.get(name)
+    if found is None:
+        found = build()
+        object.__setattr__(flow, name, found)
+    return found
 
 
-def texts(flow: ir.Flow) -> Iterator[tuple[str, ir.Text]]:
+def prompts(flow: ir.Flow) -> list[ir.Prompt]:
+    return _cached(flow, "_prompts", lambda: [n for n in nodes(flow) if type(n) is ir.Prompt])
+
+
+def texts(flow: ir.Flow) -> list[tuple[str, ir.Text]]:
     """Every template with its kind: tts, ssml, audio, file, condition or value."""
-    for node in nodes(flow):
-        if isinstance(node, ir.Part):
-            yield node.kind, node.text
-        elif isinstance(node, ir.Case) and node.condition is not None:
-            yield "condition", node.condition
-        elif isinstance(node, ir.Assignment):
-            yield "value", node.value
+
+    def build() -> list[tuple[str, ir.Text]]:
+        found = []
+        for node in nodes(flow):
+            cls = type(node)
+            if cls is ir.Part:
+                found.append((node.kind, node.text))
+            elif cls is ir.Case and node.condition is not None:
+                found.append(("condition", node.condition))
+            elif cls is ir.Assignment:
+                found.append(("value", node.value))
+        return found
+
+    return _cached(flow, "_texts", build)
 
 
 def collected(flow: ir.Flow) -> dict[str, ir.Collect]:

@@ -26,8 +26,8 @@ def carried_call_fields(flow: ir.Flow) -> list[str]:
             continue
         try:
             tree = parse(condition_source(text.source) if kind == "condition" else text.source)
-        except TemplateSyntaxError:
-            continue
+        except (TemplateSyntaxError, RecursionError):
+            continue  # reported by the template check
         used |= set(_call_attributes(tree))
     return sorted(used & set(cookies.CALL_KEYS))
 

@@ -51,6 +51,10 @@ def _digits(state: ir.State, collect: ir.Collect, doc: Document) -> Iterator[Dia
         yield Diagnostic("IVR045", f"the pattern is not a valid regular expression: {err.msg}",
                          doc.span(collect.path + ("pattern",)), help="patterns use Python regular expression syntax")
         return
+    except RecursionError:
+        yield Diagnostic("IVR045", "the pattern is nested too deeply to compile", doc.span(collect.path + ("pattern",)),
+                         help="simplify the regular expression")
+        return
     low, high = _width(compiled)
     if high < collect.min_digits or low > collect.max_digits:
         yield Diagnostic("IVR044", f"the pattern '{collect.pattern}' matches {low} to {high} characters, but callers type "

@@ -30,6 +30,10 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             yield Diagnostic("IVR080", f"{'condition' if kind == 'condition' else 'template'} syntax error: {err.message}",
                              doc.locate(text.path, err.lineno or 1), help=_syntax_help(err.message or ""))
             continue
+        except RecursionError:
+            yield Diagnostic("IVR080", f"the {'condition' if kind == 'condition' else 'template'} is nested too deeply "
+                                       "to parse", doc.locate(text.path, 1), help="simplify the expression")
+            continue
         reported: set[tuple[str, str]] = set()
         for ref in references(tree):
             if (ref.kind, ref.name) in reported:
