@@ -1,0 +1,82 @@
+"""The SVAML that takes a parked call off hold into a named state of its flow (`ivrc calls unpark`)."""
+from __future__ import annotations
+
+import difflib
+import os
+from typing import Any, Callable, Mapping
+
+from .callstate import Call, read_variables
+from .engine import Engine
+from .events import Callback
+from .library import Library
+from .render import Clock, StepError, system_clock
+
+
+class UnparkProblem(ValueError):
+    """The call cannot be resumed in that state; the message says why."""
+
+
+def pick_flow(machines: list[dict[str, Any]], *, flow_id: str | None = None,
+              called: Callable[[], str | None] | None = None) -> dict[str, Any]:
+    """The parked call's flow: by id, the only one, or (as for an incoming call) the one claiming its number.
+
+    `called` is asked only when needed: it reads the number the call dialled from Sinch.
+    """
+    if flow_id is not None:
+        for machine in machines:
+            if machine["flow"] == flow_id:
+                return machine
+        raise UnparkProblem(f"no flow '{flow_id}' (found: {', '.join(m['flow'] for m in machines)})")
+    if len(machines) == 1:
+        return machines[0]
+    if called is None:
+        raise UnparkProblem("there are several flows; choose one with --flow-id")
+    number = (called() or "").strip()
+    number = "+" + number if number and not number.startswith("+") else number  # Sinch may drop the +
+    for machine in machines:
+        if number in machine.get("numbers", ()):
+            return machine
+    raise UnparkProblem(f"no flow claims {number or 'the number the call dialled'}; choose one with --flow-id")
+
+
+def unpark_svaml(machine: Mapping[str, Any], state: str, *, variables: Mapping[str, str] | None = None,
+                 locale: str | None = None, call_id: str = "unpark", clock: Clock = system_clock,
+                 env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the runtime would answer on entering `state`, as the answer to the call's postponed ICE.
+
+    Sinch's 2020 calling-API docs: unparking means sending the SVAML you would have answered
+    the ICE with, had it not been postponed. So the state is walked exactly as the engine
+    walks it (pass-through states included) and checked against the ICE allowed-in table.
+    The answer sets the state cookie, so the call's later PIEs reach the same flow version.
+
+    The call's cookies cannot be read over the REST API: templates see the flow's defaults,
+    overridden by `variables`, in `locale` (default: the flow's locale).
+    """
+    states = machine["states"]
+    if state not in states:
+        near = difflib.get_close_matches(state, list(states), n=1)
+        raise UnparkProblem(f"flow '{machine['flow']}' has no state '{state}'"
+                            + (f"; did you mean '{near[0]}'?" if near else ""))
+    locale = locale or machine["locale"]
+    if locale not in machine["locales"]:
+        raise UnparkProblem(f"locale {locale!r} is not one of the flow's locales ({', '.join(machine['locales'])})")
+    library = Library()
+    loaded = library.add(dict(machine))
+    engine = Engine(library, clock=clock, env=os.environ if env is None else env)
+    call = Call(machine["flow"], machine["version"], state, 0, locale, read_variables(machine, {}))
+    for name, value in (variables or {}).items():
+        spec = machine["variables"].get(name)
+        if spec is None:
+            raise UnparkProblem(f"flow '{machine['flow']}' declares no variable '{name}'")
+        if len(value.encode()) > spec["max_length"]:
+            raise UnparkProblem(f"the value for '{name}' is longer than its max_length ({spec['max_length']} bytes)")
+        call.set(name, value)
+    try:
+        # The engine has no public "enter this state" yet; _walk is exactly that step.
+        answer = engine._walk(loaded, call, Callback("ice", call_id), "ICE", state, [])  # noqa: SLF001
+    except StepError as err:
+        raise UnparkProblem(f"state '{state}' cannot be entered now: {err}") from None
+    svaml = answer.svaml or {}
+    # park already answered the call (it played prompts); answering it again is not needed.
+    instructions = [i for i in svaml.get("instructions", []) if i.get("name") != "answer"]
+    return {"instructions": instructions, "action": svaml["action"]}

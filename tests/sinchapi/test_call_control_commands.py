@@ -1,0 +1,176 @@
+"""`ivrc calls show|hangup|unpark` and `ivrc conference show|kick|mute|unmute`, against the stand-in."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from standin import EXAMPLES, SinchStandIn
+
+MULTILINGUAL = str(EXAMPLES / "multilingual.yaml")
+PARTNER_LINE = "+46812345711"
+
+
+# -- calls show and hangup ------------------------------------------------------------------------------
+
+
+def test_calls_show(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.add_call("call-1", to="+46812345670", cli="+46700000001", custom="reminder")
+    run = ivrc("calls", "show", "call-1")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[:3] == ["call      call-1", "from      +46700000001", "to        +46812345670"]
+    assert "status    ONGOING" in lines and "custom    reminder" in lines and "rate      0.0158 EUR" in lines
+    run = ivrc("calls", "show", "call-1", "--json")
+    assert json.loads(run.out)["callId"] == "call-1"
+    assert sinch_env.made("GET", "/calling/v1/calls/id/call-1")[0].auth == "signed"
+
+
+def test_calls_show_of_an_unknown_call(ivrc, sinch_env: SinchStandIn) -> None:
+    run = ivrc("calls", "show", "nope")
+    assert run.code == 1
+    assert "Sinch answered 404 Not Found to GET /calling/v1/calls/id/nope: error 40400, Call not found" in run.err
+    assert "no such call" in run.err and "--region" in run.err
+
+
+def test_calls_hangup(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.add_call("call-1")
+    run = ivrc("calls", "hangup", "call-1")
+    assert run.code == 0 and "hung up call call-1" in run.err
+    assert sinch_env.made("PATCH")[0].body == {"instructions": [], "action": {"name": "hangup"}}
+    again = ivrc("calls", "hangup", "call-1")
+    assert again.code == 1 and "the call has ended" in again.err
+
+
+# -- unpark -------------------------------------------------------------------------------------------------
+
+
+def _what_the_server_answers_on_the_way_to_product_advice() -> dict:
+    """The runtime's own answer when a caller reaches product_advice through the menus (in-process)."""
+    from runtime.emulator import Call
+    from runtime.simulate import InProcess, compile_flows
+
+    world = InProcess([r.machine for r in compile_flows([MULTILINGUAL])])
+    call = Call(world.transport(), called="+46812345710").start().silence().press("2")
+    return call.answers[-1][1]
+
+
+def test_unpark_sends_what_the_runtime_answers_entering_the_state(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "product_advice")
+    assert run.code == 0, run.err
+    assert "call parked-1 resumed in state product_advice (connectConf)" in run.err
+    (patch,) = sinch_env.made("PATCH", "/calling/v1/calls/id/parked-1")
+    assert patch.auth == "signed"
+    assert patch.body == _what_the_server_answers_on_the_way_to_product_advice()
+    assert patch.body["instructions"][0]["name"] == "setCookie"
+    assert patch.body["instructions"][0]["value"].startswith("multilingual|")
+    assert patch.body["instructions"][0]["value"].endswith("|product_advice|0|en-US")
+    assert patch.body["action"] == {"name": "connectConf", "conferenceId": "fjord-product-advice", "moh": "music1"}
+
+
+def test_unpark_into_a_menu_in_another_language(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "main_menu", "--locale", "sv-SE")
+    assert run.code == 0, run.err
+    svaml = sinch_env.made("PATCH")[0].body
+    assert svaml["action"]["name"] == "runMenu" and svaml["action"]["locale"] == "sv-SE"
+    assert svaml["action"]["menus"][0]["mainPrompt"].startswith("#tts[För beställningar")
+    assert all(i["name"] != "answer" for i in svaml["instructions"])  # park answered the call already
+
+
+def test_unpark_picks_the_flow_by_the_calls_number(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", str(EXAMPLES), "--state", "welcome")
+    assert run.code == 0, run.err
+    assert [r.method for r in sinch_env.requests] == ["GET", "PATCH"]
+    svaml = sinch_env.requests[1].body
+    assert svaml["instructions"][1]["ids"] == ["#tts[Welcome to Fjord Outdoor.]"]
+
+
+def test_unpark_dry_run_prints_the_svaml(ivrc, monkeypatch) -> None:
+    monkeypatch.delenv("SINCH_APPLICATION_SECRET", raising=False)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "goodbye", "--dry-run")
+    assert run.code == 0, run.err
+    svaml = json.loads(run.out)
+    assert svaml["action"] == {"name": "hangup"}
+    assert svaml["instructions"][1]["ids"] == ["#tts[Thank you for calling Fjord Outdoor. Goodbye.]"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--state", "welcom"], "flow 'multilingual' has no state 'welcom'; did you mean 'welcome'?"),
+    (["--state", "welcome", "--locale", "fr-FR"], "locale 'fr-FR' is not one of the flow's locales"),
+    (["--state", "welcome", "--var", "x=1"], "flow 'multilingual' declares no variable 'x'"),
+])
+def test_unpark_checks_before_calling(ivrc, sinch_env: SinchStandIn, args: list[str], message: str) -> None:
+    sinch_env.add_call("parked-1", parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, *args)
+    assert run.code == 2 and message in run.err
+    assert sinch_env.made("PATCH") == []
+
+
+def test_unpark_into_a_state_that_needs_the_servers_secrets(ivrc, sinch_env: SinchStandIn, monkeypatch) -> None:
+    monkeypatch.delenv("VOICEMAIL_S3_CREDENTIALS", raising=False)
+    sinch_env.add_call("parked-1", to="+46812345690", parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", str(EXAMPLES / "voicemail.yaml"), "--state", "take_message")
+    assert run.code == 2
+    assert "state 'take_message' cannot be entered now: environment variable VOICEMAIL_S3_CREDENTIALS" in run.err
+
+
+def test_sinch_refuses_a_menu_on_a_call_that_is_not_parked(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.add_call("call-1", parked=False)
+    run = ivrc("calls", "unpark", "call-1", "--flow", MULTILINGUAL, "--state", "main_menu")
+    assert run.code == 1
+    assert "400 Bad Request" in run.err and "40001" in run.err and "can only be hung up" in run.err
+
+
+def test_unpark_of_a_broken_flow(ivrc, sinch_env: SinchStandIn, tmp_path) -> None:
+    broken = tmp_path / "multilingual.yaml"
+    broken.write_text((EXAMPLES / "multilingual.yaml").read_text().replace("next: language_menu",
+                                                                        "next: language_menu2"))
+    run = ivrc("calls", "unpark", "p", "--flow", str(broken), "--state", "welcome")
+    assert run.code == 1 and "IVR020" in run.err and sinch_env.requests == []
+
+
+# -- conferences ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def conference(sinch_env: SinchStandIn) -> SinchStandIn:
+    sinch_env.conferences["standup"] = [
+        {"cli": "+46700000001", "id": "leg-1", "duration": 30, "muted": False, "onhold": False},
+        {"cli": "+46700000002", "id": "leg-2", "duration": 12, "muted": True, "onhold": False}]
+    return sinch_env
+
+
+def test_conference_show(ivrc, conference: SinchStandIn) -> None:
+    run = ivrc("conference", "show", "standup")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0] == "conference standup: 2 participant(s)"
+    assert lines[2].split() == ["leg-1", "+46700000001", "30", "talking"]
+    assert lines[3].split() == ["leg-2", "+46700000002", "12", "muted"]
+    assert json.loads(ivrc("conference", "show", "standup", "--json").out)["participants"][1]["muted"] is True
+
+
+def test_conference_mute_unmute_and_kick(ivrc, conference: SinchStandIn) -> None:
+    assert ivrc("conference", "mute", "standup", "leg-1").code == 0
+    assert ivrc("conference", "unmute", "standup", "leg-2").code == 0
+    assert [p["muted"] for p in conference.conferences["standup"]] == [True, False]
+    run = ivrc("conference", "kick", "standup", "leg-1")
+    assert run.code == 0 and "removed leg-1 from conference standup" in run.err
+    assert [p["id"] for p in conference.conferences["standup"]] == ["leg-2"]
+    assert ivrc("conference", "kick", "standup", "--all").code == 0
+    assert conference.conferences["standup"] == []
+    assert [(r.method, r.path) for r in conference.requests] == [
+        ("PATCH", "/calling/v1/conferences/id/standup/leg-1"), ("PATCH", "/calling/v1/conferences/id/standup/leg-2"),
+        ("DELETE", "/calling/v1/conferences/id/standup/leg-1"), ("DELETE", "/calling/v1/conferences/id/standup")]
+
+
+def test_conference_errors(ivrc, conference: SinchStandIn) -> None:
+    run = ivrc("conference", "kick", "standup")
+    assert run.code == 2 and "or --all" in run.err
+    run = ivrc("conference", "mute", "standup", "leg-9")
+    assert run.code == 1 and "404 Not Found" in run.err and "Participant not found" in run.err
+    run = ivrc("conference", "show", "nope")
+    assert run.code == 1 and "Conference not found" in run.err
