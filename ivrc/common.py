@@ -1,0 +1,27 @@
+"""What every ivrc command shares: exit codes, the usage error, the version, colour on terminals."""
+from __future__ import annotations
+
+import os
+
+# The credentials every command that signs or verifies uses, as `ivrc serve` reads them.
+KEY_ENV, SECRET_ENV = "SINCH_APPLICATION_KEY", "SINCH_APPLICATION_SECRET"
+
+# Exit codes, as ruff and yamllint use them.
+OK, PROBLEMS, FAILED = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Something the user asked for cannot be done; the message says what and why."""
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version as installed
+
+    try:
+        return installed("ivrc")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def color(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"

@@ -1,0 +1,190 @@
+"""ivrc lint, compile, graph, diff, explain and codes: commands about flow files."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .common import OK, PROBLEMS, UsageError, color as _color, version as _version
+
+
+LINT_FORMATS = ("text", "concise", "json", "github", "sarif", "junit")
+
+
+def _codes_option(values: list[str] | None) -> list[str]:
+    """--select/--ignore take codes, prefixes (IVR04) or names, repeated or comma-separated."""
+    from compiler.codes import BY_NAME, CODES
+
+    found = [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+    for value in found:
+        if value.lower() not in BY_NAME and not any(code.startswith(value.upper()) for code in CODES):
+            raise UsageError(f"'{value}' matches no diagnostic code (run `ivrc codes` for the list)")
+    return found
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from compiler import check_bytes, formats
+    from compiler.loader import MAX_BYTES
+    from compiler.project import PathError, check_paths
+    from compiler.suppress import select
+
+    chosen, ignored = _codes_option(args.select), _codes_option(args.ignore)
+    try:
+        if args.paths == ["-"]:
+            results = [check_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), args.stdin_filename)]
+        else:
+            results = check_paths(args.paths)
+    except PathError as err:
+        raise UsageError(str(err)) from None
+    if not results:
+        raise UsageError("no flow files found in " + ", ".join(args.paths) + " (flows end in .yaml or .yml; "
+                         "files ending .test.yaml are flow tests, run them with `ivrc test`)")
+    for result in results:
+        result.diagnostics = select(result.diagnostics, chosen, ignored)
+    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    writers = {
+        "text": lambda: formats.text(results, color=_color(sys.stdout)),
+        "concise": lambda: formats.concise(results),
+        "json": lambda: formats.json_report(results),
+        "github": lambda: formats.github(results),
+        "sarif": lambda: formats.sarif(results, _version()),
+        "junit": lambda: formats.junit(results),
+    }
+    sys.stdout.write(writers[fmt]())
+    errors, warnings = formats.counts(results)
+    return PROBLEMS if errors or (args.strict and warnings) else OK
+
+
+def _one_flow(path: str):
+    from compiler import check_file
+
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+    result = check_file(path)
+    if result.flow is None or result.errors:
+        from compiler import formats
+
+        sys.stderr.write(formats.text([result], color=_color(sys.stderr)))
+        raise UsageError(f"{path} has errors; fix them first (see above)")
+    return result.flow
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from compiler import diagram
+
+    flow = _one_flow(args.flow)
+    sys.stdout.write(diagram.mermaid(flow) if args.format == "mermaid" else diagram.dot(flow))
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from compiler.diff import diff
+
+    result = diff(_one_flow(args.old), _one_flow(args.new))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(result.text())
+    return OK
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from compiler import compile_file, formats
+    from compiler.machine import dumps
+
+    if not os.path.isfile(args.flow):
+        raise UsageError(f"{args.flow}: no such file")
+    result = compile_file(args.flow)
+    if result.diagnostics:
+        sys.stderr.write(formats.text([result], color=_color(sys.stderr)))
+    if result.machine is None:
+        return PROBLEMS
+    text = dumps(result.machine)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        _write_atomically(args.output, text)
+        print(f"wrote {args.output} (flow {result.machine['flow']}, version {result.machine['version']}, "
+              f"{len(result.machine['states'])} states)", file=sys.stderr)
+    return OK
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write to a temporary file beside the target, then rename: never a half-written machine."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{path}: the folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".ivrc-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from compiler.codes import BY_NAME, CODES
+
+    code = CODES.get(args.code.upper()) or BY_NAME.get(args.code.lower())
+    if code is None:
+        raise UsageError(f"unknown code '{args.code}'; codes look like IVR020 (run `ivrc explain --list`)")
+    print(f"{code.code} {code.name} ({code.severity})\n\n{code.summary}\n\nWhy: {code.why}\n\nFix: {code.fix}")
+    return OK
+
+
+def cmd_codes(args: argparse.Namespace) -> int:
+    from compiler.codes import CODES
+
+    for code in CODES.values():
+        print(f"{code.code}  {code.name:<28} {code.severity:<8} {code.summary}")
+    return OK
+
+
+# `ivrc call`, `ivrc simulate`, `ivrc test`: the emulator and flow tests
+
+
+
+
+def add_parsers(sub) -> None:
+    lint = sub.add_parser("lint", help="check flows and report problems with file:line:column")
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="flow files or folders; - reads one flow from stdin")
+    lint.add_argument("--format", choices=LINT_FORMATS, default=None,
+                      help="output format (default text; github when GITHUB_ACTIONS=true)")
+    lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    lint.add_argument("--select", action="append", metavar="CODES",
+                      help="report only these codes, prefixes (IVR04) or names; repeat or comma-separate")
+    lint.add_argument("--ignore", action="append", metavar="CODES", help="do not report these codes, prefixes or names")
+    lint.add_argument("--stdin-filename", default="<stdin>", help="the file name to report for a flow read from stdin")
+    lint.set_defaults(run=cmd_lint)
+
+    graph = sub.add_parser("graph", help="draw a flow's states and transitions")
+    graph.add_argument("flow", metavar="FLOW")
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.set_defaults(run=cmd_graph)
+
+    dif = sub.add_parser("diff", help="what changed in behaviour between two versions of a flow")
+    dif.add_argument("old", metavar="OLD")
+    dif.add_argument("new", metavar="NEW")
+    dif.add_argument("--format", choices=("text", "json"), default="text")
+    dif.set_defaults(run=cmd_diff)
+
+    comp = sub.add_parser("compile", help="compile a flow into its state machine (JSON)")
+    comp.add_argument("flow", metavar="FLOW")
+    comp.add_argument("-o", "--output", metavar="OUT.json", help="where to write the machine (default: stdout)")
+    comp.set_defaults(run=cmd_compile)
+
+
+    explain = sub.add_parser("explain", help="explain a diagnostic code, e.g. ivrc explain IVR020")
+    explain.add_argument("code", metavar="CODE")
+    explain.set_defaults(run=cmd_explain)
+
+    codes = sub.add_parser("codes", help="list every diagnostic code")
+    codes.set_defaults(run=cmd_codes)
