@@ -665,7 +665,7 @@ def markdown() -> str:
     out = [
         "# Diagnostic codes",
         "",
-        "<!-- Generated from compiler/codes.py by `python -m compiler.codes > docs/codes.md`; do not edit. -->",
+        "<!-- Generated from compiler/codes.py by `ivrc codes --markdown > docs/codes.md`; do not edit. -->",
         "",
         "Every problem `ivrc lint` reports has a code like `IVR020` and a name like `unknown-state`.",
         "A code never changes meaning. `ivrc explain IVR020` (or `ivrc explain unknown-state`) prints",

@@ -135,12 +135,22 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     code = CODES.get(args.code.upper()) or BY_NAME.get(args.code.lower())
     if code is None:
-        raise UsageError(f"unknown code '{args.code}'; codes look like IVR020 (run `ivrc explain --list`)")
-    print(f"{code.code} {code.name} ({code.severity})\n\n{code.summary}\n\nWhy: {code.why}\n\nFix: {code.fix}")
+        raise UsageError(f"unknown code '{args.code}'; codes look like IVR020 (run `ivrc codes` for the list)")
+
+    def indent(text: str) -> str:
+        return "\n".join("    " + line for line in text.rstrip().splitlines())
+
+    print(f"{code.code} {code.name} ({code.severity})\n\n{code.summary}\n\nWhy it matters: {code.why}\n\n"
+          f"Example:\n{indent(code.example)}\n\nFix: {code.fix}\n\n{indent(code.fixed)}")
     return OK
 
 
 def cmd_codes(args: argparse.Namespace) -> int:
+    if getattr(args, "markdown", False):
+        from compiler.codes import markdown
+
+        sys.stdout.write(markdown())
+        return OK
     from compiler.codes import CODES
 
     for code in CODES.values():
@@ -187,4 +197,5 @@ def add_parsers(sub) -> None:
     explain.set_defaults(run=cmd_explain)
 
     codes = sub.add_parser("codes", help="list every diagnostic code")
+    codes.add_argument("--markdown", action="store_true", help="print the documentation page of every code (docs/codes.md)")
     codes.set_defaults(run=cmd_codes)

@@ -250,6 +250,10 @@ def test_explain(asked: str, ivrc) -> None:
     assert run.out.startswith("IVR020 unknown-state (error)\n")
     for part in (code.summary, code.why, code.fix):
         assert part in run.out
+    # The example and its fix, indented as code.
+    assert "\nExample:\n" in run.out
+    for line in code.example.rstrip().splitlines() + code.fixed.rstrip().splitlines():
+        assert "    " + line in run.out
 
 
 def test_explain_every_code(ivrc) -> None:

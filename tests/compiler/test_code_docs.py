@@ -67,7 +67,7 @@ def test_examples_are_yaml(code) -> None:
 
 
 def test_codes_page_is_up_to_date() -> None:
-    assert CODES_PAGE.read_text(encoding="utf-8") == markdown(), "run python -m compiler.codes > docs/codes.md"
+    assert CODES_PAGE.read_text(encoding="utf-8") == markdown(), "run ivrc codes --markdown > docs/codes.md"
 
 
 def test_codes_page_has_a_heading_per_code() -> None:
