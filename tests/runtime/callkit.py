@@ -6,10 +6,10 @@ import itertools
 import json
 import textwrap
 import warnings
-from pathlib import Path
 from typing import Any
 
 from compiler import compile_file, compile_text, formats
+from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
 from runtime.emulator import describe_prompt
 from runtime.engine import Answer
 from runtime.events import parse_callback
@@ -29,13 +29,8 @@ TUESDAY_EVENING = datetime.datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 18:00 in
 CHRISTMAS_EVE = datetime.datetime(2026, 12, 24, 10, 0, tzinfo=UTC)  # a Thursday, a holiday in support.yaml
 
 # The verified test vector of reference section 6.3.
-KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
-SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
 OTHER_SECRET = "c2VjcmV0LW9mLWFub3RoZXItYXBw"  # valid Base64, wrong application
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
-S3_CREDENTIALS = "AKIAEXAMPLE:example-secret-key:eu-north-1"
 ENV = {"VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "KITCHEN_S3": S3_CREDENTIALS}
 
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 
+import ivrctest
 from callkit import EXAMPLES, KEY, OTHER_SECRET, REPO, S3_CREDENTIALS, SECRET, compile_flow, example_machines
 from compiler.hours import is_open, zone
 from runtime.emulator import Call, HttpTransport
@@ -31,16 +29,8 @@ CALLER = "+46700000001"  # the emulator's caller
 OLD_TECH_WORDS = "This is the old version of the support line."
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen
-    base: str
-    stdout: Path
-    stderr: Path
-
-    @property
-    def callback(self) -> str:
-        return self.base + "/sinch/callback"
+class Server(ivrctest.Server):
+    """A running server, with the emulator's transport and calls aimed at it."""
 
     def transport(self, key: str | None = KEY, secret: str | None = SECRET) -> HttpTransport:
         return HttpTransport(self.callback, key, secret)
@@ -49,22 +39,8 @@ class Server:
         return Call(self.transport(), called=called, **kwargs)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(**changes: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SINCH_", "IVRC_"))}
-    env.update({"SINCH_APPLICATION_KEY": KEY, "SINCH_APPLICATION_SECRET": SECRET,
-                "VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "PYTHONUNBUFFERED": "1"})
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+    return ivrctest.serve_env(**changes)
 
 
 def _serve_args(*paths: str | Path, port: int, machines_dir: Path, extra: tuple[str, ...] = ()) -> list[str]:
@@ -75,43 +51,22 @@ def _serve_args(*paths: str | Path, port: int, machines_dir: Path, extra: tuple[
 @pytest.fixture(scope="session")
 def start_server(tmp_path_factory) -> Iterator:
     """Starts `ivrc serve` processes on free ports; every one is stopped at the end, whatever happened."""
-    started: list[subprocess.Popen] = []
+    started: list[ivrctest.Server] = []
 
     def start(*extra: str, env: dict[str, str] | None = None, machines_dir: Path | None = None) -> Server:
-        folder = tmp_path_factory.mktemp("server")
-        machines_dir = machines_dir or folder / "machines"
-        port = _free_port()
-        stdout, stderr = folder / "stdout.log", folder / "stderr.log"
-        with stdout.open("wb") as out, stderr.open("wb") as err:
-            process = subprocess.Popen(_serve_args(EXAMPLES, port=port, machines_dir=machines_dir, extra=extra),
-                                       cwd=REPO, env=env or _env(), stdout=out, stderr=err)
-        started.append(process)
-        server = Server(process, f"http://127.0.0.1:{port}", stdout, stderr)
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"ivrc serve exited with {process.returncode}:\n{stderr.read_text()}")
-            try:
-                if httpx.get(server.base + "/healthz", timeout=1).status_code == 200:
-                    return server
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"ivrc serve did not answer /healthz within {STARTUP_SECONDS} s:\n{stderr.read_text()}")
-            time.sleep(0.05)
+        try:
+            running = ivrctest.start_serve(tmp_path_factory.mktemp("server"), EXAMPLES, machines_dir=machines_dir,
+                                           env=env, extra=extra)
+        except RuntimeError as err:
+            pytest.fail(str(err))
+        started.append(running)
+        return Server(running.process, running.base, running.stdout, running.stderr)
 
     try:
         yield start
     finally:
-        for process in started:
-            if process.poll() is None:
-                process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        for running in started:
+            running.stop()
 
 
 OLD_SUPPORT = (EXAMPLES / "support.yaml").read_text().replace("Connecting you to technical support.",
@@ -399,13 +354,13 @@ def _refuses(args: list[str], env: dict[str, str]) -> str:
 
 
 def test_refuses_to_start_without_the_secret(tmp_path: Path) -> None:
-    err = _refuses(_serve_args(EXAMPLES, port=_free_port(), machines_dir=tmp_path),
+    err = _refuses(_serve_args(EXAMPLES, port=ivrctest.free_port(), machines_dir=tmp_path),
                    _env(SINCH_APPLICATION_SECRET=None))
     assert "SINCH_APPLICATION_SECRET is not set" in err and "--insecure-no-signatures" in err
 
 
 def test_refuses_to_start_with_a_secret_that_is_not_base64(tmp_path: Path) -> None:
-    err = _refuses(_serve_args(EXAMPLES, port=_free_port(), machines_dir=tmp_path),
+    err = _refuses(_serve_args(EXAMPLES, port=ivrctest.free_port(), machines_dir=tmp_path),
                    _env(SINCH_APPLICATION_SECRET="not base64!"))
     assert "not valid Base64" in err and "not base64!" not in err
 
@@ -415,7 +370,7 @@ def test_refuses_to_start_when_a_flow_has_errors(tmp_path: Path) -> None:
     flows.mkdir()
     (flows / "support.yaml").write_text((EXAMPLES / "support.yaml").read_text()
                                         .replace("next: check_hours", "next: check_hourz"))
-    err = _refuses(_serve_args(flows, port=_free_port(), machines_dir=tmp_path / "machines"), _env())
+    err = _refuses(_serve_args(flows, port=ivrctest.free_port(), machines_dir=tmp_path / "machines"), _env())
     assert "flows have errors" in err
     assert "support.yaml:" in err and "IVR020" in err and "did you mean 'check_hours'" in err
 

@@ -1,14 +1,11 @@
-"""Shared helpers for the Sinch REST API tests: the stand-in, a client aimed at it, `ivrc` in-process."""
+"""Shared helpers for the Sinch REST API tests: the stand-in and a client aimed at it (`ivrc` is in tests/conftest.py)."""
 from __future__ import annotations
 
-import io
-import sys
-from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
-from standin import FIXTURES, KEY, REPO, SECRET, SinchStandIn
+from standin import FIXTURES, KEY, SECRET, SinchStandIn
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,30 +42,3 @@ def api(standin: SinchStandIn) -> Iterator:
     client.waits = waits  # type: ignore[attr-defined]
     yield client
     client.close()
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def ivrc(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
-    """Runs `ivrc ARGS...` through ivrc.cli.main from the repository root; `stdin` feeds it text."""
-    from ivrc.cli import main
-
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("NO_COLOR", "1")
-
-    def run(*argv: str, stdin: str | None = None, tty: bool = False) -> Run:
-        feed = io.StringIO(stdin or "")
-        feed.isatty = lambda: tty  # type: ignore[method-assign]
-        monkeypatch.setattr(sys, "stdin", feed)
-        capsys.readouterr()
-        code = main([str(a) for a in argv])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run

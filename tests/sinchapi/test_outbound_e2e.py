@@ -7,68 +7,27 @@ on a parked call of the multilingual example.
 """
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from typing import Iterator
 
-import httpx
 import pytest
 
+from ivrctest import serve_env, start_serve
 from standin import EXAMPLES, KEY, REPO, SECRET, SinchStandIn
 
 PATIENT = "+46701234567"
 NUMBERS = ("+46812345670", "+46812345690", "+46812345700", "+46812345710", "+46812345711")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SINCH_", "IVRC_"))}
-    env.update({"SINCH_APPLICATION_KEY": KEY, "SINCH_APPLICATION_SECRET": SECRET, "PYTHONUNBUFFERED": "1",
-                "VOICEMAIL_S3_CREDENTIALS": "AKIAEXAMPLE:secretexample:eu-north-1", **extra})
-    return env
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """A real `ivrc serve examples` on a free loopback port; its base URL. Always stopped."""
-    folder = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    log = folder / "stderr.log"
-    with log.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ivrc", "serve", str(EXAMPLES), "--host", "127.0.0.1", "--port", str(port),
-             "--machines-dir", str(folder / "machines")],
-            cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=err)
-    base = f"http://127.0.0.1:{port}"
+    running = start_serve(tmp_path_factory.mktemp("serve"), EXAMPLES)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"ivrc serve exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(base + "/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"ivrc serve did not start:\n{log.read_text()}")
-            time.sleep(0.05)
-        yield base
+        yield running.base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +41,7 @@ def sinch(server: str) -> Iterator[SinchStandIn]:
 
 
 def _ivrc(standin: SinchStandIn, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ivrc", *args], cwd=REPO, env=_env(**standin.env()),
+    return subprocess.run([sys.executable, "-m", "ivrc", *args], cwd=REPO, env=serve_env(**standin.env()),
                           capture_output=True, text=True, timeout=30)
 
 

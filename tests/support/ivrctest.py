@@ -1,0 +1,130 @@
+"""What many test folders need: the repository, the test-vector credentials, `ivrc` in-process, real servers."""
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+# The verified test vector of Sinch's signing docs (reference section 6.3): public, for tests only.
+KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
+SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
+# What the voicemail examples read from the server's environment, as a stand-in.
+S3_CREDENTIALS = "AKIAEXAMPLE:example-secret:eu-north-1"
+STARTUP_SECONDS = 20.0
+
+
+@dataclass
+class Run:
+    """What one `ivrc` invocation did."""
+
+    code: int
+    out: str
+    err: str
+
+
+def ivrc_runner(capsys, monkeypatch) -> Callable[..., Run]:
+    """`ivrc ARGS...` through ivrc.cli.main, from the repository root, without colour.
+
+    `stdin` (text or bytes) feeds both `ivrc lint -` (bytes) and interactive commands (lines);
+    `tty` says whether stdin looks like a terminal."""
+    from ivrc.cli import main
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run(*argv, stdin: str | bytes | None = None, tty: bool = False) -> Run:
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        feed = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+        feed.isatty = lambda: tty  # type: ignore[method-assign]
+        monkeypatch.setattr(sys, "stdin", feed)
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_env(**changes: str | None) -> dict[str, str]:
+    """The environment a test server runs with: test-vector credentials; None removes a variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SINCH_", "IVRC_"))}
+    env.update({"SINCH_APPLICATION_KEY": KEY, "SINCH_APPLICATION_SECRET": SECRET,
+                "VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "PYTHONUNBUFFERED": "1"})
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+@dataclass
+class Server:
+    """A running `ivrc serve` process and where to reach it."""
+
+    process: subprocess.Popen
+    base: str
+    stdout: Path
+    stderr: Path
+
+    @property
+    def callback(self) -> str:
+        return self.base + "/sinch/callback"
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+def start_serve(folder: Path, *paths: str | Path, machines_dir: Path | None = None, env: dict | None = None,
+                extra: tuple[str, ...] = (), port: int | None = None) -> Server:
+    """Starts `ivrc serve PATHS` on a free loopback port and waits for /healthz; logs go to `folder`.
+
+    Raises RuntimeError (with the server's stderr) if it exits or does not answer in time; the
+    caller stops it (Server.stop) in a finally block or fixture teardown."""
+    port = port or free_port()
+    stdout, stderr = folder / "stdout.log", folder / "stderr.log"
+    argv = [sys.executable, "-m", "ivrc", "serve", *map(str, paths or (EXAMPLES,)), "--host", "127.0.0.1",
+            "--port", str(port), "--machines-dir", str(machines_dir or folder / "machines"), *extra]
+    # Files, not pipes: a full pipe would stall the server.
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(argv, cwd=REPO, env=env or serve_env(), stdout=out, stderr=err)
+    server = Server(process, f"http://127.0.0.1:{port}", stdout, stderr)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"ivrc serve exited with {process.returncode}:\n{stderr.read_text()}")
+        try:
+            if httpx.get(server.base + "/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            stop(process)
+            raise RuntimeError(f"ivrc serve did not answer /healthz within {STARTUP_SECONDS} s:\n{stderr.read_text()}")
+        time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
