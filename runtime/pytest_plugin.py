@@ -1,8 +1,8 @@
 """A pytest plugin that collects flow-test scenario files (*.test.yaml) and runs each scenario as a test.
 
-Turn it on with `pytest -p runtime.pytest_plugin`, or in your conftest.py:
-
-    pytest_plugins = ["runtime.pytest_plugin"]
+Installing ivrc registers it (entry point `pytest11`), but it collects nothing until asked, so
+other test suites are not changed: run `pytest --ivrc-flows`, or set `ivrc_flows = true` in the
+[pytest] / [tool.pytest.ini_options] section.
 
 Scenarios run in-process, as `ivrc test` runs them; a failure shows the failing step's
 file:line and the conversation up to it.
@@ -26,8 +26,17 @@ class ScenarioFailed(Exception):
         self.outcome = outcome
 
 
+def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
+    parser.addoption("--ivrc-flows", action="store_true", help="collect ivrc flow tests (*.test.yaml)")
+    parser.addini("ivrc_flows", "collect ivrc flow tests (*.test.yaml)", type="bool", default=False)
+
+
+def _enabled(config) -> bool:  # type: ignore[no-untyped-def]
+    return bool(config.getoption("--ivrc-flows") or config.getini("ivrc_flows"))
+
+
 def pytest_collect_file(file_path, parent):  # type: ignore[no-untyped-def]
-    if file_path.name.endswith(SCENARIO_SUFFIXES):
+    if file_path.name.endswith(SCENARIO_SUFFIXES) and _enabled(parent.config):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 

@@ -27,13 +27,25 @@ scenarios:
 def test_the_plugin_runs_each_scenario_as_a_test(workspace, tmp_path) -> None:
     workspace("support.yaml")
     path = workspace("support.test.yaml", SCENARIOS)
-    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "runtime.pytest_plugin", "-p", "no:cacheprovider",
+    run = subprocess.run([sys.executable, "-m", "pytest", "--ivrc-flows", "-p", "no:cacheprovider",
                           "-q", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 failed, 1 passed" in run.stdout
     assert "scenario: wrong on purpose" in run.stdout
     assert f"{path}:12:9: step 2 (expect_transfer to='+46999999999')" in run.stdout
     assert "transferred to number +46812345671" in run.stdout
+
+
+def test_the_installed_plugin_collects_nothing_unless_asked(workspace, tmp_path) -> None:
+    workspace("support.yaml")
+    workspace("support.test.yaml", SCENARIOS)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 5, run.stdout + run.stderr  # pytest: no tests collected
+    (tmp_path / "pytest.ini").write_text("[pytest]\nivrc_flows = true\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
 
 
 def test_run_scenarios_from_a_test_function(workspace) -> None:
