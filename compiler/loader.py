@@ -15,6 +15,7 @@ MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and deep docume
 MAX_DEPTH = 64
 MAX_DIAGNOSTICS = 1000  # per file: one mistake repeated a million times must not cost a million findings
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 Path = tuple  # a path of mapping keys (str) and list indexes (int) from the document root
@@ -121,7 +122,8 @@ class Document:
         scalar = self.scalars.get(tuple(path))
         if scalar is None:
             return self.span(path)
-        raw = self.text[scalar.start:scalar.end]
+        # A lone CR breaks lines as LF does (position() counts both); the same length keeps every offset.
+        raw = _LONE_CR.sub("\n", self.text[scalar.start:scalar.end])
         begin = 0
         if scalar.style == "|" and line >= 1:
             # The scalar starts at its indicator; template line 1 is the next line.

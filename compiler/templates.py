@@ -15,7 +15,9 @@ CALL_FIELDS = ("caller", "called", "callid", "amd", "custom")
 
 # Characters Sinch gives meaning to inside prompt strings (#tts[...], parts joined by ';'), plus
 # markup for SSML. A value interpolated into a prompt may come from a caller, so it loses them all.
-_PROMPT_SPECIALS = str.maketrans({"[": " ", "]": " ", ";": ",", "\n": " ", "\r": " "})
+# Angle brackets go in plain TTS too: Sinch does not document how #tts[] treats markup such as a
+# caller's "<speak>", and a speech engine that sniffs for SSML must never see one from a caller.
+_PROMPT_SPECIALS = str.maketrans({"[": " ", "]": " ", ";": ",", "<": " ", ">": " ", "\n": " ", "\r": " "})
 _SSML_SPECIALS = str.maketrans({"[": " ", "]": " ", ";": ",", "<": " ", ">": " ", "&": " and ", '"': " ", "'": " ",
                                 "\n": " ", "\r": " "})
 

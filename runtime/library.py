@@ -118,6 +118,9 @@ def load_saved(folder: str, library: Library) -> int:
                 if (machine["flow"], machine["version"]) not in library.versions:
                     library.add(machine, current=False)
                     count += 1
-            except (OSError, ValueError, KeyError, TypeError) as err:
-                log.warning("ignoring saved machine %s: %s", path, err)
+            # Any exception: the folder is shared by replicas and outlives deploys, so a file from another
+            # ivrc release or a hand edit (a list where a mapping belongs, a template that no longer
+            # parses) must cost that one version, never the start-up of every replica.
+            except Exception as err:  # noqa: BLE001
+                log.warning("ignoring saved machine %s: %s: %s", path, type(err).__name__, err)
     return count
