@@ -112,11 +112,12 @@ class Engine:
                 # The transferred leg answered: the call is bridged and goes on without us.
                 return Answer({"instructions": [], "action": state["on_answer"]}, "transfer-answered",
                               loaded.flow, loaded.version, pin.state)
-        flow, variables = _read_custom(cb.custom)
+        flow, variables, ours = _read_custom(cb.custom)
         loaded = self.library.current.get(flow) if flow else None
         if loaded is None or loaded.machine["direction"] != "outbound":
-            if pin is None and not flow:
-                # Nothing says this ACE is ours to steer; let the call go on untouched.
+            if not ours:
+                # Nothing says this ACE is ours to steer (a text-to-speech callout's own `custom`, say):
+                # let the call go on untouched.
                 return Answer({"instructions": [], "action": svaml.cont()}, "ace-ignored")
             return self._error_path(cb, loaded, None, StepError("routing", f"no outbound flow named {flow!r}"))
         call = self._new_call(loaded, cb)
@@ -402,18 +403,21 @@ def _mask_numbers(text: str) -> str:
     return _NUMBER_IN_TEXT.sub(mask, text)
 
 
-def _read_custom(custom: str | None) -> tuple[str | None, dict[str, Any]]:
-    """A callout's `custom`: a flow id, or JSON {"flow": ID, "vars": {...}} set by `ivrc callout`."""
+def _read_custom(custom: str | None) -> tuple[str | None, dict[str, Any], bool]:
+    """A callout's `custom`: JSON {"flow": ID, "vars": {...}} as `ivrc callout flow` writes it, or a flow id.
+
+    Returns the flow, its variables, and whether the value is certainly meant for ivrc (the JSON
+    form): a plain text may be another callout's own `custom` that happens to name nothing."""
     if not custom:
-        return None, {}
+        return None, {}, False
     text = custom.strip()
     if text.startswith("{"):
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
-            return None, {}
+            return None, {}, False
         if isinstance(data, dict) and isinstance(data.get("flow"), str):
             variables = data.get("vars") if isinstance(data.get("vars"), dict) else {}
-            return data["flow"], variables
-        return None, {}
-    return text, {}
+            return data["flow"], variables, True
+        return None, {}, False
+    return text, {}, False

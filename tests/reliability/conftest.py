@@ -1,21 +1,13 @@
 """Fixtures for the reliability tests: real `ivrc serve` processes that are always stopped afterwards."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
-from relykit import KEY, S3_CREDENTIALS, SECRET, load_script
-
-
-def server_env(**changes: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SINCH_", "IVRC_"))}
-    env.update({"SINCH_APPLICATION_KEY": KEY, "SINCH_APPLICATION_SECRET": SECRET,
-                "VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS})
-    env.update(changes)
-    return env
+from ivrctest import serve_env as server_env
+from relykit import load_script
 
 
 def _launcher(log_dir: Path) -> Iterator[Callable[..., object]]:

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from compiler import compile_file, compile_text, formats
+from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
 from runtime.app import CALLBACK_PATH, Settings, create_app
 from runtime.emulator import HttpTransport
 from runtime.library import Library
@@ -23,17 +24,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Starlette's test client may prefer another httpx
     from starlette.testclient import TestClient
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
 UTC = datetime.timezone.utc
 TUESDAY_10 = datetime.datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Stockholm, every office open
 
 # The verified test vector of reference section 6.3; OTHER_SECRET is valid Base64 of another application.
-KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
-SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
 OTHER_KEY = "11111111-2222-3333-4444-555555555555"
 OTHER_SECRET = "c2VjcmV0LW9mLWFub3RoZXItYXBw"
-S3_CREDENTIALS = "AKIAEXAMPLE:example-secret-key:eu-north-1"
 ENV = {"VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS}
 
 SUPPORT, VOICEMAIL, ACCOUNT_PIN, MULTILINGUAL, PARTNER_LINE = (

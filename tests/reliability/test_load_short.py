@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-from conftest import server_env
+from ivrctest import serve_env as server_env
 from relykit import EXAMPLES, KEY, REPO, SECRET, load_script
 
 CALLS = 140  # every scenario twenty times

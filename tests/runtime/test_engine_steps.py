@@ -500,18 +500,23 @@ def test_outbound_bad_custom_variables_take_the_error_path(phone: Phone, vars_) 
                                      "questions. Goodbye.")
 
 
-def test_ace_sample_for_an_unknown_outbound_flow(phone: Phone) -> None:
-    answer = phone.send("ace")  # custom "my custom value" names no flow
+def test_ace_of_ivrc_callout_for_an_unknown_flow_takes_the_error_path(phone: Phone) -> None:
+    answer = phone.send("ace", custom=json.dumps({"flow": "no-such-flow", "vars": {}}))
     assert_error_path(answer, "ace", DEFAULT_APOLOGY)
 
 
-def test_ace_that_is_not_ours_continues(phone: Phone) -> None:
-    answer = phone.send("ace", custom="")
+@pytest.mark.parametrize("custom", ["", "my custom value", "order-17"])
+def test_ace_that_is_not_ours_continues(phone: Phone, custom: str) -> None:
+    """A text-to-speech or conference callout's own `custom` must not hang the call up."""
+    answer = phone.send("ace", custom=custom)
     assert answer.svaml == {"instructions": [], "action": {"name": "continue"}}
+    assert answer.outcome == "ace-ignored"
 
 
 def test_an_inbound_flow_is_not_a_callout(phone: Phone) -> None:
-    assert_error_path(phone.send("ace", custom="support"), "ace", DEFAULT_APOLOGY)
+    assert_error_path(phone.send("ace", custom=json.dumps({"flow": "support"})), "ace", DEFAULT_APOLOGY)
+    # A plain custom that happens to name an inbound flow is not ivrc's either.
+    assert phone.send("ace", custom="support").svaml == {"instructions": [], "action": {"name": "continue"}}
 
 
 # -- DiCE and Notify ------------------------------------------------------------------------------
