@@ -92,6 +92,13 @@ class Engine:
                       _mask_numbers("".join(traceback.format_exception(err)).rstrip()))
             return self._error_path(cb, None, None, StepError("bug", f"{type(err).__name__}: {err}"))
 
+    def enter(self, loaded: Loaded, call: Call, state: str, event: str = "ICE", callid: str = "") -> Answer:
+        """The answer that walks `call` into `state` in a reply to `event`, as a callback would.
+
+        For operators' tools (`ivrc calls unpark`): raises StepError instead of taking the error
+        path, so the tool can say what is wrong rather than hang up a caller."""
+        return self._walk(loaded, call, Callback(event.lower(), callid), event.upper(), state, [])
+
     # events
 
     def _ice(self, cb: Callback) -> Answer:

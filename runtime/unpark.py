@@ -7,7 +7,6 @@ from typing import Any, Callable, Mapping
 
 from .callstate import Call, read_variables
 from .engine import Engine
-from .events import Callback
 from .library import Library
 from .render import Clock, StepError, system_clock
 
@@ -72,8 +71,7 @@ def unpark_svaml(machine: Mapping[str, Any], state: str, *, variables: Mapping[s
             raise UnparkProblem(f"the value for '{name}' is longer than its max_length ({spec['max_length']} bytes)")
         call.set(name, value)
     try:
-        # The engine has no public "enter this state" yet; _walk is exactly that step.
-        answer = engine._walk(loaded, call, Callback("ice", call_id), "ICE", state, [])  # noqa: SLF001
+        answer = engine.enter(loaded, call, state, "ICE", call_id)
     except StepError as err:
         raise UnparkProblem(f"state '{state}' cannot be entered now: {err}") from None
     svaml = answer.svaml or {}
