@@ -4,8 +4,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Iterator
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid flow: it is slow to import
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from .diagnostics import Diagnostic, did_you_mean
 from .loader import Document
@@ -35,7 +38,9 @@ def flow_schema() -> dict:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
+def _validator() -> "Draft202012Validator":
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(flow_schema())
 
 

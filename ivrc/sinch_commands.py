@@ -280,7 +280,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def _api_options() -> argparse.ArgumentParser:
-    from runtime.sinch_api import API_URL_ENV, CONFIG_URL_ENV, REGION_ENV, REGION_NAMES, REGIONS
+    from runtime.sinch_hosts import API_URL_ENV, CONFIG_URL_ENV, REGION_ENV, REGION_NAMES, REGIONS
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group(f"Sinch API (the application key and secret come from {KEY_ENV} and "
