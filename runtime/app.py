@@ -25,6 +25,8 @@ CALLBACK_PATH = "/sinch/callback"
 MAX_BODY_BYTES = 64 * 1024  # Sinch callbacks are around 1 kB; cookies add at most 1 kB
 
 callback_log = logging.getLogger("ivrc.callbacks")
+# One encoder for every answer: json.dumps with arguments would build a new one per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 log = logging.getLogger("ivrc.server")
 
 
@@ -45,18 +47,33 @@ def _error(status: int, error: str, reason: str, message: str) -> JSONResponse:
     return JSONResponse({"error": error, "reason": reason, "message": message}, status_code=status)
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The raw body, or None past the limit (read in chunks so a huge body is never held)."""
-    declared = request.headers.get("content-length")
+async def _read_body(request: Request, headers: dict[str, str], limit: int) -> bytes | None:
+    """The raw body, or None past the limit (read message by message, so a huge body is never held)."""
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
+    chunks, size, more = [], 0, True
+    while more:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             return None
         chunks.append(chunk)
+        more = message.get("more_body", False)
     return b"".join(chunks)
+
+
+def _headers(request: Request) -> dict[str, str]:
+    """The request's headers once, as a plain dict (ASGI gives names in lower case).
+
+    A repeated header keeps its first value, as Starlette's Headers.get does."""
+    found: dict[str, str] = {}
+    for name, value in request.scope["headers"]:
+        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
 
 
 def create_app(library: Library, settings: Settings) -> Starlette:
@@ -73,8 +90,9 @@ def create_app(library: Library, settings: Settings) -> Starlette:
 
     async def callback(request: Request) -> Response:
         started = time.perf_counter()
+        headers = _headers(request)
         try:
-            body = await _read_body(request, settings.max_body_bytes)
+            body = await _read_body(request, headers, settings.max_body_bytes)
         except ClientDisconnect:
             return Response(status_code=400)
         if body is None:
@@ -84,7 +102,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
             now = settings.clock()
             # The public path Sinch signed (request.url would parse a whole URL just for this).
             path = request.scope.get("root_path", "") + request.scope["path"]
-            verdict = verify(request.headers, body, path, request.method, settings.credentials, now)
+            verdict = verify(headers, body, path, request.method, settings.credentials, now)
             if not verdict:
                 return reject(401, "unauthorized", verdict.reason, "the request is not signed by this Sinch application")
             if replays.seen_before(verdict.signature, verdict.timestamp, now):
@@ -104,7 +122,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                      error=answer.error, caller=cb.caller, **answer.details)
         if answer.svaml is None:
             return Response(status_code=200)
-        return Response(json.dumps(answer.svaml, separators=(",", ":")), media_type="application/json")
+        return Response(_encode(answer.svaml), media_type="application/json")
 
     async def wrong_method(request: Request) -> Response:
         return _error(405, "method-not-allowed", "method", f"Sinch callbacks are POSTed to {settings.callback_path}")

@@ -75,9 +75,15 @@ def callback_record(**fields: Any) -> dict[str, Any]:
     return record
 
 
+# Built once: json.dumps with arguments would build an encoder for every line.
+# default=str: a datetime or enum in an extra field must not lose the whole line.
+_ENCODE = json.JSONEncoder(default=str, separators=(",", ":")).encode
+
+
 def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields: Any) -> str:
     """Write one JSON line for a callback and return it."""
-    # default=str: a datetime or enum in an extra field must not lose the whole line.
-    line = json.dumps(callback_record(**fields), default=str, separators=(",", ":"))
+    if not logger.isEnabledFor(level):
+        return ""  # building the line costs more than the check: skip it when nobody reads it
+    line = _ENCODE(callback_record(**fields))
     logger.log(level, line)
     return line

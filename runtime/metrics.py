@@ -53,12 +53,13 @@ class _Metric:
         self.name = name
         self.help = help
         self.labelnames = labelnames
+        self._nameset = frozenset(labelnames)
         self._lock = lock
 
     def _key(self, labels: dict[str, str]) -> tuple[str, ...]:
         # Label values should come from bounded sets (flow, state, event, our reason codes):
         # every distinct combination is a series kept forever.
-        if set(labels) != set(self.labelnames):
+        if labels.keys() != self._nameset:
             raise ValueError(
                 f"{self.name} takes labels {sorted(self.labelnames)}, got {sorted(labels)}"
             )

@@ -1,6 +1,7 @@
 """`ivrc serve`: checks flows and credentials before start-up, then runs the app under uvicorn."""
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -79,6 +80,11 @@ def build_library(options: ServeOptions) -> Library:
 
 
 def _configure_logging(level: str) -> None:
+    # Every callback writes a log line; these would make each record look up thread and process
+    # names that the JSON line never shows.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     callbacks = logging.getLogger("ivrc.callbacks")
     if not callbacks.handlers:
         handler = logging.StreamHandler(sys.stdout)
@@ -105,7 +111,12 @@ def build_app():
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
                         callback_path=options.callback_path)
-    return create_app(library, settings)
+    app = create_app(library, settings)
+    # Machines, templates and imports live as long as the process: keep them out of the cycle
+    # collector's full passes, which would otherwise walk them again and again under load.
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def serve(options: ServeOptions) -> None:
