@@ -81,7 +81,7 @@ _ENCODE = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
 
 def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields: Any) -> str:
-    """Write one JSON line for a callback and return it."""
+    """Write one JSON line for a callback and return it ("" when the logger would drop it)."""
     if not logger.isEnabledFor(level):
         return ""  # building the line costs more than the check: skip it when nobody reads it
     line = _ENCODE(callback_record(**fields))

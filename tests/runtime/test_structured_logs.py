@@ -32,6 +32,18 @@ def test_mask_number(number: str, masked: str) -> None:
     assert len(mask_number(number)) == len(number)
 
 
+@pytest.fixture(autouse=True)
+def _logged(caplog: pytest.LogCaptureFixture) -> None:
+    """Lines are only built when the logger writes them, so these tests turn it on."""
+    caplog.set_level(logging.INFO, logger=LOGGER.name)
+
+
+def test_nothing_is_built_when_the_logger_would_drop_it(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger=LOGGER.name)
+    assert log_callback(LOGGER, callid="c1", caller="+46708168770") == ""
+    assert caplog.records == []
+
+
 def lines(caplog: pytest.LogCaptureFixture) -> list[dict]:
     return [json.loads(record.getMessage()) for record in caplog.records]
 
