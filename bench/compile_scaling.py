@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         path = folder / f"flow{size}.yaml"
         path.write_text(generated_flow(size))
+        # A flow with errors stops early and would time nothing worth knowing.
+        check = subprocess.run([python(), "-m", "ivrc", "lint", "--format", "concise", str(path)],
+                               capture_output=True, text=True)
+        if check.returncode != 0:
+            print(f"the generated {size}-state flow does not lint clean:\n{check.stdout[-2000:]}", file=sys.stderr)
+            return 1
         lint = timed_process([python(), "-m", "ivrc", "lint", str(path)], repeat)
         comp = timed_process([python(), "-m", "ivrc", "compile", str(path), "-o", str(folder / f"m{size}.json")], repeat)
         times[size] = (lint[1], comp[1])

@@ -284,6 +284,23 @@ def _bounds(flow: ir.Flow) -> dict[str, int]:
     return variable_bounds(flow)
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
 def dumps(machine: dict[str, Any]) -> str:
-    """The machine as written to disk: stable key order, one diff line per change."""
-    return json.dumps(machine, indent=2, ensure_ascii=False) + "\n"
+    """The machine as written to disk: stable order, and each prompt and state on a line of its own,
+    so a diff of two versions shows which ones changed (and the C encoder writes it quickly)."""
+    lines = ["{"]
+    items = list(machine.items())
+    for i, (key, value) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        if isinstance(value, dict) and value and key in ("prompts", "states", "hours", "variables"):
+            lines.append(f"  {_COMPACT(key)}: {{")
+            entries = list(value.items())
+            for j, (name, entry) in enumerate(entries):
+                lines.append(f"    {_COMPACT(name)}: {_COMPACT(entry)}{',' if j < len(entries) - 1 else ''}")
+            lines.append(f"  }}{comma}")
+        else:
+            lines.append(f"  {_COMPACT(key)}: {_COMPACT(value)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

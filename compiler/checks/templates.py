@@ -1,6 +1,7 @@
 """Templates in prompts, conditions and `set`: syntax, names that exist, schedules that exist."""
 from __future__ import annotations
 
+import functools
 from typing import Iterator
 
 from .. import ir, walk
@@ -18,14 +19,10 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     for kind, text in walk.texts(flow):
         if kind not in TEMPLATED:
             continue
-        source = condition_source(text.source) if kind == "condition" else text.source
         if kind != "condition" and not text.is_template:
             continue
         try:
-            if kind == "condition":
-                # Parse exactly as the runtime will, so errors speak of what the author wrote.
-                environment().compile_expression(text.source)
-            tree = parse(source)
+            refs = _references(kind, text.source)
         except TemplateSyntaxError as err:
             yield Diagnostic("IVR080", f"{'condition' if kind == 'condition' else 'template'} syntax error: {err.message}",
                              doc.locate(text.path, err.lineno or 1), help=_syntax_help(err.message or ""))
@@ -35,7 +32,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                                        "to parse", doc.locate(text.path, 1), help="simplify the expression")
             continue
         reported: set[tuple[str, str]] = set()
-        for ref in references(tree):
+        for ref in refs:
             if (ref.kind, ref.name) in reported:
                 continue
             reported.add((ref.kind, ref.name))
@@ -53,6 +50,16 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                                  help=did_you_mean(ref.name, schedules, "schedules"))
             elif ref.kind == "bad-schedule-arg":
                 yield Diagnostic("IVR023", "is_open() takes one schedule name in quotes, e.g. is_open('office')", span)
+
+
+@functools.lru_cache(maxsize=4096)  # flows repeat their texts and conditions; parse each once
+def _references(kind: str, source: str) -> tuple:
+    """What a template or condition refers to; raises TemplateSyntaxError or RecursionError."""
+    if kind == "condition":
+        # Parse exactly as the runtime will, so errors speak of what the author wrote.
+        environment().compile_expression(source)
+        return tuple(references(parse(condition_source(source))))
+    return tuple(references(parse(source)))
 
 
 def _syntax_help(message: str) -> str | None:
