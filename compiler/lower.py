@@ -92,36 +92,34 @@ def _recording(value: dict, path: tuple) -> ir.Recording:
     return ir.Recording(value["destination"], value.get("credentials_env"), value.get("format", "mp3"), locale, path)
 
 
+def _waiting_for_input(spec: dict, path: tuple) -> dict[str, Any]:
+    """What menus and digit collection share: prompts, timing, attempts and the exits on failure."""
+    return {
+        "prompt": _prompt(spec["prompt"], path + ("prompt",)),
+        "reprompt": _opt_prompt(spec.get("reprompt"), path + ("reprompt",)),
+        "timeout": spec.get("timeout", 5),
+        "attempts": spec.get("attempts", 3),
+        "barge": spec.get("barge", True),
+        "no_input": _handler(spec.get("no_input"), path + ("no_input",)),
+        "invalid": _handler(spec.get("invalid"), path + ("invalid",)),
+        "exhausted": _ref(spec.get("exhausted"), path + ("exhausted",)),
+    }
+
+
 def _menu(spec: dict, path: tuple) -> ir.Menu:
-    return ir.Menu(
-        prompt=_prompt(spec["prompt"], path + ("prompt",)),
-        options=tuple(_option(k, v, path + ("options", k)) for k, v in spec["options"].items()),
-        reprompt=_opt_prompt(spec.get("reprompt"), path + ("reprompt",)),
-        timeout=spec.get("timeout", 5),
-        attempts=spec.get("attempts", 3),
-        barge=spec.get("barge", True),
-        no_input=_handler(spec.get("no_input"), path + ("no_input",)),
-        invalid=_handler(spec.get("invalid"), path + ("invalid",)),
-        exhausted=_ref(spec.get("exhausted"), path + ("exhausted",)),
-    )
+    return ir.Menu(options=tuple(_option(k, v, path + ("options", k)) for k, v in spec["options"].items()),
+                   **_waiting_for_input(spec, path))
 
 
 def _collect(spec: dict, path: tuple) -> ir.Collect:
     return ir.Collect(
-        prompt=_prompt(spec["prompt"], path + ("prompt",)),
         into=spec["into"],
         max_digits=spec["max_digits"],
         next=ir.Ref(spec["next"], path + ("next",)),
-        reprompt=_opt_prompt(spec.get("reprompt"), path + ("reprompt",)),
         min_digits=spec.get("min_digits", 1),
         pattern=spec.get("pattern"),
-        timeout=spec.get("timeout", 5),
-        attempts=spec.get("attempts", 3),
-        barge=spec.get("barge", True),
-        no_input=_handler(spec.get("no_input"), path + ("no_input",)),
-        invalid=_handler(spec.get("invalid"), path + ("invalid",)),
-        exhausted=_ref(spec.get("exhausted"), path + ("exhausted",)),
         path=path,
+        **_waiting_for_input(spec, path),
     )
 
 

@@ -55,6 +55,18 @@ READERS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# Helpers that read keys on a lowering function's behalf, with the same variable name.
+HELPERS: dict[str, tuple[str, ...]] = {
+    "_menu": ("_waiting_for_input",),
+    "_collect": ("_waiting_for_input",),
+}
+
+
+def readers(name: str) -> list[ast.FunctionDef]:
+    """The function that lowers an object, and the helpers it passes the object to."""
+    return [function(name)] + [function(helper) for helper in HELPERS.get(name, ())]
+
+
 @lru_cache(maxsize=None)
 def load(path: Path) -> dict:
     with open(path, encoding="utf-8") as fh:
@@ -215,12 +227,13 @@ def test_every_schema_object_has_a_reader() -> None:
 def _read_by(pointer: str) -> set[str]:
     """The keys lowering reads from the object at pointer, in the function that lowers it."""
     name, variables = READERS[pointer]
-    tree = function(name)
-    read = {key for key, _ in keys_read(tree, variables)}
-    dynamic = any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in variables
-                  and isinstance(n.slice, ast.Name) for n in ast.walk(tree))
-    if dynamic:  # spec[kind] for kind in ("number", "sip", ...): the tuple's names are read too
-        read |= set().union(*literal_collections(tree))
+    read: set[str] = set()
+    for tree in readers(name):
+        read |= {key for key, _ in keys_read(tree, variables)}
+        dynamic = any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in variables
+                      and isinstance(n.slice, ast.Name) for n in ast.walk(tree))
+        if dynamic:  # spec[kind] for kind in ("number", "sip", ...): the tuple's names are read too
+            read |= set().union(*literal_collections(tree))
     return read
 
 
@@ -306,7 +319,7 @@ def _as_written(value: Any) -> str:
 def test_defaults_in_lower_py_are_the_ones_the_schema_documents(pointer: str) -> None:
     node = at(load(FLOW_SCHEMA), pointer)
     name, variables = READERS[pointer]
-    for key, default in keys_read(function(name), variables):
+    for key, default in (pair for tree in readers(name) for pair in keys_read(tree, variables)):
         prop = node["properties"].get(key, {})
         stated = _stated_default(prop.get("description", ""))
         if default is None or stated is None:
@@ -316,7 +329,7 @@ def test_defaults_in_lower_py_are_the_ones_the_schema_documents(pointer: str) ->
 
 def test_the_defaults_check_sees_the_documented_defaults() -> None:
     """Guards the test above against vacuity: the menu's three documented defaults are compared."""
-    compared = [key for key, default in keys_read(function("_menu"), ("spec",))
+    compared = [key for tree in readers("_menu") for key, default in keys_read(tree, ("spec",))
                 if default is not None and _stated_default(at(load(FLOW_SCHEMA), "#/$defs/menu")["properties"]
                                                            .get(key, {}).get("description", ""))]
     assert sorted(compared) == ["attempts", "barge", "timeout"]
