@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from . import cookies, ir, svaml
-from .checks.cookies import budget
+from .checks.cookies import budget, carried_call_fields, variable_bounds
 from .graph import visits
 
 FORMAT = 1
@@ -263,25 +263,17 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         "start": flow.start.target,
         "error": {"say": error_prompt},
         "variables": {name: {"max_length": bound, "default": flow.variable_map[name].default if name in flow.variable_map else ""}
-                      for name, bound in sorted(_bounds(flow).items())},
+                      for name, bound in sorted(variable_bounds(flow).items())},
         "hours": {s.name: _schedule(s) for s in flow.schedules},
         "prompts": dict(sorted(builder.prompts.items())),
         "states": states,
         "cookies": {"limit": cookies.LIMIT, "max_bytes": max((t for t, _ in per_state.values()), default=0)},
     }
-    from .checks.cookies import carried_call_fields
-
     machine["carry"] = carried_call_fields(flow)
     if flow.outbound is not None:
         machine["outbound"] = {"amd": flow.outbound.amd, **({"caller_id": flow.outbound.caller_id} if flow.outbound.caller_id else {})}
     machine["version"] = hashlib.sha256(canonical(machine)).hexdigest()[: cookies.VERSION_LENGTH]
     return machine
-
-
-def _bounds(flow: ir.Flow) -> dict[str, int]:
-    from .checks.cookies import variable_bounds
-
-    return variable_bounds(flow)
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 # Names every template may use, besides the flow's variables.
@@ -68,7 +68,7 @@ def references(tree: nodes.Template) -> Iterator[Reference]:
         if node.ctx == "load" and node.name not in assigned:
             yield Reference("name", node.name, node.lineno)
     for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.name == "call" and node.attr not in CALL_FIELDS:
+        if isinstance(node.node, nodes.Name) and node.node.name == "call":
             yield Reference("call-field", node.attr, node.lineno)
     for node in tree.find_all(nodes.Call):
         if isinstance(node.node, nodes.Name) and node.node.name == "is_open":
@@ -78,9 +78,13 @@ def references(tree: nodes.Template) -> Iterator[Reference]:
                 yield Reference("bad-schedule-arg", "", node.lineno)
 
 
-def syntax_error(source: str) -> TemplateSyntaxError | None:
-    try:
-        parse(source)
-    except TemplateSyntaxError as err:
-        return err
-    return None
+@lru_cache(maxsize=4096)  # flows repeat their texts and conditions; parse each once per process
+def template_references(kind: str, source: str) -> tuple[Reference, ...]:
+    """What a template (or, with kind "condition", an expression) refers to.
+
+    Raises TemplateSyntaxError or RecursionError. Conditions are also compiled exactly as the
+    runtime compiles them, so their errors speak of what the author wrote."""
+    if kind == "condition":
+        environment().compile_expression(source)
+        return tuple(references(parse(condition_source(source))))
+    return tuple(references(parse(source)))

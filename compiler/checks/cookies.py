@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from jinja2 import TemplateSyntaxError
+
 from .. import cookies, ir, walk
 from ..diagnostics import Diagnostic
 from ..graph import edges
 from ..loader import Document
+from ..templates import template_references
 
 
 def assigned(state: ir.State) -> set[str]:
@@ -15,29 +18,24 @@ def assigned(state: ir.State) -> set[str]:
 
 
 def carried_call_fields(flow: ir.Flow) -> list[str]:
-    """Call fields (caller, called) that some template uses, so they must outlive the ICE."""
-    from jinja2 import TemplateSyntaxError
+    """Call fields (caller, called) that some template uses, so they must outlive the ICE.
 
-    from ..templates import condition_source, parse
-
-    used: set[str] = set()
-    for kind, text in walk.texts(flow):
-        if kind in ("audio", "file") or "call" not in text.source:
-            continue
-        try:
-            tree = parse(condition_source(text.source) if kind == "condition" else text.source)
-        except (TemplateSyntaxError, RecursionError):
-            continue  # reported by the template check
-        used |= set(_call_attributes(tree))
-    return sorted(used & set(cookies.CALL_KEYS))
-
-
-def _call_attributes(tree) -> Iterator[str]:
-    from jinja2 import nodes
-
-    for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.name == "call":
-            yield node.attr
+    Uses the template check's parses (cached by source) and is kept on the flow: the budget and
+    the machine builder both ask."""
+    cached = flow.__dict__.get("_carried")
+    if cached is None:
+        used: set[str] = set()
+        for kind, text in walk.texts(flow):
+            if kind in ("audio", "file") or "call" not in text.source:
+                continue
+            try:
+                refs = template_references(kind, text.source)
+            except (TemplateSyntaxError, RecursionError):
+                continue  # reported by the template check
+            used |= {ref.name for ref in refs if ref.kind == "call-field"}
+        cached = sorted(used & set(cookies.CALL_KEYS))
+        object.__setattr__(flow, "_carried", cached)
+    return cached
 
 
 def variable_bounds(flow: ir.Flow) -> dict[str, int]:
@@ -94,14 +92,15 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
 
 def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     per_state = budget(flow)
+    bounds = variable_bounds(flow)
     for state in flow.states:
         total, variables = per_state.get(state.name, (0, []))
         if total > cookies.LIMIT:
-            biggest = sorted(variables, key=lambda v: -variable_bounds(flow)[v])[:3]
+            biggest = sorted(variables, key=lambda v: -bounds[v])[:3]
             yield Diagnostic(
                 "IVR070",
                 f"in state '{state.name}' the call's cookies could reach {total} bytes; Sinch keeps at most {cookies.LIMIT}",
                 doc.span(state.path, key=True),
-                help="the largest variables here are " + ", ".join(f"{v} ({variable_bounds(flow)[v]} bytes)" for v in biggest)
+                help="the largest variables here are " + ", ".join(f"{v} ({bounds[v]} bytes)" for v in biggest)
                      + "; lower their max_length")
             return  # one report is enough: the same variables overflow every later state

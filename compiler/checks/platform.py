@@ -5,7 +5,7 @@ from typing import Iterator
 
 from .. import ir, svaml
 from ..diagnostics import Diagnostic
-from ..graph import ICE, describe_path, visits
+from ..graph import describe_path, visits
 from ..loader import Document
 
 _EVENT_WORDS = {

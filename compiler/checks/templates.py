@@ -1,13 +1,12 @@
 """Templates in prompts, conditions and `set`: syntax, names that exist, schedules that exist."""
 from __future__ import annotations
 
-import functools
 from typing import Iterator
 
 from .. import ir, walk
 from ..diagnostics import Diagnostic, did_you_mean
 from ..loader import Document
-from ..templates import CALL_FIELDS, RESERVED, condition_source, environment, parse, references
+from ..templates import CALL_FIELDS, RESERVED, template_references
 from jinja2 import TemplateSyntaxError
 
 TEMPLATED = ("tts", "ssml", "condition", "value")
@@ -22,7 +21,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
         if kind != "condition" and not text.is_template:
             continue
         try:
-            refs = _references(kind, text.source)
+            refs = template_references(kind, text.source)
         except TemplateSyntaxError as err:
             yield Diagnostic("IVR080", f"{'condition' if kind == 'condition' else 'template'} syntax error: {err.message}",
                              doc.locate(text.path, err.lineno or 1), help=_syntax_help(err.message or ""))
@@ -41,7 +40,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                 yield Diagnostic("IVR081", f"'{ref.name}' is not defined", span,
                                  help=did_you_mean(ref.name, known, "names")
                                  or f"declare it under `variables:`, or use one of {', '.join(RESERVED)}")
-            elif ref.kind == "call-field":
+            elif ref.kind == "call-field" and ref.name not in CALL_FIELDS:
                 yield Diagnostic("IVR081", f"call has no field '{ref.name}'", span,
                                  help=did_you_mean(ref.name, CALL_FIELDS, "fields")
                                  or "call has: " + ", ".join(CALL_FIELDS))
@@ -50,16 +49,6 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                                  help=did_you_mean(ref.name, schedules, "schedules"))
             elif ref.kind == "bad-schedule-arg":
                 yield Diagnostic("IVR023", "is_open() takes one schedule name in quotes, e.g. is_open('office')", span)
-
-
-@functools.lru_cache(maxsize=4096)  # flows repeat their texts and conditions; parse each once
-def _references(kind: str, source: str) -> tuple:
-    """What a template or condition refers to; raises TemplateSyntaxError or RecursionError."""
-    if kind == "condition":
-        # Parse exactly as the runtime will, so errors speak of what the author wrote.
-        environment().compile_expression(source)
-        return tuple(references(parse(condition_source(source))))
-    return tuple(references(parse(source)))
 
 
 def _syntax_help(message: str) -> str | None:
