@@ -55,6 +55,16 @@ def _optional(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
+def _dialling(to: str, cli: str, dtmf: str | None, custom: str | None, locale: str | None) -> dict[str, Any]:
+    """What the two simple callouts share: checked options, and who calls whom over the phone network."""
+    _check_dtmf(dtmf)
+    _check_custom(custom)
+    _check_locale(locale)
+    return {"cli": check_number(cli, "the caller id (--cli)"),
+            "destination": {"type": "number", "endpoint": check_number(to, "the number to call (--to)")},
+            "domain": "pstn"}
+
+
 def tts_request(to: str, cli: str, *, text: str | None = None, prompts: str | None = None, locale: str = "en-US",
                 dtmf: str | None = None, custom: str | None = None, ace: bool = False, dice: bool = False,
                 pie: bool = False) -> dict[str, Any]:
@@ -65,12 +75,7 @@ def tts_request(to: str, cli: str, *, text: str | None = None, prompts: str | No
         raise CalloutProblem("the text is empty")
     if text is not None and len(text) > TTS_LIMIT:
         raise CalloutProblem(f"the text is {len(text)} characters; Sinch speaks at most {TTS_LIMIT} by default")
-    _check_dtmf(dtmf)
-    _check_custom(custom)
-    _check_locale(locale)
-    body = {"cli": check_number(cli, "the caller id (--cli)"),
-            "destination": {"type": "number", "endpoint": check_number(to, "the number to call (--to)")},
-            "domain": "pstn", "locale": locale,
+    body = {**_dialling(to, cli, dtmf, custom, locale), "locale": locale,
             **_optional(text=text, prompts=prompts, dtmf=dtmf, custom=custom), **_callbacks(ace, dice, pie)}
     return {"method": "ttsCallout", "ttsCallout": body}
 
@@ -88,13 +93,8 @@ def conference_request(to: str, cli: str, conference_id: str, *, greeting: str |
         raise CalloutProblem(f"the conference DTMF mode must be one of {', '.join(DTMF_MODES)}")
     if greeting is not None and len(greeting) > TTS_LIMIT:
         raise CalloutProblem(f"the greeting is {len(greeting)} characters; Sinch speaks at most {TTS_LIMIT}")
-    _check_dtmf(dtmf)
-    _check_custom(custom)
-    _check_locale(locale)
     _check_duration(max_duration)
-    body = {"cli": check_number(cli, "the caller id (--cli)"),
-            "destination": {"type": "number", "endpoint": check_number(to, "the number to call (--to)")},
-            "domain": "pstn", "conferenceId": conference_id,
+    body = {**_dialling(to, cli, dtmf, custom, locale), "conferenceId": conference_id,
             **_optional(greeting=greeting, locale=locale, mohClass=moh, dtmf=dtmf, maxDuration=max_duration,
                         custom=custom,
                         conferenceDtmfOptions={"mode": dtmf_mode} if dtmf_mode else None),
