@@ -31,10 +31,10 @@ SCRIPTS = {
 
 def record_calls() -> list[list[dict]]:
     """One conversation per script, recorded in-process as the bodies Sinch would send."""
-    from compiler.project import check_paths
-    from runtime.emulator import Call, CallFailed, EngineTransport
-    from runtime.engine import Engine
-    from runtime.library import Library
+    from ivrc.compiler.project import check_paths
+    from ivrc.runtime.emulation.emulator import Call, CallFailed, EngineTransport
+    from ivrc.runtime.engine.step import Engine
+    from ivrc.runtime.engine.library import Library
 
     library = Library()
     for result in check_paths([str(REPO / "examples")], compile=True):
@@ -64,7 +64,7 @@ def record_calls() -> list[list[dict]]:
 
 def signed_requests(recorded: list[list[dict]], count: int) -> list[list[bytes]]:
     """`count` calls cycling through the recordings, each with its own call id and signature."""
-    from runtime.signing import sign
+    from ivrc.runtime.signing import sign
 
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     batch = uuid.uuid4().hex[:8]  # ids never repeat across runs, or the replay guard would refuse them

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validator", help="the baseline command instead of check-jsonschema (same arguments)")
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
-    from compiler.project import flow_files
+    from ivrc.compiler.project import flow_files
 
     folder = Path(tempfile.mkdtemp(prefix="ivrc-bench-"))
     generated = folder / "generated1000.yaml"

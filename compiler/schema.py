@@ -32,7 +32,7 @@ _KNOWN_MISTAKES: dict[tuple[str, str], tuple[str, str]] = {
 
 @lru_cache(maxsize=1)
 def flow_schema() -> dict:
-    from schemas import load_schema
+    from ivrc.schemas import load_schema
 
     return load_schema("flow.schema.json")
 

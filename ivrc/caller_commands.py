@@ -36,7 +36,7 @@ def _quiet_engine() -> None:
 
 def _converse(call, args: argparse.Namespace) -> None:
     """Scripted when the command line gives steps; otherwise from the terminal, or from stdin lines."""
-    from runtime.conversation import run_interactive, run_script
+    from ivrc.runtime.emulation.conversation import run_interactive, run_script
 
     if args.script:
         run_script(call, args.script)
@@ -57,7 +57,7 @@ def _converse(call, args: argparse.Namespace) -> None:
 
 
 def _call_failed(err, unsigned: bool = False) -> int:
-    from runtime.emulator import CallerMistake, Unreachable
+    from ivrc.runtime.emulation.emulator import CallerMistake, Unreachable
 
     if isinstance(err, Unreachable):
         raise UsageError(f"{err} (is the server running, and is the URL its callback URL?)")
@@ -75,7 +75,7 @@ def _call_failed(err, unsigned: bool = False) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from runtime.emulator import Call, CallFailed, HttpTransport, served_flows
+    from ivrc.runtime.emulation.emulator import Call, CallFailed, HttpTransport, served_flows
 
     key, secret = _credentials(args)
     if not args.outbound and not args.to:
@@ -98,8 +98,8 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from runtime.emulator import Call, CallFailed
-    from runtime.simulate import (FlowProblems, InProcess, PlaceholderEnv, compile_flows, env_from_pairs,
+    from ivrc.runtime.emulation.emulator import Call, CallFailed
+    from ivrc.runtime.emulation.simulate import (FlowProblems, InProcess, PlaceholderEnv, compile_flows, env_from_pairs,
                                   frozen_clock, parse_now, pick, setup)
 
     try:
@@ -133,8 +133,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from runtime import flowreport
-    from runtime.flowtest import ToolError, run_paths
+    from ivrc.runtime.emulation import flowreport
+    from ivrc.runtime.emulation.flowtest import ToolError, run_paths
 
     if args.url and args.min_coverage is not None:
         raise UsageError("--min-coverage needs in-process runs: coverage is not visible from a live server (--url)")
@@ -150,7 +150,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         return FAILED
     sys.stdout.write(flowreport.text(results, args.min_coverage, live=True))
     if args.junit:
-        from runtime import junit
+        from ivrc.runtime.emulation import junit
 
         try:
             junit.write(results, args.junit)

@@ -13,7 +13,7 @@ LINT_FORMATS = ("text", "concise", "json", "github", "sarif", "junit")
 
 def _codes_option(values: list[str] | None) -> list[str]:
     """--select/--ignore take codes, prefixes (IVR04) or names, repeated or comma-separated."""
-    from compiler.codes import BY_NAME, CODES
+    from ivrc.compiler.codes import BY_NAME, CODES
 
     found = [v.strip() for value in values or () for v in value.split(",") if v.strip()]
     for value in found:
@@ -23,10 +23,10 @@ def _codes_option(values: list[str] | None) -> list[str]:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from compiler import check_bytes, formats
-    from compiler.loader import MAX_BYTES
-    from compiler.project import PathError, check_paths
-    from compiler.suppress import select
+    from ivrc.compiler import check_bytes, formats
+    from ivrc.compiler.loader import MAX_BYTES
+    from ivrc.compiler.project import PathError, check_paths
+    from ivrc.compiler.suppress import select
 
     chosen, ignored = _codes_option(args.select), _codes_option(args.ignore)
     try:
@@ -56,13 +56,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _one_flow(path: str):
-    from compiler import check_file
+    from ivrc.compiler import check_file
 
     if not os.path.isfile(path):
         raise UsageError(f"{path}: no such file")
     result = check_file(path)
     if result.flow is None or result.errors:
-        from compiler import formats
+        from ivrc.compiler import formats
 
         sys.stderr.write(formats.text([result], color=_color(sys.stderr)))
         raise UsageError(f"{path} has errors; fix them first (see above)")
@@ -70,7 +70,7 @@ def _one_flow(path: str):
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from compiler import diagram
+    from ivrc.compiler import diagram
 
     flow = _one_flow(args.flow)
     sys.stdout.write(diagram.mermaid(flow) if args.format == "mermaid" else diagram.dot(flow))
@@ -80,7 +80,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     import json
 
-    from compiler.diff import diff
+    from ivrc.compiler.diff import diff
 
     result = diff(_one_flow(args.old), _one_flow(args.new))
     if args.format == "json":
@@ -91,8 +91,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from compiler import compile_file, formats
-    from compiler.machine import dumps
+    from ivrc.compiler import compile_file, formats
+    from ivrc.compiler.machine import dumps
 
     if not os.path.isfile(args.flow):
         raise UsageError(f"{args.flow}: no such file")
@@ -131,7 +131,7 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from compiler.codes import BY_NAME, CODES
+    from ivrc.compiler.codes import BY_NAME, CODES
 
     code = CODES.get(args.code.upper()) or BY_NAME.get(args.code.lower())
     if code is None:
@@ -147,11 +147,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_codes(args: argparse.Namespace) -> int:
     if getattr(args, "markdown", False):
-        from compiler.codes import markdown
+        from ivrc.compiler.codes import markdown
 
         sys.stdout.write(markdown())
         return OK
-    from compiler.codes import CODES
+    from ivrc.compiler.codes import CODES
 
     for code in CODES.values():
         print(f"{code.code}  {code.name:<28} {code.severity:<8} {code.summary}")

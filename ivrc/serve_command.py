@@ -7,7 +7,7 @@ from .common import OK, UsageError
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from runtime.server import ServeOptions, StartupError, serve
+    from ivrc.runtime.server.startup import ServeOptions, StartupError, serve
 
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,

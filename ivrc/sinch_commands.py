@@ -8,7 +8,7 @@ from .common import KEY_ENV, OK, PROBLEMS, SECRET_ENV, UsageError
 
 
 def _api(args: argparse.Namespace):
-    from runtime.sinch_api import SinchApi, credentials_from_env
+    from ivrc.runtime.sinch.api import SinchApi, credentials_from_env
 
     try:
         return SinchApi(credentials_from_env(), region=args.region, api_url=args.api_url,
@@ -31,7 +31,7 @@ def _api_failed(err) -> int:
 
 def _with_api(args: argparse.Namespace, work) -> int:
     """Runs work(api): Sinch refusing is exit 1 with its code and message; no answer at all is exit 2."""
-    from runtime.sinch_api import ApiError, ApiUnreachable
+    from ivrc.runtime.sinch.api import ApiError, ApiUnreachable
 
     api = _api(args)
     try:
@@ -45,7 +45,7 @@ def _with_api(args: argparse.Namespace, work) -> int:
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
-    from runtime.simulate import env_from_pairs
+    from ivrc.runtime.emulation.simulate import env_from_pairs
 
     try:
         return env_from_pairs(values)
@@ -57,7 +57,7 @@ def _place(args: argparse.Namespace, build, what: str) -> int:
     """Builds the callout request (checked before any call to Sinch), prints it with --dry-run, else places it."""
     import json
 
-    from runtime.callouts import CalloutProblem
+    from ivrc.runtime.sinch.callouts import CalloutProblem
 
     try:
         request = build()
@@ -78,7 +78,7 @@ def _place(args: argparse.Namespace, build, what: str) -> int:
 
 
 def cmd_callout_tts(args: argparse.Namespace) -> int:
-    from runtime.callouts import tts_request
+    from ivrc.runtime.sinch.callouts import tts_request
 
     return _place(args, lambda: tts_request(args.to, args.cli, text=args.text, prompts=args.prompts,
                                             locale=args.locale, dtmf=args.dtmf, custom=args.custom, ace=args.ace,
@@ -87,7 +87,7 @@ def cmd_callout_tts(args: argparse.Namespace) -> int:
 
 
 def cmd_callout_conference(args: argparse.Namespace) -> int:
-    from runtime.callouts import conference_request
+    from ivrc.runtime.sinch.callouts import conference_request
 
     return _place(args, lambda: conference_request(
         args.to, args.cli, args.conference, greeting=args.greeting, locale=args.locale, moh=args.moh,
@@ -96,8 +96,8 @@ def cmd_callout_conference(args: argparse.Namespace) -> int:
 
 
 def cmd_callout_flow(args: argparse.Namespace) -> int:
-    from runtime.callouts import CalloutProblem, flow_request, outbound_machine
-    from runtime.simulate import FlowProblems
+    from ivrc.runtime.sinch.callouts import CalloutProblem, flow_request, outbound_machine
+    from ivrc.runtime.emulation.simulate import FlowProblems
 
     try:
         machine = outbound_machine(args.flow, args.flow_id)
@@ -156,8 +156,8 @@ def cmd_calls_hangup(args: argparse.Namespace) -> int:
 def cmd_calls_unpark(args: argparse.Namespace) -> int:
     import json
 
-    from runtime.simulate import FlowProblems, compile_flows
-    from runtime.unpark import UnparkProblem, pick_flow, unpark_svaml
+    from ivrc.runtime.emulation.simulate import FlowProblems, compile_flows
+    from ivrc.runtime.sinch.unpark import UnparkProblem, pick_flow, unpark_svaml
 
     variables = _pairs(args.var)
 
@@ -246,8 +246,8 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from runtime.deploy import DeployProblem, apply, callback_url, claimed_numbers, make_plan
-    from runtime.simulate import FlowProblems, compile_flows
+    from ivrc.runtime.sinch.deploy import DeployProblem, apply, callback_url, claimed_numbers, make_plan
+    from ivrc.runtime.emulation.simulate import FlowProblems, compile_flows
 
     try:
         callback_url(args.url)
@@ -280,7 +280,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def _api_options() -> argparse.ArgumentParser:
-    from runtime.sinch_hosts import API_URL_ENV, CONFIG_URL_ENV, REGION_ENV, REGION_NAMES, REGIONS
+    from ivrc.runtime.sinch.hosts import API_URL_ENV, CONFIG_URL_ENV, REGION_ENV, REGION_NAMES, REGIONS
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group(f"Sinch API (the application key and secret come from {KEY_ENV} and "

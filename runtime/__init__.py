@@ -1,1 +1,1 @@
-"""The ivrc runtime: verifies Sinch callbacks and walks a compiled machine across them."""
+"""What runs compiled flows: the engine, the callback server, the emulator and flow tests, the Sinch REST client."""

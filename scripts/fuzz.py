@@ -63,7 +63,7 @@ LINE_ENDINGS = ["\r\n", "\r", "\x85", "mixed"]
 
 def seeds() -> list[tuple[str, bytes]]:
     """(name, bytes) of every example flow and every broken flow."""
-    from compiler.project import is_flow_file
+    from ivrc.compiler.project import is_flow_file
 
     found = []
     for folder in (REPO / "examples", REPO / "tests" / "flows" / "broken"):
@@ -179,7 +179,7 @@ def _structure(rng: random.Random, raw: bytes, pool: list[tuple[str, bytes]]) ->
 
     import yaml
 
-    from compiler.loader import load_bytes
+    from ivrc.compiler.loader import load_bytes
 
     loaded = load_bytes(raw)
     if loaded.document is None or not isinstance(loaded.document.data, dict):
@@ -297,7 +297,7 @@ def measure_worst(names: list[str] | None = None) -> list[tuple[str, int, float,
     """(name, size, seconds, seconds under tracemalloc, peak bytes, codes) for each worst input, via check_bytes."""
     import tracemalloc
 
-    from compiler import check_bytes
+    from ivrc.compiler import check_bytes
 
     rows = []
     for name in names or list(WORST):
@@ -338,8 +338,8 @@ def exercise(raw: bytes, workdir: str) -> dict[str, Any]:
     """What `ivrc lint -` and `ivrc compile FILE` do with these bytes, plus one callback on the machine."""
     import json
 
-    from compiler import check_bytes, compile_file, formats
-    from compiler.machine import dumps
+    from ivrc.compiler import check_bytes, compile_file, formats
+    from ivrc.compiler.machine import dumps
 
     outcome: dict[str, Any] = {}
     result = check_bytes(raw, "fuzz.yaml")
@@ -368,10 +368,10 @@ def _one_callback(machine: dict[str, Any]) -> list[str]:
     import datetime
     import json
 
-    from runtime.engine import Engine
-    from runtime.events import parse_callback
-    from runtime.library import Library
-    from runtime.svaml_check import problems
+    from ivrc.runtime.engine.step import Engine
+    from ivrc.runtime.engine.events import parse_callback
+    from ivrc.runtime.engine.library import Library
+    from ivrc.runtime.emulation.svaml_check import problems
 
     library = Library()
     library.add(machine)

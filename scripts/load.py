@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(REPO))
 
-from runtime.emulator import Call, HttpTransport  # noqa: E402
+from ivrc.runtime.emulation.emulator import Call, HttpTransport  # noqa: E402
 
 # The public test vector of Sinch's signing docs (reference section 6.3): fine on loopback, never in production.
 DEMO_KEY = "669E367E-6BBA-48AB-AF15-266871C28135"

@@ -23,9 +23,9 @@ from typing import Callable
 
 import pytest
 
-from compiler.codes import CODES
-from compiler.loader import MAX_BYTES
-from compiler.project import check_paths, is_flow_file
+from ivrc.compiler.codes import CODES
+from ivrc.compiler.loader import MAX_BYTES
+from ivrc.compiler.project import check_paths, is_flow_file
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = REPO / "tests" / "flows" / "broken"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.codes import CODES
-from compiler.project import is_flow_file
+from ivrc.compiler.codes import CODES
+from ivrc.compiler.project import is_flow_file
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = "tests/flows/broken"
@@ -141,7 +141,7 @@ def test_lint_stdin_not_utf8(ivrc) -> None:
 
 
 def test_lint_stdin_too_large(ivrc) -> None:
-    from compiler.loader import MAX_BYTES
+    from ivrc.compiler.loader import MAX_BYTES
 
     run = ivrc("lint", "-", "--stdin-filename", "huge.yaml", stdin=b"#" * (MAX_BYTES + 1))
     assert run.code == 1

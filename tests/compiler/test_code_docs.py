@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.codes import CODES, GROUPS, markdown
+from ivrc.compiler.codes import CODES, GROUPS, markdown
 from ivrc.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[2]

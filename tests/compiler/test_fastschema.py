@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from compiler.fastschema import compile_validator, equal
-from compiler.loader import load_file
-from compiler.project import flow_files
-from compiler.schema import flow_schema
+from ivrc.compiler.fastschema import compile_validator, equal
+from ivrc.compiler.loader import load_file
+from ivrc.compiler.project import flow_files
+from ivrc.compiler.schema import flow_schema
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = flow_schema()

@@ -21,10 +21,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-import compiler
-from compiler.loader import load_file
-from compiler.project import is_flow_file
-from compiler.machine import dumps
+from ivrc import compiler
+from ivrc.compiler.loader import load_file
+from ivrc.compiler.project import is_flow_file
+from ivrc.compiler.machine import dumps
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "examples").iterdir() if is_flow_file(p.name))

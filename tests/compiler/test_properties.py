@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-import compiler
-from compiler.loader import MAX_BYTES, load_file
-from compiler.pipeline import Result
-from compiler.project import is_flow_file
+from ivrc import compiler
+from ivrc.compiler.loader import MAX_BYTES, load_file
+from ivrc.compiler.pipeline import Result
+from ivrc.compiler.project import is_flow_file
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "examples").iterdir() if is_flow_file(p.name))

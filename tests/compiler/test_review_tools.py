@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from compiler import check_text, formats
-from compiler.diagram import dot, mermaid
-from compiler.diff import diff
+from ivrc.compiler import check_text, formats
+from ivrc.compiler.diagram import dot, mermaid
+from ivrc.compiler.diff import diff
 from ivrc.cli import main
 
 REPO = Path(__file__).resolve().parents[2]

@@ -289,7 +289,7 @@ def test_transfer_kinds_match() -> None:
 def test_state_actions_match() -> None:
     """Every action a state can have is lowered, and the schema translator's list of actions
     (compiler/schema.py) is the schema's, in the same order."""
-    from compiler.schema import STATE_ACTIONS
+    from ivrc.compiler.schema import STATE_ACTIONS
 
     state = at(load(FLOW_SCHEMA), "#/$defs/state")
     actions = [alt["required"][0] for alt in state["oneOf"]]

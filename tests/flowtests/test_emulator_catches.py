@@ -9,8 +9,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from runtime.emulator import Call, CallFailed, HttpTransport
-from runtime.signing import Credentials, verify
+from ivrc.runtime.emulation.emulator import Call, CallFailed, HttpTransport
+from ivrc.runtime.signing import Credentials, verify
 
 MENU = {"name": "runMenu", "mainMenu": "main", "menus": [
     {"id": "main", "mainPrompt": "#tts[Press 1.]", "options": [{"dtmf": "1", "action": "return(one)"}]}]}

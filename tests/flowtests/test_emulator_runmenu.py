@@ -5,8 +5,8 @@ from typing import Any, Callable
 
 import pytest
 
-from runtime.conversation import parse_command
-from runtime.emulator import Call, CallerMistake
+from ivrc.runtime.emulation.conversation import parse_command
+from ivrc.runtime.emulation.emulator import Call, CallerMistake
 
 HANGUP = {"instructions": [], "action": {"name": "hangup"}}
 

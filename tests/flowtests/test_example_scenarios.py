@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.project import flow_files
-from runtime.flowtest import run_paths
+from ivrc.compiler.project import flow_files
+from ivrc.runtime.emulation.flowtest import run_paths
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from runtime.flowtest import run_scenarios
+from ivrc.runtime.emulation.flowtest import run_scenarios
 
 SCENARIOS = """\
 flow: support.yaml

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from runtime.coverage import Transition
-from runtime.flowtest import run_paths
+from ivrc.runtime.emulation.coverage import Transition
+from ivrc.runtime.emulation.flowtest import run_paths
 
 BILLING = """\
 flow: support.yaml

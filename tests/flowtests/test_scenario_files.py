@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from runtime.scenarios import ScenarioError, load
+from ivrc.runtime.emulation.scenarios import ScenarioError, load
 
 
 def problems(path) -> list[str]:

@@ -13,12 +13,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from compiler import compile_file, compile_text, formats
+from ivrc.compiler import compile_file, compile_text, formats
 from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
-from runtime.app import CALLBACK_PATH, Settings, create_app
-from runtime.emulator import HttpTransport
-from runtime.library import Library
-from runtime.signing import Credentials, sign
+from ivrc.runtime.server.app import CALLBACK_PATH, Settings, create_app
+from ivrc.runtime.emulation.emulator import HttpTransport
+from ivrc.runtime.engine.library import Library
+from ivrc.runtime.signing import Credentials, sign
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Starlette's test client may prefer another httpx
@@ -61,7 +61,7 @@ def fuzz_script() -> ModuleType:
 
 @lru_cache(maxsize=1)
 def _example_machines() -> str:
-    from compiler.project import flow_files
+    from ivrc.compiler.project import flow_files
 
     machines = []
     for path in flow_files([str(EXAMPLES)]):

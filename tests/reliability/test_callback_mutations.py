@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from relykit import (CALLBACK_PATH, ENV, KEY, SECRET, TUESDAY_10, Recorder, TestClient, example_machines, fixed,
                      library_of, load_script, make_client, stamp)
-from runtime.app import MAX_BODY_BYTES
-from runtime.emulator import EngineTransport
-from runtime.engine import Engine
-from runtime.signing import sign
-from runtime.svaml_check import problems
+from ivrc.runtime.server.app import MAX_BODY_BYTES
+from ivrc.runtime.emulation.emulator import EngineTransport
+from ivrc.runtime.engine.step import Engine
+from ivrc.runtime.signing import sign
+from ivrc.runtime.emulation.svaml_check import problems
 
 LIMIT = 1024
 
@@ -167,7 +167,7 @@ def client() -> TestClient:
 
 def _incoming(body: dict[str, Any]) -> dict[str, str]:
     """The cookies as the server read them, when Sinch could have sent them at all (at most 1024 bytes)."""
-    from runtime.events import read_cookies
+    from ivrc.runtime.engine.events import read_cookies
 
     cookies = read_cookies(body.get("cookies"))
     size = sum(len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))

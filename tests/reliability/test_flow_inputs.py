@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import compiler
-from compiler.loader import MAX_BYTES, MAX_DEPTH
-from compiler.project import is_flow_file
+from ivrc import compiler
+from ivrc.compiler.loader import MAX_BYTES, MAX_DEPTH
+from ivrc.compiler.project import is_flow_file
 from relykit import EXAMPLES, REPO, fuzz_script
 
 FLOWS = sorted(p for p in EXAMPLES.iterdir() if is_flow_file(p.name))

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from relykit import EXAMPLES, KEY, OTHER_KEY, OTHER_SECRET, SECRET, SUPPORT, encode
-from runtime.signing import sign
+from ivrc.runtime.signing import sign
 
 PATH = "/sinch/callback"
 

@@ -12,8 +12,8 @@ import shutil
 import httpx
 
 from relykit import ACCOUNT_PIN, ENV, EXAMPLES, TUESDAY_10, Switchboard, compile_flow, fixed, library_of
-from runtime.emulator import Call, EngineTransport
-from runtime.engine import Engine
+from ivrc.runtime.emulation.emulator import Call, EngineTransport
+from ivrc.runtime.engine.step import Engine
 
 OLD_MENU = "To block a lost or stolen card, press 1."
 NEW_MENU = "New menu! To block a lost or stolen card, press 1."
@@ -98,7 +98,7 @@ def test_a_broken_file_in_the_machines_folder_costs_only_that_version(tmp_path, 
     load_saved and stopped `ivrc serve` from starting, on every replica sharing the folder."""
     import json
 
-    from runtime.server import ServeOptions, build_library
+    from ivrc.runtime.server.startup import ServeOptions, build_library
 
     machines = tmp_path / "machines"
     machines.mkdir()

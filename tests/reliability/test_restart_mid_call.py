@@ -13,7 +13,7 @@ import signal
 import httpx
 
 from relykit import ACCOUNT_PIN, EXAMPLES, VOICEMAIL, Switchboard
-from runtime.emulator import Call, Unreachable
+from ivrc.runtime.emulation.emulator import Call, Unreachable
 
 
 def test_calls_survive_a_sigkill_and_restart(launch, tmp_path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from relykit import EXAMPLES, KEY, SECRET, SUPPORT, Switchboard, encode, load_script, stamp
-from runtime.signing import sign
+from ivrc.runtime.signing import sign
 
 
 def _callbacks(server: Any) -> float:

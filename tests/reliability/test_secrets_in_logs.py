@@ -15,7 +15,7 @@ import pytest
 from relykit import (ACCOUNT_PIN, CALLBACK_PATH, KEY, OTHER_SECRET, PARTNER_LINE, S3_CREDENTIALS, SECRET, SUPPORT,
                      TUESDAY_10, ClientTransport, compile_flow, encode, example_machines, library_of, make_client,
                      signed_headers)
-from runtime.emulator import Call
+from ivrc.runtime.emulation.emulator import Call
 
 # Caller ids as Sinch may write them: E.164, without the +, national with spaces, a SIP URI.
 CALLERS = ["+46701234567", "46709876543", "+1 (555) 010-4477", "sip:+46731112233@pbx.example.com"]
@@ -96,7 +96,7 @@ def test_logs_and_metrics_after_calls_rejections_and_failures(captured: pytest.L
     transport.authorizations += [forged["authorization"], wrong["authorization"], good["authorization"]]
 
     # A bug inside a step whose exception quotes the caller's number: logged with its traceback, masked.
-    from runtime.engine import Engine
+    from ivrc.runtime.engine.step import Engine
 
     def broken(self, loaded, call, cb, *args):
         raise KeyError(cb.caller)

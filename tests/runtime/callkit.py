@@ -8,14 +8,14 @@ import textwrap
 import warnings
 from typing import Any
 
-from compiler import compile_file, compile_text, formats
+from ivrc.compiler import compile_file, compile_text, formats
 from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
-from runtime.emulator import describe_prompt
-from runtime.engine import Answer
-from runtime.events import parse_callback
-from runtime.library import Library
-from runtime.signing import sign
-from runtime.svaml_check import problems
+from ivrc.runtime.emulation.emulator import describe_prompt
+from ivrc.runtime.engine.step import Answer
+from ivrc.runtime.engine.events import parse_callback
+from ivrc.runtime.engine.library import Library
+from ivrc.runtime.signing import sign
+from ivrc.runtime.emulation.svaml_check import problems
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its test client; httpx is what this project lists.
@@ -46,7 +46,7 @@ def compile_flow(text: str) -> dict[str, Any]:
 
 
 def example_machines() -> list[dict[str, Any]]:
-    from compiler.project import flow_files
+    from ivrc.compiler.project import flow_files
 
     machines = []
     for path in flow_files([str(EXAMPLES)]):  # flows only: *.test.yaml beside them are flow tests

@@ -50,8 +50,8 @@ def library(all_machines: list[dict[str, Any]]):
 @pytest.fixture
 def make_engine(library) -> Callable[..., Any]:
     """An engine over `library` with a frozen clock (a working Tuesday unless told) and test env."""
-    from runtime.engine import Engine
-    from runtime.metrics import RuntimeMetrics
+    from ivrc.runtime.engine.step import Engine
+    from ivrc.runtime.server.metrics import RuntimeMetrics
 
     def make(moment=TUESDAY_10, env=None, metrics=None):
         return Engine(library, clock=fixed(moment), env=ENV if env is None else env,

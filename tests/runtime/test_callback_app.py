@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from callkit import (ENV, KEY, OTHER_SECRET, SECRET, TUESDAY_10, TestClient, encode, fixed, signed_headers,
                      timestamp)
-from runtime.app import CALLBACK_PATH, MAX_BODY_BYTES, Settings, create_app
-from runtime.signing import Credentials
-from runtime.svaml_check import problems
+from ivrc.runtime.server.app import CALLBACK_PATH, MAX_BODY_BYTES, Settings, create_app
+from ivrc.runtime.signing import Credentials
+from ivrc.runtime.emulation.svaml_check import problems
 
 SUPPORT = "+46812345670"
 CALLER = "+46701234567"

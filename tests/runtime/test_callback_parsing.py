@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.events import MAX_COOKIE_BYTES, BadCallback, Callback, parse_callback, read_cookies
+from ivrc.runtime.engine.events import MAX_COOKIE_BYTES, BadCallback, Callback, parse_callback, read_cookies
 
 
 def body(**fields: Any) -> bytes:

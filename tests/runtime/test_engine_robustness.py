@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from runtime.engine import Answer
-from runtime.svaml_check import problems
+from ivrc.runtime.engine.step import Answer
+from ivrc.runtime.emulation.svaml_check import problems
 from callkit import DEFAULT_APOLOGY, Phone, assert_error_path, cookies_set, pin, spoken
 
 ACCOUNT_PIN_APOLOGY = "Sorry, we are having technical problems. Please call again later."
@@ -219,7 +219,7 @@ def test_attempts_used_up_without_an_exhausted_state(phone: Phone, library, mach
 
 
 def test_error_path_metrics_count_the_kind(make_engine, sinch_body) -> None:
-    from runtime.metrics import RuntimeMetrics
+    from ivrc.runtime.server.metrics import RuntimeMetrics
 
     metrics = RuntimeMetrics()
     Phone(make_engine(metrics=metrics), sinch_body).ice("+15550005001")
@@ -262,7 +262,7 @@ _bodies = st.fixed_dictionaries(
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=_bodies)
 def test_any_callback_gets_valid_svaml_and_never_raises(make_engine, library, body: dict) -> None:
-    from runtime.events import BadCallback, parse_callback
+    from ivrc.runtime.engine.events import BadCallback, parse_callback
 
     engine = make_engine()
     versions = {flow: loaded.version for flow, loaded in library.current.items()}

@@ -12,7 +12,7 @@ import pytest
 
 from callkit import (CHRISTMAS_EVE, DEFAULT_APOLOGY, KITCHEN_NUMBER, S3_CREDENTIALS, TUESDAY_10, TUESDAY_EVENING,
                      Phone, assert_error_path, cookies_set, names, pin, spoken)
-from runtime.emulator import Call, EngineTransport
+from ivrc.runtime.emulation.emulator import Call, EngineTransport
 
 SUPPORT = "+46812345670"
 VOICEMAIL = "+46812345690"
@@ -242,7 +242,7 @@ MAIN_AS_STATE_NAME = """\
 
 def test_a_state_named_main_can_be_a_fused_sub_menu(sinch_body) -> None:
     from callkit import compile_flow, library_of
-    from runtime.engine import Engine
+    from ivrc.runtime.engine.step import Engine
 
     engine = Engine(library_of(compile_flow(MAIN_AS_STATE_NAME)), clock=lambda: TUESDAY_10, env={})
     Phone(engine, sinch_body).ice("+15550007000")  # checks the answer against Sinch's rules
@@ -250,8 +250,8 @@ def test_a_state_named_main_can_be_a_fused_sub_menu(sinch_body) -> None:
 
 def test_navigation_into_a_sub_menu_named_main_reaches_that_state() -> None:
     from callkit import compile_flow, library_of
-    from runtime.emulator import Call, EngineTransport
-    from runtime.engine import Engine
+    from ivrc.runtime.emulation.emulator import Call, EngineTransport
+    from ivrc.runtime.engine.step import Engine
 
     engine = Engine(library_of(compile_flow(MAIN_AS_STATE_NAME)), clock=lambda: TUESDAY_10, env={})
     call = Call(EngineTransport(engine), called="+15550007000").start()
@@ -523,7 +523,7 @@ def test_an_inbound_flow_is_not_a_callout(phone: Phone) -> None:
 
 
 def test_dice_sample_is_answered_empty_and_counted(make_engine, sinch_body, machine) -> None:
-    from runtime.metrics import RuntimeMetrics
+    from ivrc.runtime.server.metrics import RuntimeMetrics
 
     metrics = RuntimeMetrics()
     phone = Phone(make_engine(metrics=metrics), sinch_body)

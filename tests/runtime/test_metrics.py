@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from runtime.metrics import CONTENT_TYPE, STEP_BUCKETS, Registry, RuntimeMetrics
+from ivrc.runtime.server.metrics import CONTENT_TYPE, STEP_BUCKETS, Registry, RuntimeMetrics
 
 SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from runtime.replay import ReplayGuard
+from ivrc.runtime.server.replay import ReplayGuard
 
 T0 = datetime(2024, 1, 19, 12, 0, 0, tzinfo=timezone.utc)
 WINDOW = timedelta(minutes=5)

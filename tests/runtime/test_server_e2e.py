@@ -18,9 +18,9 @@ import pytest
 
 import ivrctest
 from callkit import EXAMPLES, KEY, OTHER_SECRET, REPO, S3_CREDENTIALS, SECRET, compile_flow, example_machines
-from compiler.hours import is_open, zone
-from runtime.emulator import Call, HttpTransport
-from runtime.library import save
+from ivrc.compiler.hours import is_open, zone
+from ivrc.runtime.emulation.emulator import Call, HttpTransport
+from ivrc.runtime.engine.library import save
 
 STARTUP_SECONDS = 20
 SUPPORT, VOICEMAIL, ACCOUNT_PIN, MULTILINGUAL, PARTNER_LINE = (

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from runtime.signing import (
+from ivrc.runtime.signing import (
     Credentials,
     content_md5,
     parse_timestamp,

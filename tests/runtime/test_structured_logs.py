@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runtime.logs import CORE_FIELDS, log_callback, mask_number
+from ivrc.runtime.server.logs import CORE_FIELDS, log_callback, mask_number
 
 LOGGER = logging.getLogger("ivrc.test.callbacks")
 

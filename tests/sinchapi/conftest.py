@@ -33,8 +33,8 @@ def sinch_env(standin: SinchStandIn, monkeypatch: pytest.MonkeyPatch) -> SinchSt
 @pytest.fixture
 def api(standin: SinchStandIn) -> Iterator:
     """A client aimed at the stand-in that never really sleeps between retries (waits are recorded)."""
-    from runtime.signing import Credentials
-    from runtime.sinch_api import SinchApi
+    from ivrc.runtime.signing import Credentials
+    from ivrc.runtime.sinch.api import SinchApi
 
     waits: list[float] = []
     client = SinchApi(Credentials(KEY, SECRET), api_url=standin.traffic_url, config_url=standin.config_url,

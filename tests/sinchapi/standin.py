@@ -197,7 +197,7 @@ class SinchStandIn:
         That is the callout's `ace` URL, or else the application's callback URL set through the
         configuration API. The ACE carries the callout's `custom` exactly as it was received.
         """
-        from runtime.emulator import Call, HttpTransport
+        from ivrc.runtime.emulation.emulator import Call, HttpTransport
 
         call = self.calls[call_id]
         url = call.ace if call.ace and call.ace.startswith("http") else self.callbacks.get(self.key, {}).get("primary")
@@ -356,7 +356,7 @@ class SinchStandIn:
     @staticmethod
     def _event_target(event: str, value: str) -> dict | None:
         """A URL (None) or inline SVAML, checked as an answer to that event."""
-        from runtime.svaml_check import problems
+        from ivrc.runtime.emulation.svaml_check import problems
 
         if value.startswith(("http://", "https://")):
             return None
@@ -384,7 +384,7 @@ class SinchStandIn:
                          "userRate": {"currencyId": "EUR", "amount": 0.0158},
                          "debit": {"currencyId": "EUR", "amount": 0.0032}}
         if method == "PATCH":
-            from runtime.svaml_check import problems
+            from ivrc.runtime.emulation.svaml_check import problems
 
             if call.status != "ONGOING":
                 raise Refused(400, 40003, "Invalid request: the call has ended")

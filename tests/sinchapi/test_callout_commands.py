@@ -203,7 +203,7 @@ def test_dry_run_prints_the_request_and_needs_no_account(ivrc, monkeypatch) -> N
 
 
 def test_start_flow_from_python(api, standin: SinchStandIn) -> None:
-    from runtime.callouts import CalloutProblem, start_flow
+    from ivrc.runtime.sinch.callouts import CalloutProblem, start_flow
 
     call_id = start_flow(REMINDER, PATIENT, variables={"appointment_time": "tomorrow at 9"}, api=api)
     assert json.loads(standin.calls[call_id].custom)["vars"] == {"appointment_time": "tomorrow at 9"}
@@ -213,7 +213,7 @@ def test_start_flow_from_python(api, standin: SinchStandIn) -> None:
 
 
 def test_start_flow_reads_the_environment(sinch_env: SinchStandIn) -> None:
-    from runtime.callouts import outbound_machine, start_flow
+    from ivrc.runtime.sinch.callouts import outbound_machine, start_flow
 
     machine = outbound_machine(str(EXAMPLES), "reminder")
     call_id = start_flow(machine, PATIENT)

@@ -143,8 +143,8 @@ def test_a_failure_part_way_says_what_was_done(ivrc, account: SinchStandIn) -> N
 
 
 def test_deploy_from_python(api, account: SinchStandIn) -> None:
-    from runtime.deploy import DeployProblem, apply, claimed_numbers, make_plan
-    from runtime.simulate import compile_flows
+    from ivrc.runtime.sinch.deploy import DeployProblem, apply, claimed_numbers, make_plan
+    from ivrc.runtime.emulation.simulate import compile_flows
 
     machines = [r.machine for r in compile_flows([str(EXAMPLES)])]
     assert claimed_numbers(machines) == NUMBERS

@@ -79,7 +79,7 @@ def test_an_answering_machine_gets_the_message(sinch: SinchStandIn) -> None:
 
 
 def test_a_parked_call_is_taken_off_hold_into_a_state_of_its_flow(sinch: SinchStandIn, server: str) -> None:
-    from runtime.emulator import Call, HttpTransport
+    from ivrc.runtime.emulation.emulator import Call, HttpTransport
 
     # Sinch's side of an incoming call to the partner line: the server parks it.
     call = Call(HttpTransport(server + "/sinch/callback", KEY, SECRET), called="+46812345711")

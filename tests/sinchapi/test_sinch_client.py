@@ -6,8 +6,8 @@ import socket
 import httpx
 import pytest
 
-from runtime.signing import Credentials
-from runtime.sinch_api import ApiError, ApiUnreachable, SinchApi, hosts
+from ivrc.runtime.signing import Credentials
+from ivrc.runtime.sinch.api import ApiError, ApiUnreachable, SinchApi, hosts
 from standin import KEY, SECRET, SinchStandIn, fixture
 
 CALLOUTS = "/calling/v1/callouts"

@@ -18,7 +18,7 @@ def test_signature_check_reproduces_the_reference_test_vector() -> None:
 
 
 def test_signature_check_agrees_with_the_runtime_signer() -> None:
-    from runtime.signing import sign
+    from ivrc.runtime.signing import sign
 
     header = sign(KEY, SECRET, "PATCH", "/calling/v1/calls/id/abc", "application/json", "2026-03-03T09:30:00Z",
                   b'{"action":{"name":"hangup"}}')
@@ -42,7 +42,7 @@ def test_the_custom_sample_places_a_call_to_its_ice_number(api, standin: SinchSt
 
 def _post(standin: SinchStandIn, body: dict, *, path: str = "/calling/v1/callouts", key: str = KEY,
           secret: str = SECRET, base: str | None = None) -> httpx.Response:
-    from runtime.sinch_api import _now, _timestamp
+    from ivrc.runtime.sinch.api import _now, _timestamp
 
     raw = json.dumps(body).encode()
     stamp = _timestamp(_now())

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from compiler import cookies as layout
-from compiler.diagnostics import Span
+from ivrc.compiler import cookies as layout
+from ivrc.compiler.diagnostics import Span
 
 from .coverage import Coverage
 from .emulator import Call, CallerMistake, CallFailed, HttpTransport, Line
@@ -89,7 +89,7 @@ class Runner:
 
     def flow(self, path: str) -> Any:
         """The compiled flow (compiler Result), compiled once per run."""
-        from compiler import compile_file, formats
+        from ivrc.compiler import compile_file, formats
 
         if path not in self._compiled:
             result = compile_file(path)
@@ -337,7 +337,7 @@ def run_paths(paths: Iterable[str], *, url: str | None = None, key: str | None =
 def run_scenarios(*paths: str) -> Results:
     """For a test function in your own pytest suite: runs the scenarios in-process, fails with the transcripts.
 
-        from runtime.flowtest import run_scenarios
+        from ivrc.runtime.emulation.flowtest import run_scenarios
 
         def test_support_flow():
             run_scenarios("flows/support.test.yaml")

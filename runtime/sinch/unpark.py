@@ -5,10 +5,10 @@ import difflib
 import os
 from typing import Any, Callable, Mapping
 
-from .callstate import Call, read_variables
-from .engine import Engine
-from .library import Library
-from .render import Clock, StepError, system_clock
+from ivrc.runtime.engine.callstate import Call, read_variables
+from ivrc.runtime.engine.step import Engine
+from ivrc.runtime.engine.library import Library
+from ivrc.runtime.engine.render import Clock, StepError, system_clock
 
 
 class UnparkProblem(ValueError):

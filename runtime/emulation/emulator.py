@@ -70,7 +70,7 @@ class HttpTransport:
     def send(self, body: dict[str, Any]) -> tuple[int, Any]:
         import httpx
 
-        from .signing import sign
+        from ivrc.runtime.signing import sign
 
         raw = json.dumps(body, separators=(",", ":")).encode()
         headers = {"content-type": "application/json", "x-timestamp": iso(self.clock())}
@@ -112,7 +112,7 @@ class EngineTransport:
         self.last_error: str | None = None  # the engine's reason when its last answer was the error path
 
     def send(self, body: dict[str, Any]) -> tuple[int, Any]:
-        from .events import parse_callback
+        from ivrc.runtime.engine.events import parse_callback
 
         answer = self.engine.step(parse_callback(json.dumps(body).encode()))
         self.last_error = answer.error if answer.outcome == "error" else None

@@ -9,8 +9,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 
 from .app import CALLBACK_PATH, Settings, create_app
-from .library import Library, load_saved, save
-from .signing import Credentials
+from ivrc.runtime.engine.library import Library, load_saved, save
+from ivrc.runtime.signing import Credentials
 
 KEY_ENV = "SINCH_APPLICATION_KEY"
 SECRET_ENV = "SINCH_APPLICATION_SECRET"
@@ -54,8 +54,8 @@ def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials |
 
 def build_library(options: ServeOptions) -> Library:
     """Compiles every flow; any error stops the start-up with the diagnostics."""
-    from compiler import formats
-    from compiler.project import PathError, check_paths
+    from ivrc.compiler import formats
+    from ivrc.compiler.project import PathError, check_paths
 
     try:
         results = check_paths(options.paths, compile=True)
@@ -135,7 +135,7 @@ def serve(options: ServeOptions) -> None:
               "server can drive calls. Never use this in production.", file=sys.stderr)
     os.environ[_CONFIG_ENV] = json.dumps(asdict(options))
     reload_dirs = sorted({p if os.path.isdir(p) else os.path.dirname(p) or "." for p in options.paths})
-    uvicorn.run("runtime.server:build_app", factory=True, host=options.host, port=options.port,
+    uvicorn.run("ivrc.runtime.server.startup:build_app", factory=True, host=options.host, port=options.port,
                 workers=options.workers if not options.reload else None, reload=options.reload,
                 reload_dirs=reload_dirs if options.reload else None,
                 reload_includes=["*.yaml", "*.yml"] if options.reload else None,

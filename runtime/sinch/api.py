@@ -12,10 +12,10 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .signing import Credentials, sign
+from ivrc.runtime.signing import Credentials, sign
 
 # Hosts and settings live apart from the client so the CLI can offer them without importing httpx.
-from .sinch_hosts import (API_URL_ENV, CONFIG_URL, CONFIG_URL_ENV, KEY_ENV, REGION_ENV, REGION_NAMES,  # noqa: E402
+from .hosts import (API_URL_ENV, CONFIG_URL, CONFIG_URL_ENV, KEY_ENV, REGION_ENV, REGION_NAMES,  # noqa: E402
                           REGIONS, SECRET_ENV)
 
 CONTENT_TYPE = "application/json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, Mapping
 
-from compiler.svaml import ACTIONS_ALLOWED, INSTRUCTIONS_ALLOWED
+from ivrc.compiler.svaml import ACTIONS_ALLOWED, INSTRUCTIONS_ALLOWED
 
 COOKIE_LIMIT = 1024
 MAX_DURATION = 14400

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from compiler.hours import zone
+from ivrc.compiler.hours import zone
 
 from .emulator import EngineTransport
-from .library import Library
-from .render import Clock, system_clock
+from ivrc.runtime.engine.library import Library
+from ivrc.runtime.engine.render import Clock, system_clock
 from .tracing import TracingEngine
 
 
@@ -63,8 +63,8 @@ def frozen_clock(now: datetime.datetime | None, timezone: str) -> Clock:
 
 def compile_flows(paths: list[str]) -> list:
     """Compiled results for every flow under paths; FlowProblems if any has errors."""
-    from compiler import formats
-    from compiler.project import PathError, check_paths
+    from ivrc.compiler import formats
+    from ivrc.compiler.project import PathError, check_paths
 
     try:
         results = check_paths(paths, compile=True)

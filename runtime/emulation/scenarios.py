@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from compiler.diagnostics import Span, did_you_mean
-from compiler.loader import Document, load_file
-from compiler.project import SCENARIO_SUFFIXES, flow_files, is_flow_file
+from ivrc.compiler.diagnostics import Span, did_you_mean
+from ivrc.compiler.loader import Document, load_file
+from ivrc.compiler.project import SCENARIO_SUFFIXES, flow_files, is_flow_file
 
 ACTIONS = ("press", "say", "silence", "hangup")
 EXPECTATIONS = ("expect", "expect_transfer", "expect_recording", "expect_variables", "expect_cookies",

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from .app import CALLBACK_PATH
+from ivrc.runtime.server.app import CALLBACK_PATH
 
 
 class DeployProblem(ValueError):

@@ -13,14 +13,14 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from compiler import cookies as layout
-from compiler import svaml
-from compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
+from ivrc.compiler import cookies as layout
+from ivrc.compiler import svaml
+from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
 from .callstate import Call, Pin, cookie_instructions, read_pin, read_variables, total_bytes
 from .events import Callback, MenuResult
 from .library import Library, Loaded
-from .logs import mask_number
+from .masking import mask_numbers
 from .render import Clock, Context, StepError, system_clock
 
 log = logging.getLogger("ivrc.engine")
@@ -29,9 +29,6 @@ _NO_INSTRUCTIONS: list = []  # one shared object: fill_static caches by identity
 MAX_STEPS = 64  # pass-through states walked in one callback; the compiler rejects eventless loops
 _KEYS_BY_NAME = {name: key for key, name in KEY_NAMES.items()}
 _DIGITS = re.compile(r"[0-9*]*")
-# A phone number inside free text (an error message that quotes a caller's number, say), written
-# as E.164 or with spaces, dashes, dots and brackets; _mask_numbers keeps runs of fewer than 6 digits.
-_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[+(]?[0-9][0-9 ().-]*[0-9](?![0-9A-Za-z])")
 # DiCE reasons Sinch is known to send (reference section 5.5), lower-cased; others count as "other".
 DICE_REASONS = frozenset({
     "n/a", "timeout", "callerhangup", "calleehangup", "blocked", "managerhangup", "nocreditpartner",
@@ -89,7 +86,7 @@ class Engine:
         except Exception as err:  # a bug must still give the caller an answer
             # Not log.exception: the traceback's messages may quote call data, so it is masked first.
             log.error("step failed for callid %s\n%s", cb.callid,
-                      _mask_numbers("".join(traceback.format_exception(err)).rstrip()))
+                      mask_numbers("".join(traceback.format_exception(err)).rstrip()))
             return self._error_path(cb, None, None, StepError("bug", f"{type(err).__name__}: {err}"))
 
     def enter(self, loaded: Loaded, call: Call, state: str, event: str = "ICE", callid: str = "") -> Answer:
@@ -358,7 +355,7 @@ class Engine:
     def _error_path(self, cb: Callback, loaded: Loaded | None, call: Call | None, err: StepError) -> Answer:
         """An apology and a hang-up, in the flow's words if it has them. Always valid SVAML."""
         # A template error can quote the value it failed on, e.g. a lookup keyed by the caller's number.
-        cause = _mask_numbers(str(err))
+        cause = mask_numbers(str(err))
         log.warning("callid %s: %s (%s)", cb.callid, cause, err.kind)
         if self.metrics is not None:
             self.metrics.errors.inc(flow=loaded.flow if loaded else "", kind=err.kind)
@@ -400,14 +397,6 @@ def _clip_utf8(text: str, limit: int) -> str:
     """At most `limit` bytes of text as UTF-8: the compiler's cookie bound counts bytes, and a caller id
     (a SIP display name, say) need not be ASCII. A character cut in half, or a lone surrogate, is dropped."""
     return text.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
-
-
-def _mask_numbers(text: str) -> str:
-    def mask(match: re.Match) -> str:
-        found = match.group()
-        return mask_number(found) if sum(c.isdigit() for c in found) >= 6 else found
-
-    return _NUMBER_IN_TEXT.sub(mask, text)
 
 
 def _read_custom(custom: str | None) -> tuple[str | None, dict[str, Any], bool]:

@@ -6,6 +6,9 @@ other test suites are not changed: run `pytest --ivrc-flows`, or set `ivrc_flows
 
 Scenarios run in-process, as `ivrc test` runs them; a failure shows the failing step's
 file:line and the conversation up to it.
+
+Every pytest run in an environment with ivrc installed loads this module, so it imports
+nothing of ivrc at the top: the flow-test stack is imported only once the plugin is switched on.
 """
 from __future__ import annotations
 
@@ -13,15 +16,10 @@ from typing import Iterator
 
 import pytest
 
-from compiler.project import SCENARIO_SUFFIXES
-
-from .flowreport import failure_text
-from .flowtest import Outcome, Runner
-from .scenarios import Scenario, ScenarioError, load
 
 
 class ScenarioFailed(Exception):
-    def __init__(self, outcome: Outcome) -> None:
+    def __init__(self, outcome) -> None:  # type: ignore[no-untyped-def]
         super().__init__(outcome.message)
         self.outcome = outcome
 
@@ -36,7 +34,11 @@ def _enabled(config) -> bool:  # type: ignore[no-untyped-def]
 
 
 def pytest_collect_file(file_path, parent):  # type: ignore[no-untyped-def]
-    if file_path.name.endswith(SCENARIO_SUFFIXES) and _enabled(parent.config):
+    if not _enabled(parent.config):
+        return None
+    from ivrc.compiler.project import SCENARIO_SUFFIXES
+
+    if file_path.name.endswith(SCENARIO_SUFFIXES):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -45,6 +47,9 @@ class ScenarioFile(pytest.File):
     """One NAME.test.yaml; its scenarios share one compiled flow."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        from .flowtest import Runner
+        from .scenarios import ScenarioError, load
+
         try:
             loaded = load(str(self.path))
         except ScenarioError as err:
@@ -55,7 +60,7 @@ class ScenarioFile(pytest.File):
 
 
 class ScenarioItem(pytest.Item):
-    def __init__(self, *, scenario: Scenario, runner: Runner, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *, scenario, runner, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
         self.scenario = scenario
         self.runner = runner
@@ -67,6 +72,8 @@ class ScenarioItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):  # type: ignore[no-untyped-def]
         if isinstance(excinfo.value, ScenarioFailed):
+            from .flowreport import failure_text
+
             return failure_text(excinfo.value.outcome)
         return super().repr_failure(excinfo, style)
 

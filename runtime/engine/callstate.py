@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from compiler import cookies as layout
+from ivrc.compiler import cookies as layout
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from compiler import graph, ir
-from compiler.machine import KEY_NAMES
+from ivrc.compiler import graph, ir
+from ivrc.compiler.machine import KEY_NAMES
 
 from .emulator import Line
 from .tracing import Step

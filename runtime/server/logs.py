@@ -7,6 +7,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from ivrc.runtime.engine.masking import mask_number
+
 # Always present, in this order, so log queries never have to test for a key.
 CORE_FIELDS = ("callid", "flow", "version", "state", "event", "outcome", "duration_ms")
 
@@ -15,20 +17,6 @@ NUMBER_FIELDS = frozenset({"caller", "called", "cli", "number", "to", "from"})
 
 # Any field whose name contains one of these is never written, however deeply nested.
 SECRET_MARKERS = ("secret", "authorization")
-
-
-def mask_number(value: str) -> str:
-    """Keep a leading '+' and the last two digits, mask everything else with '*'.
-
-    "+46708168770" -> "+*********70". Values of two characters or fewer, and values not
-    ending in two digits (e.g. "private", a SIP address), are masked entirely.
-    """
-    plus = "+" if value.startswith("+") else ""
-    rest = value[len(plus):]
-    tail = rest[-2:]
-    if len(rest) > 2 and tail.isascii() and tail.isdigit():
-        return plus + "*" * (len(rest) - 2) + tail
-    return plus + "*" * len(rest)
 
 
 @functools.lru_cache(maxsize=1024)  # field names are few and repeat on every callback

@@ -5,9 +5,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from .callstate import Call
-from .engine import Answer, Engine
-from .events import Callback
+from ivrc.runtime.engine.callstate import Call
+from ivrc.runtime.engine.step import Answer, Engine
+from ivrc.runtime.engine.events import Callback
 
 
 @dataclass

@@ -163,7 +163,7 @@ def outbound_machine(path: str, flow_id: str | None = None) -> dict[str, Any]:
 
     Raises runtime.simulate.FlowProblems with the diagnostics when a flow has errors.
     """
-    from .simulate import compile_flows
+    from ivrc.runtime.emulation.simulate import compile_flows
 
     results = compile_flows([path])
     machines = [r.machine for r in results]
@@ -191,7 +191,7 @@ def start_flow(flow: str | Mapping[str, Any], to: str, *, cli: str | None = None
     `api`, a SinchApi is made from SINCH_APPLICATION_KEY / SINCH_APPLICATION_SECRET and the
     SINCH_* URL settings. Everything is checked before Sinch is called.
     """
-    from .sinch_api import SinchApi
+    from .api import SinchApi
 
     machine = outbound_machine(flow, flow_id) if isinstance(flow, str) else flow
     request = flow_request(machine, to, cli=cli, variables=variables, **request_options)
