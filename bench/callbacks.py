@@ -16,8 +16,7 @@ import uuid
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 
-from bench.common import (DEMO_KEY, DEMO_SECRET, REPO, drive, free_port, http_post, python, rss_kib, server,
-                          table)
+from bench.common import DEMO_KEY, DEMO_SECRET, REPO, drive, free_port, http_post, python, rss_kib, server, table
 
 PATH = "/sinch/callback"
 # What the recorded callers do in each example (the mix of the benchmark).
@@ -33,8 +32,8 @@ def record_calls() -> list[list[dict]]:
     """One conversation per script, recorded in-process as the bodies Sinch would send."""
     from ivrc.compiler.project import check_paths
     from ivrc.runtime.emulation.emulator import Call, CallFailed, EngineTransport
-    from ivrc.runtime.engine.step import Engine
     from ivrc.runtime.engine.library import Library
+    from ivrc.runtime.engine.step import Engine
 
     library = Library()
     for result in check_paths([str(REPO / "examples")], compile=True):
@@ -45,7 +44,7 @@ def record_calls() -> list[list[dict]]:
         sent: list[dict] = []
 
         class Recorder(EngineTransport):
-            def send(self, body):
+            def send(self, body, sent=sent):
                 sent.append(json.loads(json.dumps(body)))
                 return super().send(body)
 
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                         "VOICEMAIL_S3_CREDENTIALS": "AK:SK:eu-north-1"}),
     }
     best = {}
-    for round_ in range(args.rounds):
+    for _round in range(args.rounds):
         for name, (cmd, env) in servers.items():
             # Fresh requests every run: the server refuses a replayed signature.
             warmup = signed_requests(recorded, max(10, args.calls // 10))

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Iterator
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid flow: it is slow to import
     from jsonschema import Draft202012Validator

@@ -6,7 +6,6 @@ from typing import Any
 
 from . import ir
 
-
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 

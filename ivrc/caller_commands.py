@@ -99,8 +99,17 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from ivrc.runtime.emulation.emulator import Call, CallFailed
-    from ivrc.runtime.emulation.simulate import (FlowProblems, InProcess, PlaceholderEnv, compile_flows, env_from_pairs,
-                                  frozen_clock, parse_now, pick, setup)
+    from ivrc.runtime.emulation.simulate import (
+        FlowProblems,
+        InProcess,
+        PlaceholderEnv,
+        compile_flows,
+        env_from_pairs,
+        frozen_clock,
+        parse_now,
+        pick,
+        setup,
+    )
 
     try:
         results = compile_flows(args.paths)

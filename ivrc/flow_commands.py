@@ -5,8 +5,9 @@ import argparse
 import os
 import sys
 
-from .common import OK, PROBLEMS, UsageError, color as _color, version as _version
-
+from .common import OK, PROBLEMS, UsageError
+from .common import color as _color
+from .common import version as _version
 
 LINT_FORMATS = ("text", "concise", "json", "github", "sarif", "junit")
 

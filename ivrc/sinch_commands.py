@@ -96,8 +96,8 @@ def cmd_callout_conference(args: argparse.Namespace) -> int:
 
 
 def cmd_callout_flow(args: argparse.Namespace) -> int:
-    from ivrc.runtime.sinch.callouts import CalloutProblem, flow_request, outbound_machine
     from ivrc.runtime.emulation.simulate import FlowProblems
+    from ivrc.runtime.sinch.callouts import CalloutProblem, flow_request, outbound_machine
 
     try:
         machine = outbound_machine(args.flow, args.flow_id)
@@ -246,8 +246,8 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from ivrc.runtime.sinch.deploy import DeployProblem, apply, callback_url, claimed_numbers, make_plan
     from ivrc.runtime.emulation.simulate import FlowProblems, compile_flows
+    from ivrc.runtime.sinch.deploy import DeployProblem, apply, callback_url, claimed_numbers, make_plan
 
     try:
         callback_url(args.url)

@@ -368,10 +368,10 @@ def _one_callback(machine: dict[str, Any]) -> list[str]:
     import datetime
     import json
 
-    from ivrc.runtime.engine.step import Engine
+    from ivrc.runtime.emulation.svaml_check import problems
     from ivrc.runtime.engine.events import parse_callback
     from ivrc.runtime.engine.library import Library
-    from ivrc.runtime.emulation.svaml_check import problems
+    from ivrc.runtime.engine.step import Engine
 
     library = Library()
     library.add(machine)

@@ -27,7 +27,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                     yield Diagnostic("IVR121", f"{start}-{end} ends before it starts", doc.span(path),
                                      help="ranges cannot cross midnight; split them at 24:00 and 00:00")
                     continue
-                for other_start, other_end, other_i in spans:
+                for other_start, other_end, _ in spans:
                     if start < other_end and other_start < end:
                         yield Diagnostic("IVR121", f"{start}-{end} overlaps {other_start}-{other_end} on {day}",
                                          doc.span(path), help="merge the two ranges")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from jinja2 import TemplateSyntaxError
+
 from .. import ir, walk
 from ..diagnostics import Diagnostic, did_you_mean
 from ..loader import Document
 from ..templates import CALL_FIELDS, RESERVED, template_references
-from jinja2 import TemplateSyntaxError
 
 TEMPLATED = ("tts", "ssml", "condition", "value")
 

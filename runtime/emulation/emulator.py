@@ -53,8 +53,9 @@ class HttpTransport:
 
     def __init__(self, url: str, key: str | None, secret: str | None, *, clock: Callable[[], datetime.datetime] = _now,
                  timeout: float = 10.0, client: Any = None) -> None:
-        import httpx
         from urllib.parse import urlsplit
+
+        import httpx
 
         self.url = url
         self.path = urlsplit(url).path or "/"
@@ -92,8 +93,9 @@ class HttpTransport:
 
 def served_flows(url: str, timeout: float = 3.0) -> list[dict[str, Any]] | None:
     """The flows an ivrc server lists at /flows (beside its callback path), or None if it lists none."""
-    import httpx
     from urllib.parse import urlsplit, urlunsplit
+
+    import httpx
 
     parts = urlsplit(url)
     try:

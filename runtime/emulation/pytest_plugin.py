@@ -17,7 +17,6 @@ from typing import Iterator
 import pytest
 
 
-
 class ScenarioFailed(Exception):
     def __init__(self, outcome) -> None:  # type: ignore[no-untyped-def]
         super().__init__(outcome.message)

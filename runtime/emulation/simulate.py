@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ivrc.compiler.hours import zone
-
-from .emulator import EngineTransport
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Clock, system_clock
+
+from .emulator import EngineTransport
 from .tracing import TracingEngine
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivrc.runtime.engine.callstate import Call
-from ivrc.runtime.engine.step import Answer, Engine
 from ivrc.runtime.engine.events import Callback
+from ivrc.runtime.engine.step import Answer, Engine
 
 
 @dataclass

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ivrc.compiler.hours import is_open as schedule_open, zone
+from ivrc.compiler.hours import is_open as schedule_open
+from ivrc.compiler.hours import zone
 from ivrc.compiler.templates import environment
 
 TTS_LIMIT = 600  # Sinch speaks at most this many characters per text part

@@ -12,14 +12,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.engine.events import BadCallback, parse_callback
 from ivrc.runtime.engine.library import Library
+from ivrc.runtime.engine.render import Clock, system_clock
+from ivrc.runtime.engine.step import Engine
+from ivrc.runtime.signing import Credentials, verify
+
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
-from ivrc.runtime.engine.render import Clock, system_clock
 from .replay import ReplayGuard
-from ivrc.runtime.signing import Credentials, verify
 
 CALLBACK_PATH = "/sinch/callback"
 MAX_BODY_BYTES = 64 * 1024  # Sinch callbacks are around 1 kB; cookies add at most 1 kB

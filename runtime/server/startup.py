@@ -8,9 +8,10 @@ import os
 import sys
 from dataclasses import asdict, dataclass, field
 
-from .app import CALLBACK_PATH, Settings, create_app
 from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import Credentials
+
+from .app import CALLBACK_PATH, Settings, create_app
 
 KEY_ENV = "SINCH_APPLICATION_KEY"
 SECRET_ENV = "SINCH_APPLICATION_SECRET"

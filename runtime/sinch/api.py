@@ -15,8 +15,7 @@ import httpx
 from ivrc.runtime.signing import Credentials, sign
 
 # Hosts and settings live apart from the client so the CLI can offer them without importing httpx.
-from .hosts import (API_URL_ENV, CONFIG_URL, CONFIG_URL_ENV, KEY_ENV, REGION_ENV, REGION_NAMES,  # noqa: E402
-                          REGIONS, SECRET_ENV)
+from .hosts import API_URL_ENV, CONFIG_URL, CONFIG_URL_ENV, KEY_ENV, REGION_ENV, REGION_NAMES, REGIONS, SECRET_ENV  # noqa: E402
 
 CONTENT_TYPE = "application/json"
 DEFAULT_TIMEOUT = 10.0

@@ -6,9 +6,9 @@ import os
 from typing import Any, Callable, Mapping
 
 from ivrc.runtime.engine.callstate import Call, read_variables
-from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Clock, StepError, system_clock
+from ivrc.runtime.engine.step import Engine
 
 
 class UnparkProblem(ValueError):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivrc.compiler.codes import CODES, GROUPS, markdown
 from ivrc.cli import build_parser
+from ivrc.compiler.codes import CODES, GROUPS, markdown
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = REPO / "tests" / "flows" / "broken"

@@ -23,8 +23,8 @@ from jsonschema import Draft202012Validator
 
 from ivrc import compiler
 from ivrc.compiler.loader import load_file
-from ivrc.compiler.project import is_flow_file
 from ivrc.compiler.machine import dumps
+from ivrc.compiler.project import is_flow_file
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "examples").iterdir() if is_flow_file(p.name))

@@ -6,12 +6,10 @@ import textwrap
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-import pytest
-
+from ivrc.cli import main
 from ivrc.compiler import check_text, formats
 from ivrc.compiler.diagram import dot, mermaid
 from ivrc.compiler.diff import diff
-from ivrc.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-
 from ivrctest import EXAMPLES, KEY, SECRET, Server, free_port, start_serve
 
 

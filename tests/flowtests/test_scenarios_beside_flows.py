@@ -1,8 +1,6 @@
 """Scenario files live beside flows; the other commands must not take them for flows."""
 from __future__ import annotations
 
-import pytest
-
 
 def test_lint_of_a_folder_skips_scenario_files(ivrc) -> None:
     run = ivrc("lint", "examples")

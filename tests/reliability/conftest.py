@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-
 from ivrctest import serve_env as server_env
 from relykit import load_script
 

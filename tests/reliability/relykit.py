@@ -9,15 +9,15 @@ import sys
 import textwrap
 import warnings
 from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ivrc.compiler import compile_file, compile_text, formats
 from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
-from ivrc.runtime.server.app import CALLBACK_PATH, Settings, create_app
+
+from ivrc.compiler import compile_file, compile_text, formats
 from ivrc.runtime.emulation.emulator import HttpTransport
 from ivrc.runtime.engine.library import Library
+from ivrc.runtime.server.app import CALLBACK_PATH, Settings, create_app
 from ivrc.runtime.signing import Credentials, sign
 
 with warnings.catch_warnings():

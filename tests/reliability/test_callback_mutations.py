@@ -17,14 +17,27 @@ from typing import Any, Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from relykit import (
+    CALLBACK_PATH,
+    ENV,
+    KEY,
+    SECRET,
+    TUESDAY_10,
+    Recorder,
+    TestClient,
+    example_machines,
+    fixed,
+    library_of,
+    load_script,
+    make_client,
+    stamp,
+)
 
-from relykit import (CALLBACK_PATH, ENV, KEY, SECRET, TUESDAY_10, Recorder, TestClient, example_machines, fixed,
-                     library_of, load_script, make_client, stamp)
-from ivrc.runtime.server.app import MAX_BODY_BYTES
 from ivrc.runtime.emulation.emulator import EngineTransport
-from ivrc.runtime.engine.step import Engine
-from ivrc.runtime.signing import sign
 from ivrc.runtime.emulation.svaml_check import problems
+from ivrc.runtime.engine.step import Engine
+from ivrc.runtime.server.app import MAX_BODY_BYTES
+from ivrc.runtime.signing import sign
 
 LIMIT = 1024
 

@@ -12,15 +12,24 @@ import socket
 from typing import Any, Iterator
 
 import pytest
+from relykit import (
+    ENV,
+    TUESDAY_10,
+    compile_flow,
+    encode,
+    example_machines,
+    fixed,
+    library_of,
+    make_client,
+    signed_headers,
+)
 
-from relykit import (ENV, TUESDAY_10, compile_flow, encode, example_machines, fixed, library_of, make_client,
-                     signed_headers)
 from ivrc.compiler import compile_text
-from ivrc.runtime.server.app import CALLBACK_PATH
 from ivrc.runtime.emulation.emulator import Call, EngineTransport
-from ivrc.runtime.engine.step import Engine
-from ivrc.runtime.engine.events import parse_callback
 from ivrc.runtime.emulation.svaml_check import problems
+from ivrc.runtime.engine.events import parse_callback
+from ivrc.runtime.engine.step import Engine
+from ivrc.runtime.server.app import CALLBACK_PATH
 
 PARROT_NUMBER = "+15550007000"
 # Every call field a template can read, spoken back in TTS and in SSML, stored in a variable,

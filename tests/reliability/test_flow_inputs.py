@@ -18,11 +18,11 @@ from typing import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from relykit import EXAMPLES, REPO, fuzz_script
 
 from ivrc import compiler
-from ivrc.compiler.loader import MAX_BYTES, MAX_DEPTH
+from ivrc.compiler.loader import MAX_DEPTH
 from ivrc.compiler.project import is_flow_file
-from relykit import EXAMPLES, REPO, fuzz_script
 
 FLOWS = sorted(p for p in EXAMPLES.iterdir() if is_flow_file(p.name))
 BROKEN = sorted(p for p in (REPO / "tests" / "flows" / "broken").iterdir() if p.is_file() and is_flow_file(p.name))

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import httpx
 import pytest
-
 from relykit import EXAMPLES, KEY, OTHER_KEY, OTHER_SECRET, SECRET, SUPPORT, encode
+
 from ivrc.runtime.signing import sign
 
 PATH = "/sinch/callback"

@@ -6,7 +6,6 @@ import sys
 import time
 
 import pytest
-
 from relykit import REPO, fuzz_script
 
 

@@ -10,8 +10,8 @@ import copy
 import shutil
 
 import httpx
-
 from relykit import ACCOUNT_PIN, ENV, EXAMPLES, TUESDAY_10, Switchboard, compile_flow, fixed, library_of
+
 from ivrc.runtime.emulation.emulator import Call, EngineTransport
 from ivrc.runtime.engine.step import Engine
 

@@ -11,8 +11,8 @@ import json
 import signal
 
 import httpx
-
 from relykit import ACCOUNT_PIN, EXAMPLES, VOICEMAIL, Switchboard
+
 from ivrc.runtime.emulation.emulator import Call, Unreachable
 
 

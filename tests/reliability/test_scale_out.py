@@ -10,8 +10,8 @@ import datetime
 from typing import Any
 
 import httpx
-
 from relykit import EXAMPLES, KEY, SECRET, SUPPORT, Switchboard, encode, load_script, stamp
+
 from ivrc.runtime.signing import sign
 
 

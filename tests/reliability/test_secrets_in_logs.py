@@ -11,10 +11,25 @@ import json
 import logging
 
 import pytest
+from relykit import (
+    ACCOUNT_PIN,
+    CALLBACK_PATH,
+    KEY,
+    OTHER_SECRET,
+    PARTNER_LINE,
+    S3_CREDENTIALS,
+    SECRET,
+    SUPPORT,
+    TUESDAY_10,
+    ClientTransport,
+    compile_flow,
+    encode,
+    example_machines,
+    library_of,
+    make_client,
+    signed_headers,
+)
 
-from relykit import (ACCOUNT_PIN, CALLBACK_PATH, KEY, OTHER_SECRET, PARTNER_LINE, S3_CREDENTIALS, SECRET, SUPPORT,
-                     TUESDAY_10, ClientTransport, compile_flow, encode, example_machines, library_of, make_client,
-                     signed_headers)
 from ivrc.runtime.emulation.emulator import Call
 
 # Caller ids as Sinch may write them: E.164, without the +, national with spaces, a SIP URI.

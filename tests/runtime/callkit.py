@@ -8,14 +8,15 @@ import textwrap
 import warnings
 from typing import Any
 
-from ivrc.compiler import compile_file, compile_text, formats
 from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
+
+from ivrc.compiler import compile_file, compile_text, formats
 from ivrc.runtime.emulation.emulator import describe_prompt
-from ivrc.runtime.engine.step import Answer
+from ivrc.runtime.emulation.svaml_check import problems
 from ivrc.runtime.engine.events import parse_callback
 from ivrc.runtime.engine.library import Library
+from ivrc.runtime.engine.step import Answer
 from ivrc.runtime.signing import sign
-from ivrc.runtime.emulation.svaml_check import problems
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its test client; httpx is what this project lists.

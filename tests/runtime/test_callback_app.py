@@ -7,14 +7,13 @@ import logging
 from typing import Any, Iterator
 
 import pytest
+from callkit import ENV, KEY, OTHER_SECRET, SECRET, TUESDAY_10, TestClient, encode, fixed, signed_headers, timestamp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callkit import (ENV, KEY, OTHER_SECRET, SECRET, TUESDAY_10, TestClient, encode, fixed, signed_headers,
-                     timestamp)
+from ivrc.runtime.emulation.svaml_check import problems
 from ivrc.runtime.server.app import CALLBACK_PATH, MAX_BODY_BYTES, Settings, create_app
 from ivrc.runtime.signing import Credentials
-from ivrc.runtime.emulation.svaml_check import problems
 
 SUPPORT = "+46812345670"
 CALLER = "+46701234567"

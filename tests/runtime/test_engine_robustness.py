@@ -9,10 +9,10 @@ import json
 from typing import Any
 
 import pytest
-
-from ivrc.runtime.engine.step import Answer
-from ivrc.runtime.emulation.svaml_check import problems
 from callkit import DEFAULT_APOLOGY, Phone, assert_error_path, cookies_set, pin, spoken
+
+from ivrc.runtime.emulation.svaml_check import problems
+from ivrc.runtime.engine.step import Answer
 
 ACCOUNT_PIN_APOLOGY = "Sorry, we are having technical problems. Please call again later."
 
@@ -234,7 +234,7 @@ from hypothesis import strategies as st  # noqa: E402
 _text = st.text(st.characters(codec="utf-8"), max_size=30) | st.sampled_from(
     ["support", "kitchen", "main", "main_menu", "support.main_menu.1", "kitchen.top.3", "kitchen.sub.star",
      "reminder", "", "#", "1234", "ivrc", "v.tier"])
-_cookie_value = _text | st.builds(lambda f, s, a, l: f"{f}|{{version}}|{s}|{a}|{l}",
+_cookie_value = _text | st.builds(lambda f, s, a, loc: f"{f}|{{version}}|{s}|{a}|{loc}",
                                   st.sampled_from(["support", "kitchen", "reminder", "oops", "x"]),
                                   st.sampled_from(["main_menu", "top", "sub", "pin", "voicemail", "ask", "billing",
                                                    "check_answer", "nope"]),

@@ -9,9 +9,21 @@ import json
 from typing import Any
 
 import pytest
+from callkit import (
+    CHRISTMAS_EVE,
+    DEFAULT_APOLOGY,
+    KITCHEN_NUMBER,
+    S3_CREDENTIALS,
+    TUESDAY_10,
+    TUESDAY_EVENING,
+    Phone,
+    assert_error_path,
+    cookies_set,
+    names,
+    pin,
+    spoken,
+)
 
-from callkit import (CHRISTMAS_EVE, DEFAULT_APOLOGY, KITCHEN_NUMBER, S3_CREDENTIALS, TUESDAY_10, TUESDAY_EVENING,
-                     Phone, assert_error_path, cookies_set, names, pin, spoken)
 from ivrc.runtime.emulation.emulator import Call, EngineTransport
 
 SUPPORT = "+46812345670"
@@ -242,6 +254,7 @@ MAIN_AS_STATE_NAME = """\
 
 def test_a_state_named_main_can_be_a_fused_sub_menu(sinch_body) -> None:
     from callkit import compile_flow, library_of
+
     from ivrc.runtime.engine.step import Engine
 
     engine = Engine(library_of(compile_flow(MAIN_AS_STATE_NAME)), clock=lambda: TUESDAY_10, env={})
@@ -250,6 +263,7 @@ def test_a_state_named_main_can_be_a_fused_sub_menu(sinch_body) -> None:
 
 def test_navigation_into_a_sub_menu_named_main_reaches_that_state() -> None:
     from callkit import compile_flow, library_of
+
     from ivrc.runtime.emulation.emulator import Call, EngineTransport
     from ivrc.runtime.engine.step import Engine
 

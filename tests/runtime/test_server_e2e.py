@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Iterator
 
 import httpx
-import pytest
-
 import ivrctest
+import pytest
 from callkit import EXAMPLES, KEY, OTHER_SECRET, REPO, S3_CREDENTIALS, SECRET, compile_flow, example_machines
+
 from ivrc.compiler.hours import is_open, zone
 from ivrc.runtime.emulation.emulator import Call, HttpTransport
 from ivrc.runtime.engine.library import save

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-
 from standin import FIXTURES, KEY, SECRET, SinchStandIn
 
 

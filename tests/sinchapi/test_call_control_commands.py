@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from standin import EXAMPLES, SinchStandIn
 
 MULTILINGUAL = str(EXAMPLES / "multilingual.yaml")

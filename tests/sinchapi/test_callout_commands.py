@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from standin import EXAMPLES, KEY, SinchStandIn, fixture_types
 
 REMINDER = str(EXAMPLES / "reminder.yaml")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from standin import EXAMPLES, KEY, SinchStandIn
 
 NUMBERS = {"+46812345670": "support", "+46812345690": "voicemail", "+46812345700": "account-pin",
@@ -143,8 +142,8 @@ def test_a_failure_part_way_says_what_was_done(ivrc, account: SinchStandIn) -> N
 
 
 def test_deploy_from_python(api, account: SinchStandIn) -> None:
-    from ivrc.runtime.sinch.deploy import DeployProblem, apply, claimed_numbers, make_plan
     from ivrc.runtime.emulation.simulate import compile_flows
+    from ivrc.runtime.sinch.deploy import DeployProblem, apply, claimed_numbers, make_plan
 
     machines = [r.machine for r in compile_flows([str(EXAMPLES)])]
     assert claimed_numbers(machines) == NUMBERS

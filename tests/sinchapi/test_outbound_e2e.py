@@ -12,7 +12,6 @@ import sys
 from typing import Iterator
 
 import pytest
-
 from ivrctest import serve_env, start_serve
 from standin import EXAMPLES, KEY, REPO, SECRET, SinchStandIn
 

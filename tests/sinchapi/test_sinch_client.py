@@ -5,10 +5,10 @@ import socket
 
 import httpx
 import pytest
+from standin import KEY, SECRET, SinchStandIn, fixture
 
 from ivrc.runtime.signing import Credentials
 from ivrc.runtime.sinch.api import ApiError, ApiUnreachable, SinchApi, hosts
-from standin import KEY, SECRET, SinchStandIn, fixture
 
 CALLOUTS = "/calling/v1/callouts"
 

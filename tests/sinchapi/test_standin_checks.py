@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-
 from standin import KEY, SECRET, SinchStandIn, fixture, reference_signature
 
 
