@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import yaml
 
 from .diagnostics import Diagnostic, Related, Span
+from .errors import PathError
 
 MAX_BYTES = 1024 * 1024  # real flows are a few kB; this bounds time and memory
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and deep documents
@@ -405,6 +406,8 @@ def load_file(path: str) -> LoadResult:
                 Span(path, 1, 1))])
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise FileNotFoundError(f"{path}: {err.strerror or err}") from None
+    except FileNotFoundError:
+        raise PathError(f"{path}: no such file") from None
+    except OSError as err:  # permission denied, a folder, an I/O error: say which
+        raise PathError(f"{path}: cannot be read: {err.strerror or err}") from None
     return load_bytes(raw, path)

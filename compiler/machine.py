@@ -7,9 +7,9 @@ from typing import Any
 
 from . import cookies, ir, svaml
 from .checks.cookies import budget, carried_call_fields, variable_bounds
+from .compiled import FORMAT, release
 from .graph import visits
 
-FORMAT = 1
 DEFAULT_ERROR_TEXT = "We are sorry, something went wrong. Please call again later. Goodbye."
 KEY_NAMES = {"#": "hash", "*": "star"}
 # At most this many menus in one runMenu: a long chain of navigation menus would otherwise put
@@ -273,6 +273,9 @@ def build(flow: ir.Flow) -> dict[str, Any]:
     if flow.outbound is not None:
         machine["outbound"] = {"amd": flow.outbound.amd, **({"caller_id": flow.outbound.caller_id} if flow.outbound.caller_id else {})}
     machine["version"] = hashlib.sha256(canonical(machine)).hexdigest()[: cookies.VERSION_LENGTH]
+    # After the hash: the same flow compiled by two releases keeps its version (calls in progress
+    # go on), while a served artifact can still be matched to the release that compiled it.
+    machine["ivrc"] = release()
     return machine
 
 

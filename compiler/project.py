@@ -1,19 +1,22 @@
 """Many flows at once: finding flow files in folders, and the checks that span files."""
 from __future__ import annotations
 
+import json
 import os
 from typing import Iterable, Iterator
 
+from .compiled import Machine, read_file
 from .diagnostics import Diagnostic, Related
+from .errors import FlowErrors, MachineError, PathError
 from .pipeline import Result, check_file, compile_file
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 # Flow tests live next to flows; they are not flows themselves.
 SCENARIO_SUFFIXES = (".test.yaml", ".test.yml")
+# Compiled machines, as `ivrc compile -o` writes them.
+MACHINE_SUFFIX = ".json"
 
-
-class PathError(Exception):
-    """A path the user named does not exist or cannot be read."""
+__all__ = ["PathError", "FlowErrors", "MachineError", "flow_files", "machine_files", "check_paths", "compile_paths"]
 
 
 def is_flow_file(name: str) -> bool:
@@ -30,7 +33,7 @@ def flow_files(paths: Iterable[str]) -> list[str]:
                 found.extend(os.path.join(root, f) for f in sorted(files) if is_flow_file(f))
         elif os.path.isfile(path):
             # A glob like examples/*.yaml also names the flow tests beside the flows; they are not flows.
-            if not path.endswith(SCENARIO_SUFFIXES):
+            if not path.endswith(SCENARIO_SUFFIXES + (MACHINE_SUFFIX,)):
                 found.append(path)
         else:
             raise PathError(f"{path}: no such file or folder")
@@ -81,3 +84,66 @@ def check_paths(paths: Iterable[str], *, compile: bool = False) -> list[Result]:
         target.diagnostics.append(diagnostic)
         target.machine = None
     return results
+
+
+def machine_files(paths: Iterable[str]) -> list[str]:
+    """Compiled machines: .json files named directly, and .json files in named folders that are machines.
+
+    A folder may hold other JSON (a package.json, a tsconfig.json); there only files whose top
+    level has the machine format's `"machine"` key count."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(root, f) for f in sorted(files)
+                             if f.endswith(MACHINE_SUFFIX) and _looks_like_machine(os.path.join(root, f)))
+        elif os.path.isfile(path) and path.endswith(MACHINE_SUFFIX):
+            found.append(path)
+    return found
+
+
+def _looks_like_machine(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = json.load(fh)
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and "machine" in document
+
+
+def compile_paths(paths: Iterable[str]) -> list[Machine]:
+    """What `ivrc serve`, `simulate` and `test` run: flows compiled, and compiled machines read and checked.
+
+    PathError when nothing is there, FlowErrors (with the diagnostics) when a flow has errors,
+    MachineError for a machine this ivrc cannot run, or two sources claiming one flow or number."""
+    from . import formats
+
+    paths = list(paths)
+    results = check_paths(paths, compile=True)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise FlowErrors(formats.text(failed).rstrip())
+    sources = [(r.file, Machine.load(r.machine)) for r in results if r.machine is not None]
+    for file in machine_files(paths):
+        sources.append((file, Machine.load(read_file(file))))
+    if not sources:
+        raise PathError("no flows found in " + ", ".join(paths)
+                        + " (flows end in .yaml or .yml; compiled machines in .json)")
+    _refuse_clashes(sources)
+    return [machine for _, machine in sources]
+
+
+def _refuse_clashes(sources: list[tuple[str, Machine]]) -> None:
+    """A flow compiled and also given as a machine, or two machines claiming one number, is ambiguous."""
+    flows: dict[str, str] = {}
+    numbers: dict[str, str] = {}
+    for file, machine in sources:
+        if machine.flow in flows:
+            raise MachineError(f"{file}: flow '{machine.flow}' is also given by {flows[machine.flow]}; "
+                               "serve either the flow or its compiled machine, not both")
+        flows[machine.flow] = file
+        for number in machine.numbers:
+            if number in numbers:
+                raise MachineError(f"{file}: {number} is also claimed by {numbers[number]}")
+            numbers[number] = file

@@ -98,12 +98,12 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from ivrc.compiler.errors import FlowErrors
+    from ivrc.compiler.project import compile_paths
     from ivrc.runtime.emulation.emulator import Call, CallFailed
     from ivrc.runtime.emulation.simulate import (
-        FlowProblems,
         InProcess,
         PlaceholderEnv,
-        compile_flows,
         env_from_pairs,
         frozen_clock,
         parse_now,
@@ -112,21 +112,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
 
     try:
-        results = compile_flows(args.paths)
-        chosen = pick(results, to=args.to, flow=args.flow)
-        now = parse_now(args.now) if args.now else None
-        env = PlaceholderEnv(env_from_pairs(args.env))
-        variables = env_from_pairs(args.var)
-    except FlowProblems as err:
+        machines = compile_paths(args.paths)
+    except FlowErrors as err:
         print(f"{err}\nivrc: the flows have errors; fix them before simulating", file=sys.stderr)
         return PROBLEMS
-    except (FileNotFoundError, LookupError, ValueError) as err:
-        raise UsageError(str(err).strip("'\"")) from None
-    machine = chosen.machine
+    machine = pick(machines, to=args.to, flow=args.flow)
+    now = parse_now(args.now) if args.now else None
+    env = PlaceholderEnv(env_from_pairs(args.env))
+    variables = env_from_pairs(args.var)
     _quiet_engine()
     if args.custom and variables:
         raise UsageError("give either --var (ivrc builds the callout's custom) or --custom, not both")
-    world = InProcess([r.machine for r in results], frozen_clock(now, machine["timezone"]), env)
+    world = InProcess(machines, frozen_clock(now, machine.timezone), env)
     how = setup(machine, called=args.to, outbound=True if args.outbound else None, custom=args.custom,
                 variables=variables, amd=args.amd)
     call = Call(world.transport(), caller=args.caller, clock=world.clock, observer=_live, **how.call_kwargs())
@@ -161,10 +158,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.junit:
         from ivrc.runtime.emulation import junit
 
-        try:
-            junit.write(results, args.junit)
-        except OSError as err:
-            raise UsageError(str(err)) from None
+        junit.write(results, args.junit)
     if results.failed or flowreport.below(results.coverage, args.min_coverage):
         return PROBLEMS
     return OK

@@ -6,6 +6,8 @@ import os
 import sys
 from typing import Sequence
 
+from ivrc.compiler.errors import IvrcError
+
 from . import caller_commands, flow_commands, serve_command, sinch_commands
 from .common import FAILED, OK, PROBLEMS, UsageError, version
 
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return FAILED
     try:
         return args.run(args)
-    except UsageError as err:
+    except IvrcError as err:  # a problem the user can fix: the message says what and where
         print(f"ivrc: error: {err}", file=sys.stderr)
         return FAILED
     except KeyboardInterrupt:

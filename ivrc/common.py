@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+from ivrc.compiler.errors import IvrcError
+
 # The credentials every command that signs or verifies uses, as `ivrc serve` reads them.
 KEY_ENV, SECRET_ENV = "SINCH_APPLICATION_KEY", "SINCH_APPLICATION_SECRET"
 
@@ -10,8 +12,8 @@ KEY_ENV, SECRET_ENV = "SINCH_APPLICATION_KEY", "SINCH_APPLICATION_SECRET"
 OK, PROBLEMS, FAILED = 0, 1, 2
 
 
-class UsageError(Exception):
-    """Something the user asked for cannot be done; the message says what and why."""
+class UsageError(IvrcError):
+    """The command line asks for something that cannot be done; the message says what and why."""
 
 
 def version() -> str:

@@ -96,21 +96,19 @@ def cmd_callout_conference(args: argparse.Namespace) -> int:
 
 
 def cmd_callout_flow(args: argparse.Namespace) -> int:
-    from ivrc.runtime.emulation.simulate import FlowProblems
-    from ivrc.runtime.sinch.callouts import CalloutProblem, flow_request, outbound_machine
+    from ivrc.compiler.errors import FlowErrors
+    from ivrc.runtime.sinch.callouts import flow_request, outbound_machine
 
     try:
         machine = outbound_machine(args.flow, args.flow_id)
-    except FlowProblems as err:
+    except FlowErrors as err:
         print(f"{err}\nivrc: the flows have errors; fix them before placing a callout", file=sys.stderr)
         return PROBLEMS
-    except (FileNotFoundError, CalloutProblem) as err:
-        raise UsageError(str(err)) from None
     variables = _pairs(args.var)
     return _place(args, lambda: flow_request(machine, args.to, cli=args.cli, variables=variables,
                                              max_duration=args.max_duration, dial_timeout=args.dial_timeout,
                                              callback_url=args.callback_url),
-                  f"flow {machine['flow']} (version {machine['version']}) to {args.to}")
+                  f"flow {machine.flow} (version {machine.version}) to {args.to}")
 
 
 def _show(data, fields: list[tuple[str, str]]) -> None:
@@ -156,19 +154,17 @@ def cmd_calls_hangup(args: argparse.Namespace) -> int:
 def cmd_calls_unpark(args: argparse.Namespace) -> int:
     import json
 
-    from ivrc.runtime.emulation.simulate import FlowProblems, compile_flows
-    from ivrc.runtime.sinch.unpark import UnparkProblem, pick_flow, unpark_svaml
+    from ivrc.compiler.errors import FlowErrors
+    from ivrc.compiler.project import compile_paths
+    from ivrc.runtime.sinch.unpark import pick_flow, unpark_svaml
 
     variables = _pairs(args.var)
 
     def svaml_for(api) -> dict:
-        try:
-            machines = [r.machine for r in compile_flows([args.flow])]
-            called = (lambda: (api.call(args.callid).get("to") or {}).get("endpoint")) if api else None
-            machine = pick_flow(machines, flow_id=args.flow_id, called=called)
-            return unpark_svaml(machine, args.state, variables=variables, locale=args.locale, call_id=args.callid)
-        except (FileNotFoundError, UnparkProblem) as err:
-            raise UsageError(str(err)) from None
+        machines = compile_paths([args.flow])
+        called = (lambda: (api.call(args.callid).get("to") or {}).get("endpoint")) if api else None
+        machine = pick_flow(machines, flow_id=args.flow_id, called=called)
+        return unpark_svaml(machine, args.state, variables=variables, locale=args.locale, call_id=args.callid)
 
     try:
         if args.dry_run:
@@ -184,7 +180,7 @@ def cmd_calls_unpark(args: argparse.Namespace) -> int:
             return OK
 
         return _with_api(args, unpark)
-    except FlowProblems as err:
+    except FlowErrors as err:
         print(f"{err}\nivrc: the flows have errors; fix them first", file=sys.stderr)
         return PROBLEMS
 
@@ -246,19 +242,17 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from ivrc.runtime.emulation.simulate import FlowProblems, compile_flows
-    from ivrc.runtime.sinch.deploy import DeployProblem, apply, callback_url, claimed_numbers, make_plan
+    from ivrc.compiler.errors import FlowErrors
+    from ivrc.compiler.project import compile_paths
+    from ivrc.runtime.sinch.deploy import apply, callback_url, claimed_numbers, make_plan
 
+    callback_url(args.url)
     try:
-        callback_url(args.url)
-        results = compile_flows(args.paths)
-    except (DeployProblem, FileNotFoundError) as err:
-        raise UsageError(str(err)) from None
-    except FlowProblems as err:
+        machines = compile_paths(args.paths)
+    except FlowErrors as err:
         print(f"{err}\nivrc: the flows have errors; nothing was deployed", file=sys.stderr)
         return PROBLEMS
-    machines = [r.machine for r in results]
-    print(f"Checked {len(machines)} flow(s): " + ", ".join(f"{m['flow']} ({m['direction']})" for m in machines))
+    print(f"Checked {len(machines)} flow(s): " + ", ".join(f"{m.flow} ({m.direction})" for m in machines))
 
     def deploy(api) -> int:
         plan = make_plan(api, args.url, claimed_numbers(machines))

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Iterable
 
 from ivrc.compiler import graph, ir
+from ivrc.compiler.compiled import Machine, Menu
 from ivrc.compiler.machine import KEY_NAMES
 
 from .emulator import Line
@@ -68,9 +69,9 @@ class Coverage:
     def __init__(self) -> None:
         self.flows: dict[str, FlowCoverage] = {}
         self._ir: dict[str, ir.Flow] = {}
-        self._machines: dict[str, dict[str, Any]] = {}
+        self._machines: dict[str, Machine] = {}
 
-    def add_flow(self, flow: ir.Flow, machine: dict[str, Any], file: str) -> None:
+    def add_flow(self, flow: ir.Flow, machine: Machine, file: str) -> None:
         if flow.id in self.flows:
             return
         transitions = [Transition(e.source, e.label, e.target) for s in flow.states for e in graph.edges(s)]
@@ -127,8 +128,8 @@ class Coverage:
             choice = value.rsplit(".", 1)[1]
             labels.append(f"key {_KEYS_BY_NAME.get(choice, choice)}")
         elif step.input_method == "voice":
-            state = self._machines[flow]["states"].get(step.member or "", {})
-            key = state.get("keywords", {}).get(value.strip().casefold())
+            state = self._machines[flow].states.get(step.member or "")
+            key = state.keywords.get(value.strip().casefold()) if isinstance(state, Menu) else None
             if key:
                 labels.append(f"key {key}")
         return labels + ["digits", "recorded", "invalid", "exhausted"]

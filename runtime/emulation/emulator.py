@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from ivrc.compiler.errors import IvrcError
+
 from .svaml_check import problems
 
 _PROMPT_PART = re.compile(r"#(tts|ssml|href)\[(.*)\]\Z", re.S)
@@ -19,7 +21,7 @@ _TAG = re.compile(r"<[^>]+>")
 _MENU_ACTION = re.compile(r"(menu|return)\((.*)\)\Z")
 
 
-class CallFailed(Exception):
+class CallFailed(IvrcError):
     """The server answered something Sinch would reject, or not at all."""
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from ivrc.compiler import cookies as layout
+from ivrc.compiler.compiled import Machine
 from ivrc.compiler.diagnostics import Span
+from ivrc.compiler.errors import IvrcError, PathError
 
 from .coverage import Coverage
 from .emulator import Call, CallerMistake, CallFailed, HttpTransport, Line
@@ -15,7 +17,7 @@ from .scenarios import Scenario, ScenarioFile, Step, find, load
 from .simulate import InProcess, PlaceholderEnv, frozen_clock, setup
 
 
-class ToolError(Exception):
+class ToolError(IvrcError):
     """The tests cannot run at all: a bad scenario file, a flow that does not compile."""
 
 
@@ -79,7 +81,7 @@ class Runner:
             client = httpx.Client(timeout=10.0)
         self.client = client
         self.coverage = Coverage() if url is None else None
-        self._compiled: dict[str, Any] = {}
+        self._compiled: dict[str, Machine] = {}
 
     def close(self) -> None:
         if self._owns_client:
@@ -87,18 +89,18 @@ class Runner:
 
     # flows
 
-    def flow(self, path: str) -> Any:
-        """The compiled flow (compiler Result), compiled once per run."""
+    def flow(self, path: str) -> Machine:
+        """The flow's compiled machine, compiled once per run."""
         from ivrc.compiler import compile_file, formats
 
         if path not in self._compiled:
             result = compile_file(path)
-            if not result.ok or result.machine is None:
+            if not result.ok or result.machine is None or result.flow is None:
                 raise ToolError(f"{path}: the flow does not compile, so its scenarios cannot run:\n"
                                 + formats.text([result]).rstrip())
-            self._compiled[path] = result
+            machine = self._compiled[path] = Machine.load(result.machine)
             if self.coverage is not None:
-                self.coverage.add_flow(result.flow, result.machine, path)
+                self.coverage.add_flow(result.flow, machine, path)
         return self._compiled[path]
 
     # scenarios
@@ -116,14 +118,14 @@ class Runner:
 
     def run(self, scenario: Scenario) -> Outcome:
         started = time.perf_counter()
-        machine = self.flow(scenario.flow_file).machine
+        machine = self.flow(scenario.flow_file)
         if self.url is not None and scenario.now is not None:
             return Outcome(scenario, "skip", "it sets `now`, and a live server runs on its own clock")
         how = setup(machine, called=scenario.called, outbound=scenario.outbound, custom=scenario.custom,
                     variables=scenario.vars, amd=scenario.amd)
         journal: list = []
         if self.url is None:
-            world = InProcess([machine], frozen_clock(scenario.now, machine["timezone"]),
+            world = InProcess([machine], frozen_clock(scenario.now, machine.timezone),
                               PlaceholderEnv(scenario.env), journal)
             call = Call(world.transport(), caller=scenario.caller, clock=world.clock, observer=journal.append,
                         **how.call_kwargs())
@@ -137,7 +139,7 @@ class Runner:
         return outcome
 
 
-def _play(call: Call, scenario: Scenario, machine: dict[str, Any]) -> Outcome:
+def _play(call: Call, scenario: Scenario, machine: Machine) -> Outcome:
     check = _Checker(call, machine)
     index, step = 0, None
     # An error path nobody asked for is a broken flow (a template error, a missing setting): fail there.
@@ -174,7 +176,7 @@ def _failed(call: Call, scenario: Scenario, step: Step | None, index: int | None
 class _Checker:
     """Carries out one scenario's steps against a call; expectations search forward from a cursor."""
 
-    def __init__(self, call: Call, machine: dict[str, Any]) -> None:
+    def __init__(self, call: Call, machine: Machine) -> None:
         self.call = call
         self.machine = machine
         self.cursor = 0  # expectations look at lines from here on, so they must come in order
@@ -248,7 +250,7 @@ class _Checker:
                    lambda line: line.kind == "record" and line.data.get("recording") == state)
 
     def expect_variables(self, expected: dict[str, str | None]) -> None:
-        declared = self.machine.get("variables", {})
+        declared = self.machine.variables
         for name, value in expected.items():
             key = layout.var_key(name)
             if name not in declared:
@@ -256,7 +258,7 @@ class _Checker:
             if key in self.call.cookies:
                 actual: str | None = self.call.cookies[key]
             else:
-                actual = None if value is None else declared[name].get("default", "")
+                actual = None if value is None else declared[name].default
             if actual != value:
                 raise _Mismatch(f"expected the variable '{name}' to be {_shown(value)}, but it is {_shown(actual)}")
 
@@ -301,7 +303,7 @@ def load_all(paths: Iterable[str]) -> tuple[list[ScenarioFile], list[str]]:
 
     try:
         files, flows = find(paths)
-    except FileNotFoundError as err:
+    except PathError as err:
         raise ToolError(str(err)) from None
     if not files:
         raise ToolError("no scenario files found in " + ", ".join(paths) + " (scenario files end in .test.yaml)")

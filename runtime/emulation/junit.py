@@ -6,6 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 
+from ivrc.compiler.errors import PathError
+
 from .flowreport import failure_text
 from .flowtest import Outcome, Results
 
@@ -49,5 +51,8 @@ def document(results: Results) -> ET.ElementTree:
 def write(results: Results, path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{path}: the folder {folder} does not exist")
-    document(results).write(path, encoding="utf-8", xml_declaration=True)
+        raise PathError(f"{path}: the folder {folder} does not exist")
+    try:
+        document(results).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as err:
+        raise PathError(f"{path}: cannot be written: {err.strerror or err}") from None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ivrc.compiler.diagnostics import Span, did_you_mean
+from ivrc.compiler.errors import IvrcError, PathError
 from ivrc.compiler.loader import Document, load_file
 from ivrc.compiler.project import SCENARIO_SUFFIXES, flow_files, is_flow_file
 
@@ -35,7 +36,7 @@ _KEYS = re.compile(r"[0-9#*]+")
 _NUMBER = re.compile(r"\+?[0-9A-Za-z@._:-]+")
 
 
-class ScenarioError(Exception):
+class ScenarioError(IvrcError):
     """A scenario file that cannot be run; `problems` are (span, message), all of them at once."""
 
     def __init__(self, problems: list[tuple[Span, str]]) -> None:
@@ -167,7 +168,7 @@ def load(path: str) -> ScenarioFile:
     """Loads and checks one scenario file; raises ScenarioError listing every problem in it."""
     try:
         loaded = load_file(path)
-    except FileNotFoundError as err:
+    except PathError as err:
         raise ScenarioError([(Span(path, 1, 1), str(err))]) from None
     doc = loaded.document
     problems = [(d.span, d.message) for d in loaded.diagnostics if d.is_error and d.code != "IVR008"]
@@ -406,11 +407,11 @@ def find(paths: Iterable[str]) -> tuple[list[str], list[str]]:
             stem = path.rsplit(".", 1)[0]
             beside = [stem + suffix for suffix in SCENARIO_SUFFIXES if os.path.isfile(stem + suffix)]
             if not beside:
-                raise FileNotFoundError(f"{path}: no scenarios found for this flow (expected {stem}.test.yaml)")
+                raise PathError(f"{path}: no scenarios found for this flow (expected {stem}.test.yaml)")
             scenario_files.extend(beside)
             flows.append(path)
         elif os.path.exists(path):
-            raise FileNotFoundError(f"{path}: not a scenario file (NAME.test.yaml), a flow or a folder")
+            raise PathError(f"{path}: not a scenario file (NAME.test.yaml), a flow or a folder")
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
+            raise PathError(f"{path}: no such file or folder")
     return scenario_files, flows

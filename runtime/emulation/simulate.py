@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ivrc.compiler.compiled import Machine
+from ivrc.compiler.errors import IvrcError
 from ivrc.compiler.hours import zone
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Clock, system_clock
@@ -15,8 +17,8 @@ from .emulator import EngineTransport
 from .tracing import TracingEngine
 
 
-class FlowProblems(Exception):
-    """The flows to simulate do not compile; the message holds the diagnostics."""
+class UsageProblem(IvrcError):
+    """A simulated call cannot be set up as asked (no such flow, a malformed option)."""
 
 
 class PlaceholderEnv(Mapping):
@@ -48,7 +50,7 @@ def parse_now(text: str) -> datetime.datetime:
     try:
         return datetime.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO-8601 time like 2026-03-02T10:30:00+01:00") from None
+        raise UsageProblem(f"{text!r} is not an ISO-8601 time like 2026-03-02T10:30:00+01:00") from None
 
 
 def frozen_clock(now: datetime.datetime | None, timezone: str) -> Clock:
@@ -61,45 +63,27 @@ def frozen_clock(now: datetime.datetime | None, timezone: str) -> Clock:
     return lambda: moment
 
 
-def compile_flows(paths: list[str]) -> list:
-    """Compiled results for every flow under paths; FlowProblems if any has errors."""
-    from ivrc.compiler import formats
-    from ivrc.compiler.project import PathError, check_paths
-
-    try:
-        results = check_paths(paths, compile=True)
-    except PathError as err:
-        raise FileNotFoundError(str(err)) from None
-    if not results:
-        raise FileNotFoundError("no flow files found in " + ", ".join(paths) + " (flows end in .yaml or .yml)")
-    failed = [r for r in results if not r.ok]
-    if failed:
-        raise FlowProblems(formats.text(failed).rstrip())
-    return results
-
-
-def pick(results: list, *, to: str | None = None, flow: str | None = None) -> Any:
+def pick(machines: list[Machine], *, to: str | None = None, flow: str | None = None) -> Machine:
     """The flow a simulated call reaches: by id, by the number called, or the only one there is."""
     if flow is not None:
-        for result in results:
-            if result.machine["flow"] == flow:
-                return result
-        raise LookupError(f"no flow '{flow}' (found: {', '.join(r.machine['flow'] for r in results)})")
+        for machine in machines:
+            if machine.flow == flow:
+                return machine
+        raise UsageProblem(f"no flow '{flow}' (found: {', '.join(m.flow for m in machines)})")
     if to is not None:
-        for result in results:
-            if to in result.machine.get("numbers", ()):
-                return result
-        if len(results) == 1:
-            return results[0]  # a number the flow does not claim: the call hears the routing error
-        raise LookupError(f"no flow answers {to}; numbers: " + _numbers(results))
-    if len(results) == 1:
-        return results[0]
-    raise LookupError("several flows; choose one with --to NUMBER or --flow ID: " + _numbers(results))
+        for machine in machines:
+            if to in machine.numbers:
+                return machine
+        if len(machines) == 1:
+            return machines[0]  # a number the flow does not claim: the call hears the routing error
+        raise UsageProblem(f"no flow answers {to}; numbers: " + _numbers(machines))
+    if len(machines) == 1:
+        return machines[0]
+    raise UsageProblem("several flows; choose one with --to NUMBER or --flow ID: " + _numbers(machines))
 
 
-def _numbers(results: list) -> str:
-    return "; ".join(f"{r.machine['flow']} ({', '.join(r.machine.get('numbers', ())) or r.machine['direction']})"
-                     for r in results)
+def _numbers(machines: list[Machine]) -> str:
+    return "; ".join(f"{m.flow} ({', '.join(m.numbers) or m.direction})" for m in machines)
 
 
 @dataclass
@@ -115,14 +99,14 @@ class CallSetup:
         return {"called": self.called, "outbound": self.outbound, "custom": self.custom, "amd": self.amd}
 
 
-def setup(machine: dict[str, Any], *, called: str | None = None, outbound: bool | None = None,
+def setup(machine: Machine, *, called: str | None = None, outbound: bool | None = None,
           custom: str | None = None, variables: Mapping[str, str] | None = None, amd: str = "human") -> CallSetup:
     """How to call this flow: its first number, or a callout whose `custom` names it (and its values)."""
     if outbound is None:
-        outbound = machine["direction"] == "outbound"
+        outbound = not machine.inbound
     if outbound and custom is None:
-        custom = json.dumps({"flow": machine["flow"], "vars": dict(variables)}) if variables else machine["flow"]
-    numbers = machine.get("numbers") or [""]
+        custom = json.dumps({"flow": machine.flow, "vars": dict(variables)}) if variables else machine.flow
+    numbers = machine.numbers or ("",)
     return CallSetup(called if called is not None else numbers[0], outbound, custom, amd)
 
 
@@ -130,7 +114,7 @@ def setup(machine: dict[str, Any], *, called: str | None = None, outbound: bool 
 class InProcess:
     """An engine serving some machines in this process, and the call journal it writes."""
 
-    machines: list[dict[str, Any]]
+    machines: list[Machine]
     clock: Clock = system_clock
     env: PlaceholderEnv = field(default_factory=PlaceholderEnv)
     journal: list = field(default_factory=list)
@@ -139,19 +123,19 @@ class InProcess:
         library = Library()
         for machine in self.machines:
             library.add(machine)
-        inbound = [m for m in self.machines if m["direction"] == "inbound"]
-        if len(inbound) == 1 and not inbound[0].get("numbers"):
-            library.default_flow = inbound[0]["flow"]  # a flow without numbers still answers a simulated call
+        inbound = [m for m in self.machines if m.inbound]
+        if len(inbound) == 1 and not inbound[0].numbers:
+            library.default_flow = inbound[0].flow  # a flow without numbers still answers a simulated call
         return EngineTransport(TracingEngine(library, clock=self.clock, env=self.env, journal=self.journal))
 
 
 def env_from_pairs(pairs: list[str]) -> dict[str, str]:
-    """NAME=VALUE options into a mapping (ValueError names the bad one)."""
+    """NAME=VALUE options into a mapping (UsageProblem names the bad one)."""
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise ValueError(f"{pair!r} should be NAME=VALUE")
+            raise UsageProblem(f"{pair!r} should be NAME=VALUE")
         out[name] = value
     return out
 

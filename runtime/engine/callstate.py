@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 from ivrc.compiler import cookies as layout
+from ivrc.compiler.compiled import Machine
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,14 @@ class Call:
             self.changed.add(name)
 
 
-def read_variables(machine: Mapping[str, Any], cookies: Mapping[str, str]) -> dict[str, str]:
+def read_variables(machine: Machine, cookies: Mapping[str, str]) -> dict[str, str]:
     """Variables from cookies, each checked against its declared bound; bad ones keep their default."""
-    declared = machine["variables"]
-    values = {name: spec.get("default", "") for name, spec in declared.items()}
+    declared = machine.variables
+    values = {name: spec.default for name, spec in declared.items()}
     for name, spec in declared.items():
         raw = cookies.get(layout.var_key(name))
         size = _utf8_size(raw) if raw is not None else None
-        if size is not None and size <= spec["max_length"]:
+        if size is not None and size <= spec.max_length:
             values[name] = raw
     return values
 

@@ -5,7 +5,9 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
+
+from ivrc.compiler.compiled import Machine
 
 from .render import Templates
 
@@ -19,16 +21,18 @@ VERSIONS_KEPT = 20
 
 @dataclass
 class Loaded:
-    machine: dict[str, Any]
+    """One machine version, with its templates compiled once."""
+
+    machine: Machine
     templates: Templates
 
     @property
     def flow(self) -> str:
-        return self.machine["flow"]
+        return self.machine.flow
 
     @property
     def version(self) -> str:
-        return self.machine["version"]
+        return self.machine.version
 
 
 @dataclass
@@ -40,14 +44,16 @@ class Library:
     numbers: dict[str, str] = field(default_factory=dict)
     default_flow: str | None = None
 
-    def add(self, machine: dict[str, Any], *, current: bool = True) -> Loaded:
-        key = (machine["flow"], machine["version"])
+    def add(self, machine: Machine | Mapping[str, Any], *, current: bool = True) -> Loaded:
+        """Adds a machine (typed, or a document to build it from: MachineError if malformed)."""
+        typed = machine if isinstance(machine, Machine) else Machine.load(machine)
+        key = (typed.flow, typed.version)
         loaded = self.versions.get(key)
         if loaded is None:
-            loaded = self.versions[key] = Loaded(machine, Templates.for_machine(machine))
+            loaded = self.versions[key] = Loaded(typed, Templates.for_machine(typed))
         if current:
             self.current[loaded.flow] = loaded
-            for number in machine.get("numbers", ()):
+            for number in typed.numbers:
                 self.numbers[number] = loaded.flow
         return loaded
 
@@ -64,8 +70,8 @@ class Library:
         out = []
         for flow, loaded in sorted(self.current.items()):
             older = sorted(v for (f, v) in self.versions if f == flow and v != loaded.version)
-            out.append({"flow": flow, "version": loaded.version, "direction": loaded.machine["direction"],
-                        "numbers": loaded.machine.get("numbers", []), "states": len(loaded.machine["states"]),
+            out.append({"flow": flow, "version": loaded.version, "direction": loaded.machine.direction,
+                        "numbers": list(loaded.machine.numbers), "states": len(loaded.machine.states),
                         "older_versions": older})
         return out
 
@@ -76,7 +82,7 @@ def _normalise(number: str) -> str:
     return number if number.startswith("+") else "+" + number
 
 
-def save(folder: str, machines: Iterable[dict[str, Any]]) -> None:
+def save(folder: str, machines: Iterable[Machine]) -> None:
     """Keeps each version on disk so a restarted or reloaded server still knows it."""
     try:
         os.makedirs(folder, exist_ok=True)
@@ -84,14 +90,14 @@ def save(folder: str, machines: Iterable[dict[str, Any]]) -> None:
         log.warning("cannot keep machine versions in %s: %s", folder, err)
         return
     for machine in machines:
-        path = os.path.join(folder, f"{machine['flow']}@{machine['version']}.json")
+        path = os.path.join(folder, f"{machine.flow}@{machine.version}.json")
         if os.path.exists(path):
             os.utime(path)
             continue
         tmp = path + f".{os.getpid()}.tmp"
         try:
             with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(machine, fh)
+                json.dump(machine.document, fh)
             os.replace(tmp, path)
         except OSError as err:
             log.warning("cannot keep machine %s: %s", path, err)

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
 from ivrc.compiler.templates import environment
@@ -48,21 +49,20 @@ class Templates:
         return compiled
 
     @classmethod
-    def for_machine(cls, machine: Mapping[str, Any]) -> "Templates":
+    def for_machine(cls, machine: Machine) -> "Templates":
         templates = cls()
-        for prompt in machine["prompts"].values():
+        for prompt in machine.prompts.values():
             for parts in prompt.values():
                 for part in parts:
-                    if part.get("render"):
-                        kind = "ssml" if "ssml" in part else "tts"
-                        templates.text(kind, part[kind])
-        for state in machine["states"].values():
-            for case in state.get("cases", ()):
-                if "if" in case:
-                    templates.condition(case["if"])
-            for assignment in state.get("set", ()):
-                if assignment.get("render"):
-                    templates.text("plain", assignment["value"])
+                    if part.render:
+                        templates.text(part.kind, part.text)
+        for state in machine.states.values():
+            for case in getattr(state, "cases", ()):
+                if case.condition is not None:
+                    templates.condition(case.condition)
+            for assignment in state.sets:
+                if assignment.render:
+                    templates.text("plain", assignment.value)
         return templates
 
 
@@ -70,7 +70,7 @@ class Templates:
 class Context:
     """What templates see: call data, variables, the locale and the time in the flow's zone."""
 
-    machine: Mapping[str, Any]
+    machine: Machine
     templates: Templates
     call: dict[str, str]
     variables: dict[str, str]
@@ -79,19 +79,19 @@ class Context:
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
 
     def names(self) -> dict[str, Any]:
-        hours = self.machine["hours"]
+        hours = self.machine.hours
 
         def is_open(name: str) -> bool:
             schedule = hours.get(name)
             if schedule is None:
                 raise StepError("template", f"is_open('{name}'): no such schedule")
-            return schedule_open(schedule["weekly"], schedule["holidays"], schedule["timezone"], self.now)
+            return schedule_open(schedule.weekly, schedule.holidays, schedule.timezone, self.now)
 
         return {
             **self.variables,
             "call": dict(self.call),
             "locale": self.locale,
-            "now": self.now.astimezone(zone(self.machine["timezone"])),
+            "now": self.now.astimezone(zone(self.machine.timezone)),
             "is_open": is_open,
         }
 
@@ -115,24 +115,24 @@ class Context:
 
     def prompt_parts(self, prompt_id: str) -> list[str]:
         """A prompt as Sinch prompt-string parts (#tts[...], #ssml[...], a URL, a file id)."""
-        prompt = self.machine["prompts"].get(prompt_id)
+        prompt = self.machine.prompts.get(prompt_id)
         if prompt is None:
             raise StepError("machine", f"prompt '{prompt_id}' is missing from the machine")
-        parts = prompt.get(self.locale) or prompt.get("*") or prompt.get(self.machine["locale"])
+        parts = prompt.get(self.locale) or prompt.get("*") or prompt.get(self.machine.locale)
         if parts is None:
             raise StepError("machine", f"prompt '{prompt_id}' has no text for {self.locale}")
         out: list[str] = []
         for part in parts:
-            if "tts" in part:
-                text = self.render("tts", part["tts"]) if part.get("render") else part["tts"]
+            if part.kind == "tts":
+                text = self.render("tts", part.text) if part.render else part.text
                 out.extend(f"#tts[{chunk}]" for chunk in _chunks(text.strip(), TTS_LIMIT) if chunk)
-            elif "ssml" in part:
-                text = self.render("ssml", part["ssml"]) if part.get("render") else part["ssml"]
+            elif part.kind == "ssml":
+                text = self.render("ssml", part.text) if part.render else part.text
                 out.append(f"#ssml[{text.strip()}]")
-            elif "audio" in part:
-                out.append(f"#href[{part['audio']}]")
+            elif part.kind == "audio":
+                out.append(f"#href[{part.text}]")
             else:
-                out.append(part["file"])
+                out.append(part.text)
         return out
 
     def fill_static(self, skeleton: Any) -> Any:
@@ -140,7 +140,7 @@ class Context:
         key = id(skeleton)
         known = self.templates.static.get(key)
         if known is None:
-            known = self.templates.static[key] = (skeleton, _is_static(skeleton, self.machine["prompts"]))
+            known = self.templates.static[key] = (skeleton, _is_static(skeleton, self.machine.prompts))
         if not known[1]:
             return self.fill(skeleton)
         hit = self.templates.filled.get((key, self.locale))
@@ -155,7 +155,7 @@ class Context:
         if hit is not None:
             return hit
         instruction = {"name": "playFiles", "ids": self.prompt_parts(prompt_id), "locale": self.locale}
-        if not _renders(self.machine["prompts"].get(prompt_id, {})):
+        if not _renders(self.machine.prompts.get(prompt_id, {})):
             self.templates.played[key] = instruction
         return instruction
 
@@ -164,36 +164,36 @@ class Context:
         if isinstance(skeleton, dict):
             if len(skeleton) == 1:
                 (key, value), = skeleton.items()
-                if key == "$prompt":
+                if key == PROMPT:
                     return ";".join(self.prompt_parts(value))
-                if key == "$prompt_ids":
+                if key == PROMPT_IDS:
                     return self.prompt_parts(value)
-                if key == "$locale":
+                if key == LOCALE:
                     return self.locale
-                if key == "$env":
+                if key == ENV:
                     found = self.env.get(value)
                     if not found:
                         raise StepError("config", f"environment variable {value} is not set on the server")
                     return found
             return {k: self.fill(v) for k, v in skeleton.items()}
-        if isinstance(skeleton, list):
+        if isinstance(skeleton, (list, tuple)):  # typed machines keep instruction lists as tuples
             return [self.fill(item) for item in skeleton]
         return skeleton
 
 
-def _renders(prompt: dict) -> bool:
-    return any(part.get("render") for parts in prompt.values() for part in parts)
+def _renders(prompt: Mapping[str, tuple[Part, ...]]) -> bool:
+    return any(part.render for parts in prompt.values() for part in parts)
 
 
-def _is_static(skeleton: Any, prompts: dict) -> bool:
+def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...]]]) -> bool:
     """True when filling the skeleton depends on nothing but the locale (and the fixed environment)."""
     if isinstance(skeleton, dict):
         if len(skeleton) == 1:
             (key, value), = skeleton.items()
-            if key in ("$prompt", "$prompt_ids"):
+            if key in (PROMPT, PROMPT_IDS):
                 return not _renders(prompts.get(value, {}))
         return all(_is_static(v, prompts) for v in skeleton.values())
-    if isinstance(skeleton, list):
+    if isinstance(skeleton, (list, tuple)):
         return all(_is_static(v, prompts) for v in skeleton)
     return True
 

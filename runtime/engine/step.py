@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from ivrc.compiler import cookies as layout
 from ivrc.compiler import svaml
+from ivrc.compiler.compiled import Assignment, Branch, Collect, Input, Menu, Next, Record, State, Transfer
 from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
 from .callstate import Call, Pin, cookie_instructions, read_pin, read_variables, total_bytes
@@ -102,23 +103,23 @@ class Engine:
         loaded = self.library.for_number(cb.called)
         if loaded is None:
             return self._error_path(cb, None, None, StepError("routing", "no flow answers this number"))
-        if loaded.machine["direction"] != "inbound":
+        if not loaded.machine.inbound:
             return self._error_path(cb, loaded, None, StepError("routing", "an outbound flow cannot answer a call"))
         call = self._new_call(loaded, cb)
-        return self._guarded(cb, loaded, call, lambda: self._walk(loaded, call, cb, "ICE", loaded.machine["start"], []))
+        return self._guarded(cb, loaded, call, lambda: self._walk(loaded, call, cb, "ICE", loaded.machine.start, []))
 
     def _ace(self, cb: Callback) -> Answer:
         pin = read_pin(cb.cookies)
         if pin is not None:
             loaded = self._machine_for(pin.flow, pin.version, pin.state)
-            state = loaded.machine["states"].get(pin.state) if loaded else None
-            if state is not None and state["do"] == "transfer":
+            state = loaded.machine.states.get(pin.state) if loaded else None
+            if isinstance(state, Transfer) and loaded is not None:
                 # The transferred leg answered: the call is bridged and goes on without us.
-                return Answer({"instructions": [], "action": state["on_answer"]}, "transfer-answered",
+                return Answer({"instructions": [], "action": state.on_answer}, "transfer-answered",
                               loaded.flow, loaded.version, pin.state)
         flow, variables, ours = _read_custom(cb.custom)
         loaded = self.library.current.get(flow) if flow else None
-        if loaded is None or loaded.machine["direction"] != "outbound":
+        if loaded is None or loaded.machine.inbound:
             if not ours:
                 # Nothing says this ACE is ours to steer (a text-to-speech callout's own `custom`, say):
                 # let the call go on untouched.
@@ -128,16 +129,16 @@ class Engine:
         call.amd = (cb.amd.status if cb.amd and cb.amd.status else "notsure")[: layout.AMD_MAX]
 
         def run() -> Answer:
-            declared = loaded.machine["variables"]
+            declared = loaded.machine.variables
             for name, value in variables.items():
                 spec = declared.get(name)
                 if spec is None:
                     raise StepError("custom", f"the callout sets '{name}', which the flow does not declare")
-                if not isinstance(value, str) or len(value.encode()) > spec["max_length"]:
+                if not isinstance(value, str) or len(value.encode()) > spec.max_length:
                     raise StepError("custom", f"the callout's value for '{name}' is not text of at most "
-                                              f"{spec['max_length']} bytes")
+                                              f"{spec.max_length} bytes")
                 call.set(name, value)
-            return self._walk(loaded, call, cb, "ACE", loaded.machine["start"], [])
+            return self._walk(loaded, call, cb, "ACE", loaded.machine.start, [])
 
         return self._guarded(cb, loaded, call, run)
 
@@ -150,7 +151,7 @@ class Engine:
             loaded = self.library.current.get(returned.flow)
         if loaded is None:
             return self._error_path(cb, None, None, StepError("cookie", "no usable call state in the cookies or the menu result"))
-        states = loaded.machine["states"]
+        states = loaded.machine.states
         # The menu that answered: a return value names it; a fused sub-menu's id is its state name.
         waiting = pin.state if pin else None
         if returned is not None and returned.flow == loaded.flow and returned.state in states:
@@ -167,11 +168,10 @@ class Engine:
         if result.type == "error":
             return self._error_path(cb, loaded, call, StepError("sinch", "Sinch reported a menu error"))
         state = states[member]
-        handlers = {"menu": self._menu_input, "collect": self._digits_input, "record": self._recorded}
-        handler = handlers.get(state["do"])
+        handler = self._input_handlers.get(type(state))
         if handler is None:
             return self._error_path(cb, loaded, call, StepError("cookie", f"state '{member}' does not take input"))
-        return self._guarded(cb, loaded, call, lambda: handler(loaded, call, cb, member, state, result, returned))
+        return self._guarded(cb, loaded, call, lambda: handler(self, loaded, call, cb, state, result, returned))
 
     def _dice(self, cb: Callback) -> Answer:
         reason = cb.dice_reason or "unknown"
@@ -192,103 +192,105 @@ class Engine:
         if pin is None:
             return None, None, None
         loaded = self.library.version(pin.flow, pin.version) or self.library.current.get(pin.flow)
-        if loaded is None or pin.state not in loaded.machine["states"]:
+        if loaded is None or pin.state not in loaded.machine.states:
             return None, None, None
         return loaded.flow, loaded.version, pin.state
 
     # input handling
 
-    def _menu_input(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, result: MenuResult,
+    def _menu_input(self, loaded: Loaded, call: Call, cb: Callback, state: Menu, result: MenuResult,
                     returned: Returned | None) -> Answer:
         key = None
-        if returned is not None and returned.state == name:
+        if returned is not None and returned.state == state.name:
             key = _KEYS_BY_NAME.get(returned.choice, returned.choice)
         elif result.value and result.type in ("sequence", "return") or result.input_method == "voice":
             spoken = (result.value or "").strip().casefold()
-            key = state.get("keywords", {}).get(spoken) or (spoken if spoken in state["options"] else None)
+            key = state.keywords.get(spoken) or (spoken if spoken in state.options else None)
         if result.type == "timeout":
-            return self._retry(loaded, call, cb, name, state, "no_input")
-        option = state["options"].get(key) if key is not None else None
+            return self._retry(loaded, call, cb, state, "no_input")
+        option = state.options.get(key) if key is not None else None
         if option is None:
-            return self._retry(loaded, call, cb, name, state, "invalid")
-        instructions = [self._play(loaded, call, cb, option["say"])] if "say" in option else []
-        return self._walk(loaded, call, cb, "PIE", option["goto"], instructions)
+            return self._retry(loaded, call, cb, state, "invalid")
+        instructions = [self._play(loaded, call, cb, option.say)] if option.say is not None else []
+        return self._walk(loaded, call, cb, "PIE", option.goto, instructions)
 
-    def _digits_input(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, result: MenuResult,
+    def _digits_input(self, loaded: Loaded, call: Call, cb: Callback, state: Collect, result: MenuResult,
                       returned: Returned | None) -> Answer:
         if result.type == "timeout":
-            return self._retry(loaded, call, cb, name, state, "no_input")
+            return self._retry(loaded, call, cb, state, "no_input")
         digits = (result.value or "").strip().rstrip("#")
         valid = (result.type == "sequence" and _DIGITS.fullmatch(digits) is not None
-                 and state["min_digits"] <= len(digits) <= state["max_digits"]
-                 and ("pattern" not in state or re.fullmatch(state["pattern"], digits) is not None))
+                 and state.min_digits <= len(digits) <= state.max_digits
+                 and (state.pattern is None or state.pattern.fullmatch(digits) is not None))
         if not valid:
-            return self._retry(loaded, call, cb, name, state, "invalid")
-        call.set(state["into"], digits)
-        return self._walk(loaded, call, cb, "PIE", state["next"], [])
+            return self._retry(loaded, call, cb, state, "invalid")
+        call.set(state.into, digits)
+        return self._walk(loaded, call, cb, "PIE", state.next, [])
 
-    def _recorded(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, result: MenuResult,
+    def _recorded(self, loaded: Loaded, call: Call, cb: Callback, state: Record, result: MenuResult,
                   returned: Returned | None) -> Answer:
         if result.type == "invalidinput":
             # A stray key is not the finish key: keep recording and keep waiting for it.
             ctx = self._context(loaded, call, cb)
-            return self._answer(loaded, call, cb, "PIE", [], ctx.fill_static(state["action"]), "record-continues")
+            return self._answer(loaded, call, cb, "PIE", [], ctx.fill_static(state.action), "record-continues")
         # The finish key, or the time limit: either way the message is complete.
-        return self._walk(loaded, call, cb, "PIE", state["next"], list(state["after"]))
+        return self._walk(loaded, call, cb, "PIE", state.next, list(state.after))
 
-    def _retry(self, loaded: Loaded, call: Call, cb: Callback, name: str, state: dict, which: str) -> Answer:
+    # The states a PIE carries input for, and who reads it: one line per kind that takes input.
+    _input_handlers: dict[type[State], Any] = {Menu: _menu_input, Collect: _digits_input, Record: _recorded}
+
+    def _retry(self, loaded: Loaded, call: Call, cb: Callback, state: Input, which: str) -> Answer:
         if self.metrics is not None:
-            self.metrics.menu_results.inc(flow=loaded.flow, state=name, result=which)
-        handler = state.get(which, {})
-        instructions = [self._play(loaded, call, cb, handler["say"])] if "say" in handler else []
-        if "goto" in handler:
-            return self._walk(loaded, call, cb, "PIE", handler["goto"], instructions)
-        if call.attempt + 1 < state["attempts"]:
-            call.state, call.attempt = name, call.attempt + 1
+            self.metrics.menu_results.inc(flow=loaded.flow, state=state.name, result=which)
+        handler = state.no_input if which == "no_input" else state.invalid
+        instructions = [self._play(loaded, call, cb, handler.say)] if handler.say is not None else []
+        if handler.goto is not None:
+            return self._walk(loaded, call, cb, "PIE", handler.goto, instructions)
+        if call.attempt + 1 < state.attempts:
+            call.state, call.attempt = state.name, call.attempt + 1
             ctx = self._context(loaded, call, cb)
-            return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill_static(state["retry_action"]),
-                                f"{state['do']}-retry")
-        if "exhausted" in state:
-            return self._walk(loaded, call, cb, "PIE", state["exhausted"], instructions)
-        raise StepError("exhausted", f"attempts used up in '{name}' with no exhausted state")
+            return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill_static(state.retry_action),
+                                f"{state.kind}-retry")
+        if state.exhausted is not None:
+            return self._walk(loaded, call, cb, "PIE", state.exhausted, instructions)
+        raise StepError("exhausted", f"attempts used up in '{state.name}' with no exhausted state")
 
     # walking
 
     def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Answer:
-        states = loaded.machine["states"]
+        states = loaded.machine.states
         ctx = self._context(loaded, call, cb)
         for _ in range(MAX_STEPS):
             state = states.get(name)
             if state is None:
                 raise StepError("machine", f"state '{name}' is not in the machine")
             call.state, call.attempt = name, 0
-            for assignment in state.get("set", ()):
+            for assignment in state.sets:
                 self._assign(loaded, call, ctx, assignment)
-            if "say" in state:
-                instructions.append(ctx.play(state["say"]))
-            kind = state["do"]
-            if kind == "next":
-                name = state["next"]
-            elif kind == "branch":
-                name = next(c["goto"] for c in state["cases"] if "if" not in c or ctx.test(c["if"]))
+            if state.say is not None:
+                instructions.append(ctx.play(state.say))
+            if isinstance(state, Next):
+                name = state.next
+            elif isinstance(state, Branch):
+                name = next(c.goto for c in state.cases if c.condition is None or ctx.test(c.condition))
             else:
-                instructions.extend(ctx.fill_static(state.get("instructions", _NO_INSTRUCTIONS)))
-                return self._answer(loaded, call, cb, event, instructions, ctx.fill_static(state["action"]), kind)
+                instructions.extend(ctx.fill_static(state.instructions or _NO_INSTRUCTIONS))
+                return self._answer(loaded, call, cb, event, instructions, ctx.fill_static(state.action), state.kind)
         raise StepError("loop", f"more than {MAX_STEPS} states without waiting for the caller")
 
-    def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: dict) -> None:
-        name = assignment["name"]
-        value = ctx.render("plain", assignment["value"]) if assignment.get("render") else assignment["value"]
+    def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: Assignment) -> None:
+        name = assignment.name
+        value = ctx.render("plain", assignment.value) if assignment.render else assignment.value
         if name == "locale":
-            if value not in loaded.machine["locales"]:
+            if value not in loaded.machine.locales:
                 raise StepError("variable", f"locale {value!r} is not one of the flow's locales")
             call.locale = ctx.locale = value
             return
-        spec = loaded.machine["variables"].get(name)
+        spec = loaded.machine.variables.get(name)
         if spec is None:
             raise StepError("machine", f"variable '{name}' is not declared")
-        if len(value.encode()) > spec["max_length"]:
-            raise StepError("variable", f"'{name}' would be {len(value.encode())} bytes; it holds {spec['max_length']}")
+        if len(value.encode()) > spec.max_length:
+            raise StepError("variable", f"'{name}' would be {len(value.encode())} bytes; it holds {spec.max_length}")
         call.set(name, value)
 
     def _answer(self, loaded: Loaded, call: Call, cb: Callback, event: str, instructions: list, action: dict,
@@ -318,15 +320,14 @@ class Engine:
 
     def _new_call(self, loaded: Loaded, cb: Callback) -> Call:
         machine = loaded.machine
-        return Call(machine["flow"], machine["version"], machine["start"], 0, machine["locale"],
-                    read_variables(machine, {}))
+        return Call(machine.flow, machine.version, machine.start, 0, machine.locale, read_variables(machine, {}))
 
     def _resume(self, loaded: Loaded, cb: Callback, pin, member: str | None) -> Call:
         machine = loaded.machine
-        locale = pin.locale if pin and pin.locale in machine["locales"] else machine["locale"]
+        locale = pin.locale if pin and pin.locale in machine.locales else machine.locale
         # A fused sub-menu answered: its attempts start afresh.
         attempt = pin.attempt if pin and pin.state == member else 0
-        call = Call(machine["flow"], machine["version"], member or machine["start"], attempt, locale,
+        call = Call(machine.flow, machine.version, member or machine.start, attempt, locale,
                     read_variables(machine, cb.cookies))
         amd = cb.cookies.get(layout.AMD_KEY)
         call.amd = amd if amd and len(amd) <= layout.AMD_MAX else None
@@ -337,13 +338,13 @@ class Engine:
         loaded = self.library.version(flow, version)
         if loaded is None:
             current = self.library.current.get(flow)
-            if current is not None and state in current.machine["states"]:
+            if current is not None and state in current.machine.states:
                 log.warning("version %s of flow %s is not loaded; continuing on %s", version, flow, current.version)
                 return current
         return loaded
 
     def _context(self, loaded: Loaded, call: Call, cb: Callback) -> Context:
-        carried = loaded.machine.get("carry", ())
+        carried = loaded.machine.carry
         info = {"callid": cb.callid, "custom": cb.custom or "", "amd": call.amd or "",
                 "caller": cb.caller or (cb.cookies.get(layout.CALL_KEYS["caller"], "") if "caller" in carried else ""),
                 "called": cb.called or (cb.cookies.get(layout.CALL_KEYS["called"], "") if "called" in carried else "")}
@@ -363,12 +364,12 @@ class Engine:
         instructions: list[dict] = []
         if loaded is not None:
             try:
-                locale = call.locale if call else loaded.machine["locale"]
+                locale = call.locale if call else loaded.machine.locale
                 variables = call.variables if call else read_variables(loaded.machine, {})
                 ctx = Context(loaded.machine, loaded.templates, {"callid": cb.callid, "caller": "", "called": "",
                                                                  "custom": "", "amd": ""}, variables, locale,
                               self.clock(), self.env)
-                instructions.append(ctx.fill(svaml.play(loaded.machine["error"]["say"])))
+                instructions.append(ctx.fill(svaml.play(loaded.machine.error_say)))
             except StepError:
                 instructions = []
         if not instructions:
@@ -376,7 +377,7 @@ class Engine:
         if event == "ICE":
             instructions.insert(0, svaml.answer())
         # The state may be the unknown name a cookie carried; report only states the machine has.
-        state = call.state if call and loaded and call.state in loaded.machine["states"] else None
+        state = call.state if call and loaded and call.state in loaded.machine.states else None
         return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
                       loaded.flow if loaded else None, loaded.version if loaded else None,
                       state, error=f"{err.kind}: {cause}")
@@ -385,7 +386,7 @@ class Engine:
 def _carried(loaded: Loaded, cb: Callback, call: Call) -> list[tuple[str, str]]:
     """On the first callback, keep the call data later callbacks lack but the flow's templates use."""
     pairs = []
-    for field_name in loaded.machine.get("carry", ()):
+    for field_name in loaded.machine.carry:
         value = {"caller": cb.caller, "called": cb.called}[field_name]
         key = layout.CALL_KEYS[field_name]
         if value and key not in cb.cookies:

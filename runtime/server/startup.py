@@ -8,6 +8,7 @@ import os
 import sys
 from dataclasses import asdict, dataclass, field
 
+from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import Credentials
 
@@ -18,7 +19,7 @@ SECRET_ENV = "SINCH_APPLICATION_SECRET"
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
 
-class StartupError(Exception):
+class StartupError(IvrcError):
     """The server must not start; the message says why and what to do."""
 
 
@@ -54,28 +55,25 @@ def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials |
 
 
 def build_library(options: ServeOptions) -> Library:
-    """Compiles every flow; any error stops the start-up with the diagnostics."""
-    from ivrc.compiler import formats
-    from ivrc.compiler.project import PathError, check_paths
+    """Compiles every flow and reads every compiled machine; any problem stops the start-up with the reason."""
+    from ivrc.compiler.errors import FlowErrors
+    from ivrc.compiler.project import compile_paths
 
     try:
-        results = check_paths(options.paths, compile=True)
-    except PathError as err:
+        machines = compile_paths(options.paths)
+    except FlowErrors as err:
+        raise StartupError(f"flows have errors; fix them before serving:\n{err}") from None
+    except IvrcError as err:
         raise StartupError(str(err)) from None
-    if not results:
-        raise StartupError("no flow files found in " + ", ".join(options.paths))
-    if any(not r.ok for r in results):
-        failed = [r for r in results if not r.ok]
-        raise StartupError("flows have errors; fix them before serving:\n" + formats.text(failed).rstrip())
     library = Library()
-    for result in results:
-        library.add(result.machine)
+    for machine in machines:
+        library.add(machine)
     if options.default_flow is not None:
         if options.default_flow not in library.current:
             raise StartupError(f"--default-flow {options.default_flow}: no such flow (loaded: "
                                + ", ".join(sorted(library.current)) + ")")
         library.default_flow = options.default_flow
-    save(options.machines_dir, [r.machine for r in results])
+    save(options.machines_dir, machines)
     load_saved(options.machines_dir, library)
     return library
 

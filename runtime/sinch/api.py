@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.signing import Credentials, sign
 
 # Hosts and settings live apart from the client so the CLI can offer them without importing httpx.
@@ -27,7 +28,7 @@ RETRYABLE_GET_STATUSES = frozenset({502, 503, 504})
 AUTH_SCHEMES = ("signed", "basic")
 
 
-class ApiError(Exception):
+class ApiError(IvrcError):
     """Sinch refused a request: the HTTP status, Sinch's error code and message, and what was asked."""
 
     def __init__(self, status: int, method: str, path: str, error_code: str | None = None,
@@ -65,7 +66,7 @@ class ApiError(Exception):
         return cls(response.status_code, method, path, code, message, reference)
 
 
-class ApiUnreachable(Exception):
+class ApiUnreachable(IvrcError):
     """No answer from Sinch: the host could not be reached, or did not answer in time."""
 
 

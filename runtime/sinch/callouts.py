@@ -5,6 +5,9 @@ import json
 import re
 from typing import Any, Mapping
 
+from ivrc.compiler.compiled import Machine
+from ivrc.compiler.errors import IvrcError
+
 CUSTOM_LIMIT = 1024  # bytes Sinch keeps of a callout's custom (reference section 5.8)
 TTS_LIMIT = 600  # characters of text Sinch speaks by default (reference section 7)
 CONFERENCE_ID_LIMIT = 64
@@ -16,7 +19,7 @@ _DTMF = re.compile(r"[0-9#w]*")
 _LOCALE = re.compile(r"[a-z]{2,3}-[A-Z]{2}(-[A-Z]{3})?")
 
 
-class CalloutProblem(ValueError):
+class CalloutProblem(IvrcError):
     """A callout that cannot be placed as asked; the message says what to change."""
 
 
@@ -102,27 +105,27 @@ def conference_request(to: str, cli: str, conference_id: str, *, greeting: str |
     return {"method": "conferenceCallout", "conferenceCallout": body}
 
 
-def flow_custom(machine: Mapping[str, Any], variables: Mapping[str, str] | None = None) -> str:
+def flow_custom(machine: Machine, variables: Mapping[str, str] | None = None) -> str:
     """The callout's `custom`: {"flow": ID, "vars": {...}}, checked as the server will check it on the ACE."""
-    declared = machine["variables"]
+    declared = machine.variables
     values: dict[str, str] = {}
     for name, value in (variables or {}).items():
         spec = declared.get(name)
         if spec is None:
             known = ", ".join(sorted(declared)) or "none"
-            raise CalloutProblem(f"flow '{machine['flow']}' declares no variable '{name}' (it declares: {known})")
+            raise CalloutProblem(f"flow '{machine.flow}' declares no variable '{name}' (it declares: {known})")
         if not isinstance(value, str):
             raise CalloutProblem(f"the value for '{name}' must be text")
         size = len(value.encode())
-        if size > spec["max_length"]:
-            raise CalloutProblem(f"the value for '{name}' is {size} bytes; the flow's max_length is {spec['max_length']}")
+        if size > spec.max_length:
+            raise CalloutProblem(f"the value for '{name}' is {size} bytes; the flow's max_length is {spec.max_length}")
         values[name] = value
-    custom = json.dumps({"flow": machine["flow"], "vars": values}, ensure_ascii=False, separators=(",", ":"))
+    custom = json.dumps({"flow": machine.flow, "vars": values}, ensure_ascii=False, separators=(",", ":"))
     _check_custom(custom)
     return custom
 
 
-def flow_request(machine: Mapping[str, Any], to: str, *, cli: str | None = None,
+def flow_request(machine: Machine, to: str, *, cli: str | None = None,
                  variables: Mapping[str, str] | None = None, max_duration: int | None = None,
                  dial_timeout: int | None = None, callback_url: str | None = None) -> dict[str, Any]:
     """A customCallout that starts an outbound flow, answered by `ivrc serve`.
@@ -134,19 +137,18 @@ def flow_request(machine: Mapping[str, Any], to: str, *, cli: str | None = None,
     `cli` and `destination` stay out of the request: with inline ICE SVAML, Sinch's current
     docs say the connectPstn decides them.
     """
-    if machine.get("direction") != "outbound":
-        raise CalloutProblem(f"flow '{machine['flow']}' is not an outbound flow (it has no `outbound:` section); "
+    if machine.outbound is None:
+        raise CalloutProblem(f"flow '{machine.flow}' is not an outbound flow (it has no `outbound:` section); "
                              "only outbound flows can be started with a callout")
-    outbound = machine.get("outbound") or {}
-    caller_id = cli or outbound.get("caller_id")
+    caller_id = cli or machine.outbound.caller_id
     if not caller_id:
-        raise CalloutProblem(f"give the caller id with --cli: flow '{machine['flow']}' sets no outbound.caller_id")
+        raise CalloutProblem(f"give the caller id with --cli: flow '{machine.flow}' sets no outbound.caller_id")
     _check_duration(max_duration)
     _check_duration(dial_timeout, "dial timeout")
     connect: dict[str, Any] = {"name": "connectPstn", "number": check_number(to, "the number to call (--to)"),
                                "cli": check_number(caller_id, "the caller id"),
                                **_optional(maxDuration=max_duration, dialTimeout=dial_timeout)}
-    if outbound.get("amd"):
+    if machine.outbound.amd:
         connect["amd"] = {"enabled": True, "async": False}
     ice = {"action": connect}  # the shape of Sinch's own sample (CalloutRequestCustomDto.json)
     body: dict[str, Any] = {"ice": json.dumps(ice, separators=(",", ":")), "custom": flow_custom(machine, variables)}
@@ -158,31 +160,30 @@ def flow_request(machine: Mapping[str, Any], to: str, *, cli: str | None = None,
     return {"method": "customCallout", "customCallout": body}
 
 
-def outbound_machine(path: str, flow_id: str | None = None) -> dict[str, Any]:
+def outbound_machine(path: str, flow_id: str | None = None) -> Machine:
     """Compiles the flows under `path` and returns the outbound one (by id when there are several).
 
-    Raises runtime.simulate.FlowProblems with the diagnostics when a flow has errors.
+    Raises ivrc.compiler.errors.FlowErrors with the diagnostics when a flow has errors.
     """
-    from ivrc.runtime.emulation.simulate import compile_flows
+    from ivrc.compiler.project import compile_paths
 
-    results = compile_flows([path])
-    machines = [r.machine for r in results]
+    machines = compile_paths([path])
     if flow_id is not None:
-        chosen = [m for m in machines if m["flow"] == flow_id]
+        chosen = [m for m in machines if m.flow == flow_id]
         if not chosen:
-            raise CalloutProblem(f"no flow '{flow_id}' in {path} (found: {', '.join(m['flow'] for m in machines)})")
+            raise CalloutProblem(f"no flow '{flow_id}' in {path} (found: {', '.join(m.flow for m in machines)})")
         return chosen[0]
-    outbound = [m for m in machines if m["direction"] == "outbound"]
+    outbound = [m for m in machines if not m.inbound]
     if len(machines) == 1:
         return machines[0]
     if len(outbound) == 1:
         return outbound[0]
     raise CalloutProblem(f"{path} holds {len(outbound) or 'no'} outbound flows"
-                         + (f" ({', '.join(m['flow'] for m in outbound)}); choose one with --flow ID"
+                         + (f" ({', '.join(m.flow for m in outbound)}); choose one with --flow ID"
                             if outbound else ""))
 
 
-def start_flow(flow: str | Mapping[str, Any], to: str, *, cli: str | None = None,
+def start_flow(flow: str | Machine | Mapping[str, Any], to: str, *, cli: str | None = None,
                variables: Mapping[str, str] | None = None, flow_id: str | None = None, api: Any = None,
                **request_options: Any) -> str:
     """Places a custom callout that runs an outbound flow; returns Sinch's callId.
@@ -193,7 +194,10 @@ def start_flow(flow: str | Mapping[str, Any], to: str, *, cli: str | None = None
     """
     from .api import SinchApi
 
-    machine = outbound_machine(flow, flow_id) if isinstance(flow, str) else flow
+    if isinstance(flow, str):
+        machine = outbound_machine(flow, flow_id)
+    else:
+        machine = flow if isinstance(flow, Machine) else Machine.load(flow)
     request = flow_request(machine, to, cli=cli, variables=variables, **request_options)
     if api is not None:
         return api.callout(request)

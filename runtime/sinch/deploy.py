@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
+from ivrc.compiler.compiled import Machine
+from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.server.app import CALLBACK_PATH
 
 
-class DeployProblem(ValueError):
+class DeployProblem(IvrcError):
     """The deploy cannot go ahead as asked; the message says why."""
 
 
@@ -91,9 +93,9 @@ class Plan:
         return "\n".join(lines) + "\n"
 
 
-def claimed_numbers(machines: Iterable[dict[str, Any]]) -> dict[str, str]:
+def claimed_numbers(machines: Iterable[Machine]) -> dict[str, str]:
     """Number -> flow id, for every number an inbound flow claims (the linter has ruled out duplicates)."""
-    return {number: m["flow"] for m in machines for number in m.get("numbers", ())}
+    return {number: m.flow for m in machines for number in m.numbers}
 
 
 def make_plan(api: Any, public_url: str, claimed: dict[str, str]) -> Plan:

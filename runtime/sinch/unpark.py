@@ -5,27 +5,29 @@ import difflib
 import os
 from typing import Any, Callable, Mapping
 
+from ivrc.compiler.compiled import Machine
+from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.callstate import Call, read_variables
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Clock, StepError, system_clock
 from ivrc.runtime.engine.step import Engine
 
 
-class UnparkProblem(ValueError):
+class UnparkProblem(IvrcError):
     """The call cannot be resumed in that state; the message says why."""
 
 
-def pick_flow(machines: list[dict[str, Any]], *, flow_id: str | None = None,
-              called: Callable[[], str | None] | None = None) -> dict[str, Any]:
+def pick_flow(machines: list[Machine], *, flow_id: str | None = None,
+              called: Callable[[], str | None] | None = None) -> Machine:
     """The parked call's flow: by id, the only one, or (as for an incoming call) the one claiming its number.
 
     `called` is asked only when needed: it reads the number the call dialled from Sinch.
     """
     if flow_id is not None:
         for machine in machines:
-            if machine["flow"] == flow_id:
+            if machine.flow == flow_id:
                 return machine
-        raise UnparkProblem(f"no flow '{flow_id}' (found: {', '.join(m['flow'] for m in machines)})")
+        raise UnparkProblem(f"no flow '{flow_id}' (found: {', '.join(m.flow for m in machines)})")
     if len(machines) == 1:
         return machines[0]
     if called is None:
@@ -33,12 +35,12 @@ def pick_flow(machines: list[dict[str, Any]], *, flow_id: str | None = None,
     number = (called() or "").strip()
     number = "+" + number if number and not number.startswith("+") else number  # Sinch may drop the +
     for machine in machines:
-        if number in machine.get("numbers", ()):
+        if number in machine.numbers:
             return machine
     raise UnparkProblem(f"no flow claims {number or 'the number the call dialled'}; choose one with --flow-id")
 
 
-def unpark_svaml(machine: Mapping[str, Any], state: str, *, variables: Mapping[str, str] | None = None,
+def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] | None = None,
                  locale: str | None = None, call_id: str = "unpark", clock: Clock = system_clock,
                  env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What the runtime would answer on entering `state`, as the answer to the call's postponed ICE.
@@ -51,24 +53,24 @@ def unpark_svaml(machine: Mapping[str, Any], state: str, *, variables: Mapping[s
     The call's cookies cannot be read over the REST API: templates see the flow's defaults,
     overridden by `variables`, in `locale` (default: the flow's locale).
     """
-    states = machine["states"]
+    states = machine.states
     if state not in states:
         near = difflib.get_close_matches(state, list(states), n=1)
-        raise UnparkProblem(f"flow '{machine['flow']}' has no state '{state}'"
+        raise UnparkProblem(f"flow '{machine.flow}' has no state '{state}'"
                             + (f"; did you mean '{near[0]}'?" if near else ""))
-    locale = locale or machine["locale"]
-    if locale not in machine["locales"]:
-        raise UnparkProblem(f"locale {locale!r} is not one of the flow's locales ({', '.join(machine['locales'])})")
+    locale = locale or machine.locale
+    if locale not in machine.locales:
+        raise UnparkProblem(f"locale {locale!r} is not one of the flow's locales ({', '.join(machine.locales)})")
     library = Library()
-    loaded = library.add(dict(machine))
+    loaded = library.add(machine)
     engine = Engine(library, clock=clock, env=os.environ if env is None else env)
-    call = Call(machine["flow"], machine["version"], state, 0, locale, read_variables(machine, {}))
+    call = Call(machine.flow, machine.version, state, 0, locale, read_variables(machine, {}))
     for name, value in (variables or {}).items():
-        spec = machine["variables"].get(name)
+        spec = machine.variables.get(name)
         if spec is None:
-            raise UnparkProblem(f"flow '{machine['flow']}' declares no variable '{name}'")
-        if len(value.encode()) > spec["max_length"]:
-            raise UnparkProblem(f"the value for '{name}' is longer than its max_length ({spec['max_length']} bytes)")
+            raise UnparkProblem(f"flow '{machine.flow}' declares no variable '{name}'")
+        if len(value.encode()) > spec.max_length:
+            raise UnparkProblem(f"the value for '{name}' is longer than its max_length ({spec.max_length} bytes)")
         call.set(name, value)
     try:
         answer = engine.enter(loaded, call, state, "ICE", call_id)

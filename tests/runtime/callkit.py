@@ -11,6 +11,7 @@ from typing import Any
 from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
 
 from ivrc.compiler import compile_file, compile_text, formats
+from ivrc.compiler.compiled import Machine
 from ivrc.runtime.emulation.emulator import describe_prompt
 from ivrc.runtime.emulation.svaml_check import problems
 from ivrc.runtime.engine.events import parse_callback
@@ -115,8 +116,10 @@ def names(answer: Answer) -> list[str]:
     return [i["name"] for i in answer.svaml["instructions"]]
 
 
-def pin(flow_machine: dict[str, Any], state: str, attempt: int = 0, locale: str = "en-US") -> str:
-    return f"{flow_machine['flow']}|{flow_machine['version']}|{state}|{attempt}|{locale}"
+def pin(flow_machine: Machine | dict[str, Any], state: str, attempt: int = 0, locale: str = "en-US") -> str:
+    """The state cookie for a machine (typed, as a Library holds it, or its document)."""
+    doc = flow_machine.document if isinstance(flow_machine, Machine) else flow_machine
+    return f"{doc['flow']}|{doc['version']}|{state}|{attempt}|{locale}"
 
 
 class Phone:

@@ -222,7 +222,7 @@ def test_healthz(client: TestClient, library) -> None:
 def test_flows_lists_versions(client: TestClient, library) -> None:
     import copy
 
-    older = copy.deepcopy(library.current["support"].machine)
+    older = copy.deepcopy(dict(library.current["support"].machine.document))
     older["version"] = "000000000001"
     library.add(older, current=False)
     listing = {entry["flow"]: entry for entry in client.get("/flows").json()["flows"]}

@@ -55,7 +55,8 @@ def call(engine):
 
 @pytest.fixture
 def machine(library):
-    return lambda flow: library.current[flow].machine
+    """A loaded flow's machine document (JSON), as the compiler wrote it."""
+    return lambda flow: library.current[flow].machine.document
 
 
 # -- ICE ---------------------------------------------------------------------------------------

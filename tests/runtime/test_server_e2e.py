@@ -18,6 +18,7 @@ import ivrctest
 import pytest
 from callkit import EXAMPLES, KEY, OTHER_SECRET, REPO, S3_CREDENTIALS, SECRET, compile_flow, example_machines
 
+from ivrc.compiler.compiled import Machine
 from ivrc.compiler.hours import is_open, zone
 from ivrc.runtime.emulation.emulator import Call, HttpTransport
 from ivrc.runtime.engine.library import save
@@ -82,7 +83,7 @@ def old_support() -> dict:
 @pytest.fixture(scope="session")
 def server(start_server, tmp_path_factory, old_support) -> Server:
     machines_dir = tmp_path_factory.mktemp("machines")
-    save(str(machines_dir), [old_support])
+    save(str(machines_dir), [Machine.load(old_support)])
     return start_server(machines_dir=machines_dir)
 
 

@@ -46,10 +46,11 @@ def test_calls_hangup(ivrc, sinch_env: SinchStandIn) -> None:
 
 def _what_the_server_answers_on_the_way_to_product_advice() -> dict:
     """The runtime's own answer when a caller reaches product_advice through the menus (in-process)."""
+    from ivrc.compiler.project import compile_paths
     from ivrc.runtime.emulation.emulator import Call
-    from ivrc.runtime.emulation.simulate import InProcess, compile_flows
+    from ivrc.runtime.emulation.simulate import InProcess
 
-    world = InProcess([r.machine for r in compile_flows([MULTILINGUAL])])
+    world = InProcess(compile_paths([MULTILINGUAL]))
     call = Call(world.transport(), called="+46812345710").start().silence().press("2")
     return call.answers[-1][1]
 

@@ -142,10 +142,10 @@ def test_a_failure_part_way_says_what_was_done(ivrc, account: SinchStandIn) -> N
 
 
 def test_deploy_from_python(api, account: SinchStandIn) -> None:
-    from ivrc.runtime.emulation.simulate import compile_flows
+    from ivrc.compiler.project import compile_paths
     from ivrc.runtime.sinch.deploy import DeployProblem, apply, claimed_numbers, make_plan
 
-    machines = [r.machine for r in compile_flows([str(EXAMPLES)])]
+    machines = compile_paths([str(EXAMPLES)])
     assert claimed_numbers(machines) == NUMBERS
     plan = make_plan(api, "https://ivr.example.com", {"+46812345670": "support"})
     assert plan.changes == 2 and plan.to_assign == ["+46812345670"]
