@@ -55,13 +55,6 @@ def entry_event(flow: ir.Flow) -> str:
     return ACE if flow.outbound is not None else ICE
 
 
-def known_edges(flow: ir.Flow) -> Iterator[Edge]:
-    for state in flow.states:
-        for edge in edges(state):
-            if edge.target is END or edge.target in flow.state_map:
-                yield edge
-
-
 def reachable(flow: ir.Flow, resolve=None) -> set[str]:
     """States a call can reach from the start. `resolve` may map an unknown name to the state
     the author probably meant, so one typo does not also make that state look unreachable."""

@@ -4,12 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from .diagnostics import Span
-
 Path = tuple
-
-_NOWHERE = Span("<flow>", 1, 1)
-
 
 def _meta(default=None):
     """Positions are metadata: two flows that differ only in layout are equal."""
@@ -46,10 +41,6 @@ class Prompt:
     by_locale: tuple[tuple[str | None, tuple[Part, ...]], ...] = ()
     ref: str | None = None
     path: Path = _meta(())
-
-    def parts_for(self, locale: str) -> tuple[Part, ...] | None:
-        table = dict(self.by_locale)
-        return table.get(locale, table.get(None))
 
 
 @dataclass(frozen=True)
@@ -172,10 +163,6 @@ class Hangup:
 
 Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch]
 
-# Actions that hand control to Sinch and wait for the next callback.
-WAITING = (Menu, Collect, Record, Transfer, Park, Hangup)
-# Actions after which the flow cannot go on.
-FINAL = (Transfer, Park, Hangup)
 
 
 @dataclass(frozen=True)
@@ -196,10 +183,6 @@ class State:
     @property
     def kind(self) -> str:
         return type(self.action).__name__.lower()
-
-    @property
-    def waits(self) -> bool:
-        return isinstance(self.action, WAITING)
 
 
 @dataclass(frozen=True)

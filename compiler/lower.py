@@ -1,17 +1,24 @@
-"""Lowers a schema-valid flow document into the IR, filling in the language's defaults."""
+"""Lowers a schema-valid flow document into the IR, filling in the language's defaults.
+
+Each object of schemas/flow.schema.json is read by one function that receives it as its first
+parameter that is not a name or a path (tests/compiler/test_schema_sync.py relies on this).
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from . import ir
+from .hours import DAYS
 from .loader import Document
 
 DEFAULT_LOCALE = "en-US"
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def lower(doc: Document) -> ir.Flow:
-    data: dict[str, Any] = doc.data
+    return _flow(doc.data, doc.file)
+
+
+def _flow(data: dict[str, Any], file: str) -> ir.Flow:
     locales = tuple(data.get("locales") or ())
     locale = data.get("locale") or (locales[0] if locales else DEFAULT_LOCALE)
     if not locales:
@@ -27,15 +34,22 @@ def lower(doc: Document) -> ir.Flow:
         locales=locales,
         timezone=timezone,
         numbers=tuple(data.get("numbers") or ()),
-        outbound=None if outbound is None else ir.Outbound(bool(outbound.get("amd", False)), outbound.get("caller_id")),
+        outbound=None if outbound is None else _outbound(outbound),
         prompts=tuple((name, _prompt(value, ("prompts", name))) for name, value in (data.get("prompts") or {}).items()),
-        variables=tuple(ir.Variable(name, spec["max_length"], spec.get("default", ""), ("variables", name))
-                        for name, spec in (data.get("variables") or {}).items()),
+        variables=tuple(_variable(name, spec, ("variables", name)) for name, spec in (data.get("variables") or {}).items()),
         schedules=tuple(_schedule(name, spec, timezone, ("hours", name))
                         for name, spec in (data.get("hours") or {}).items()),
         on_error=_opt_prompt((data.get("on_error") or {}).get("say"), ("on_error", "say")),
-        file=doc.file,
+        file=file,
     )
+
+
+def _outbound(spec: dict) -> ir.Outbound:
+    return ir.Outbound(bool(spec.get("amd", False)), spec.get("caller_id"))
+
+
+def _variable(name: str, spec: dict, path: tuple) -> ir.Variable:
+    return ir.Variable(name, spec["max_length"], spec.get("default", ""), path)
 
 
 def _prompt(value: Any, path: tuple) -> ir.Prompt:
@@ -83,13 +97,17 @@ def _option(key: str, value: Any, path: tuple) -> ir.Option:
 
 
 def _recording(value: dict, path: tuple) -> ir.Recording:
-    transcribe = value.get("transcribe", False)
-    locale = None
-    if transcribe is True:
-        locale = ""  # the call's locale, decided at run time
-    elif isinstance(transcribe, dict):
-        locale = transcribe.get("locale", "")
-    return ir.Recording(value["destination"], value.get("credentials_env"), value.get("format", "mp3"), locale, path)
+    return ir.Recording(value["destination"], value.get("credentials_env"), value.get("format", "mp3"),
+                        _transcription(value.get("transcribe", False)), path)
+
+
+def _transcription(value: bool | dict) -> str | None:
+    """None: no transcript; "": in the call's locale, decided at run time; else that locale."""
+    if value is True:
+        return ""
+    if isinstance(value, dict):
+        return value.get("locale", "")
+    return None
 
 
 def _waiting_for_input(spec: dict, path: tuple) -> dict[str, Any]:
@@ -150,24 +168,29 @@ def _action(spec: dict, path: tuple) -> ir.Action:
     if "collect" in spec:
         return _collect(spec["collect"], path + ("collect",))
     if "record" in spec:
-        r = spec["record"]
-        p = path + ("record",)
-        return ir.Record(r["max_length"], _recording(r["recording"], p + ("recording",)), ir.Ref(r["next"], p + ("next",)),
-                         _opt_prompt(r.get("prompt"), p + ("prompt",)), r.get("finish_key", "#"))
+        return _record(spec["record"], path + ("record",))
     if "transfer" in spec:
         return _transfer(spec["transfer"], path + ("transfer",))
     if "park" in spec:
-        p = spec["park"]
-        return ir.Park(_prompt(p["hold"], path + ("park", "hold")), _opt_prompt(p.get("intro"), path + ("park", "intro")),
-                       p.get("max_duration"))
-    cases = []
-    for i, case in enumerate(spec["branch"]):
-        cpath = path + ("branch", i)
-        if "else" in case:
-            cases.append(ir.Case(ir.Ref(case["else"], cpath + ("else",))))
-        else:
-            cases.append(ir.Case(ir.Ref(case["goto"], cpath + ("goto",)), ir.Text(case["if"], cpath + ("if",))))
-    return ir.Branch(tuple(cases))
+        return _park(spec["park"], path + ("park",))
+    return ir.Branch(tuple(_case(case, path + ("branch", i)) for i, case in enumerate(spec["branch"])))
+
+
+def _record(spec: dict, path: tuple) -> ir.Record:
+    return ir.Record(spec["max_length"], _recording(spec["recording"], path + ("recording",)),
+                     ir.Ref(spec["next"], path + ("next",)), _opt_prompt(spec.get("prompt"), path + ("prompt",)),
+                     spec.get("finish_key", "#"))
+
+
+def _park(spec: dict, path: tuple) -> ir.Park:
+    return ir.Park(_prompt(spec["hold"], path + ("hold",)), _opt_prompt(spec.get("intro"), path + ("intro",)),
+                   spec.get("max_duration"))
+
+
+def _case(spec: dict, path: tuple) -> ir.Case:
+    if "else" in spec:
+        return ir.Case(ir.Ref(spec["else"], path + ("else",)))
+    return ir.Case(ir.Ref(spec["goto"], path + ("goto",)), ir.Text(spec["if"], path + ("if",)))
 
 
 def _state(name: str, spec: dict, path: tuple) -> ir.State:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ir
+from .compiled import ENV, LOCALE, PROMPT, PROMPT_IDS
 
 # Sinch's allowed-in tables (reference section 2.1): which answer may carry which element.
 ACTIONS_ALLOWED: dict[str, frozenset[str]] = {
@@ -27,10 +28,11 @@ INSTRUCTIONS_ALLOWED: dict[str, frozenset[str]] = {
     "stopRecording": frozenset({"ICE", "ACE", "PIE"}),
 }
 
+TTS_LIMIT = 600  # characters Sinch speaks per text part by default (reference section 7)
+
 TRANSFER_ACTIONS = {"number": "connectPstn", "sip": "connectSip", "user": "connectMxp", "conference": "connectConf"}
 
-# Placeholders the runtime fills per call: {"$prompt": ID} a prompt string, {"$prompt_ids": ID} a list of
-# prompt parts, {"$locale": null} the call's locale, {"$env": NAME} a server environment variable.
+# Skeletons carry placeholders the runtime fills per call; their names live in compiler/compiled.py.
 MENU_MAIN = "main"  # Sinch starts runMenu at the menu with this id
 
 
@@ -53,11 +55,11 @@ def state_of_menu(menu: str) -> str | None:
 
 
 def prompt(prompt_id: str) -> dict:
-    return {"$prompt": prompt_id}
+    return {PROMPT: prompt_id}
 
 
 def locale() -> dict:
-    return {"$locale": None}
+    return {LOCALE: None}
 
 
 def action_name(state: ir.State) -> str:
@@ -88,7 +90,7 @@ def instruction_names(state: ir.State) -> list[str]:
 
 
 def play(prompt_id: str) -> dict:
-    return {"name": "playFiles", "ids": {"$prompt_ids": prompt_id}, "locale": locale()}
+    return {"name": "playFiles", "ids": {PROMPT_IDS: prompt_id}, "locale": locale()}
 
 
 def set_cookie(key: str, value: str) -> dict:
@@ -114,7 +116,7 @@ def stop_recording() -> dict:
 def start_recording(rec: ir.Recording) -> dict:
     options: dict[str, Any] = {"destinationUrl": rec.destination}
     if rec.credentials_env:
-        options["credentials"] = {"$env": rec.credentials_env}
+        options["credentials"] = {ENV: rec.credentials_env}
     options["format"] = rec.format
     options["notificationEvents"] = True
     if rec.transcribe_locale is not None:

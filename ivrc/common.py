@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 
 from ivrc.compiler.errors import IvrcError
+from ivrc.runtime.signing import KEY_ENV, SECRET_ENV
 
-# The credentials every command that signs or verifies uses, as `ivrc serve` reads them.
-KEY_ENV, SECRET_ENV = "SINCH_APPLICATION_KEY", "SINCH_APPLICATION_SECRET"
+__all__ = ["KEY_ENV", "SECRET_ENV", "OK", "PROBLEMS", "FAILED", "UsageError", "version", "color"]
+
 
 # Exit codes, as ruff and yamllint use them.
 OK, PROBLEMS, FAILED = 0, 1, 2

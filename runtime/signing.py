@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 SCHEME = "Application"
+# Where every command that signs or verifies finds the Sinch application's credentials.
+KEY_ENV, SECRET_ENV = "SINCH_APPLICATION_KEY", "SINCH_APPLICATION_SECRET"
 DEFAULT_MAX_SKEW = timedelta(minutes=5)
 
 # ISO-8601 in UTC only: Sinch promises UTC, and an offset we would have to trust is one more

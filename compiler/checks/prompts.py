@@ -8,8 +8,8 @@ from typing import Iterator
 from .. import ir, walk
 from ..diagnostics import Diagnostic
 from ..loader import Document
+from ..svaml import TTS_LIMIT
 
-TTS_LIMIT = 600  # characters Sinch speaks per text by default
 _TEMPLATE_TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 
 

@@ -9,9 +9,8 @@ from typing import Any, Callable, Mapping
 from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
+from ivrc.compiler.svaml import TTS_LIMIT
 from ivrc.compiler.templates import environment
-
-TTS_LIMIT = 600  # Sinch speaks at most this many characters per text part
 
 
 class StepError(Exception):

@@ -6,16 +6,14 @@ import json
 import logging
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.library import Library, load_saved, save
-from ivrc.runtime.signing import Credentials
+from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
 from .app import CALLBACK_PATH, Settings, create_app
 
-KEY_ENV = "SINCH_APPLICATION_KEY"
-SECRET_ENV = "SINCH_APPLICATION_SECRET"
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
 
@@ -35,7 +33,6 @@ class ServeOptions:
     callback_path: str = CALLBACK_PATH
     insecure_no_signatures: bool = False
     log_level: str = "info"
-    extra: dict = field(default_factory=dict)
 
 
 def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:

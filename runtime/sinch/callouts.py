@@ -7,9 +7,9 @@ from typing import Any, Mapping
 
 from ivrc.compiler.compiled import Machine
 from ivrc.compiler.errors import IvrcError
+from ivrc.compiler.svaml import TTS_LIMIT
 
 CUSTOM_LIMIT = 1024  # bytes Sinch keeps of a callout's custom (reference section 5.8)
-TTS_LIMIT = 600  # characters of text Sinch speaks by default (reference section 7)
 CONFERENCE_ID_LIMIT = 64
 MAX_DURATION = 14400  # seconds; Sinch's limit for any call (reference section 1)
 MOH_CLASSES = ("ring", "music1", "music2", "music3")

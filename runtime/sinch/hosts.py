@@ -1,4 +1,5 @@
 """Where Sinch's Voice API lives: regional hosts, the configuration host, and the settings that choose them."""
+from ivrc.runtime.signing import KEY_ENV, SECRET_ENV
 
 # Reference section 1: traffic (calls, callouts, conferences) goes to a regional host; the
 # global one is redirected by Sinch to a suitable region. Configuration has its own host.
@@ -15,7 +16,6 @@ REGION_NAMES = {"global": "Sinch picks the region", "use1": "North America", "eu
 CONFIG_URL = "https://callingapi.sinch.com"
 
 API_URL_ENV, CONFIG_URL_ENV, REGION_ENV = "SINCH_API_URL", "SINCH_CONFIG_API_URL", "SINCH_REGION"
-KEY_ENV, SECRET_ENV = "SINCH_APPLICATION_KEY", "SINCH_APPLICATION_SECRET"
 
 __all__ = ["API_URL_ENV", "CONFIG_URL", "CONFIG_URL_ENV", "KEY_ENV", "REGION_ENV", "REGION_NAMES", "REGIONS",
            "SECRET_ENV"]
