@@ -9,7 +9,7 @@ PORT ?= 8080
 
 $(BIN)/ivrc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel  # the packaging tests build a wheel offline
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(BIN)/ivrc
 

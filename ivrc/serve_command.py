@@ -3,26 +3,24 @@ from __future__ import annotations
 
 import argparse
 
-from .common import OK, UsageError
+from .common import OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ivrc.runtime.server.startup import ServeOptions, StartupError, serve
+    from ivrc.runtime.server.startup import ServeOptions, serve
 
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
                            log_level=args.log_level)
-    try:
-        serve(options)
-    except StartupError as err:
-        raise UsageError(str(err)) from None
+    serve(options)  # a StartupError is an IvrcError: the command line prints it
     return OK
 
 
 def add_parsers(sub) -> None:
     srv = sub.add_parser("serve", help="serve flows as the Sinch callback webhook")
-    srv.add_argument("paths", nargs="+", metavar="PATH", help="flow files or folders")
+    srv.add_argument("paths", nargs="+", metavar="PATH",
+                     help="flow files (.yaml), compiled machines (.json, from `ivrc compile -o`) or folders of them")
     srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     srv.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     srv.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")

@@ -90,9 +90,17 @@ class Runner:
     # flows
 
     def flow(self, path: str) -> Machine:
-        """The flow's compiled machine, compiled once per run."""
+        """The flow's compiled machine, compiled once per run (or read, for a machine `ivrc compile` wrote)."""
         from ivrc.compiler import compile_file, formats
+        from ivrc.compiler.compiled import read_file
+        from ivrc.compiler.project import MACHINE_SUFFIX
 
+        if path not in self._compiled and path.endswith(MACHINE_SUFFIX):
+            try:
+                # Coverage needs the flow's source, so a compiled machine's scenarios run without it.
+                self._compiled[path] = Machine.load(read_file(path))
+            except IvrcError as err:
+                raise ToolError(f"{path}: the compiled machine cannot be run, so its scenarios cannot run: {err}") from None
         if path not in self._compiled:
             result = compile_file(path)
             if not result.ok or result.machine is None or result.flow is None:

@@ -11,6 +11,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.events import BadCallback, parse_callback
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Clock, system_clock
@@ -40,6 +41,10 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Clock = system_clock
     env: dict[str, str] | None = None
+
+
+class StartupError(IvrcError):
+    """The server must not start; the message says why and what to do."""
 
 
 def _error(status: int, error: str, reason: str, message: str) -> JSONResponse:
@@ -77,7 +82,7 @@ def _headers(request: Request) -> dict[str, str]:
 
 def create_app(library: Library, settings: Settings) -> Starlette:
     if settings.verify_signatures and settings.credentials is None:
-        raise ValueError("signature checks need credentials")
+        raise StartupError("signature checks need credentials (or turn them off explicitly, for development only)")
     metrics = RuntimeMetrics()
     engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics)
     replays = ReplayGuard()

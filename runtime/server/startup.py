@@ -8,17 +8,15 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 
+from starlette.applications import Starlette
+
 from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
-from .app import CALLBACK_PATH, Settings, create_app
+from .app import CALLBACK_PATH, Settings, StartupError, create_app
 
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
-
-
-class StartupError(IvrcError):
-    """The server must not start; the message says why and what to do."""
 
 
 @dataclass
@@ -51,7 +49,7 @@ def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials |
         raise StartupError(f"{SECRET_ENV} or {KEY_ENV} is not usable: {err}") from None
 
 
-def build_library(options: ServeOptions) -> Library:
+def build_library(options: ServeOptions, *, keep_versions: bool = True) -> Library:
     """Compiles every flow and reads every compiled machine; any problem stops the start-up with the reason."""
     from ivrc.compiler.errors import FlowErrors
     from ivrc.compiler.project import compile_paths
@@ -70,9 +68,25 @@ def build_library(options: ServeOptions) -> Library:
             raise StartupError(f"--default-flow {options.default_flow}: no such flow (loaded: "
                                + ", ".join(sorted(library.current)) + ")")
         library.default_flow = options.default_flow
-    save(options.machines_dir, machines)
-    load_saved(options.machines_dir, library)
+    if keep_versions:
+        save(options.machines_dir, machines)
+        load_saved(options.machines_dir, library)
     return library
+
+
+def app(paths: list[str], *, credentials: Credentials | None = None, insecure_no_signatures: bool = False,
+        default_flow: str | None = None) -> Starlette:
+    """The callback app for flows and compiled machines under paths, for any ASGI server.
+
+    Credentials default to SINCH_APPLICATION_KEY and SINCH_APPLICATION_SECRET; StartupError
+    says what is missing or wrong."""
+    options = ServeOptions(paths=list(paths), default_flow=default_flow,
+                           insecure_no_signatures=insecure_no_signatures)
+    library = build_library(options, keep_versions=False)
+    if credentials is None and not insecure_no_signatures:
+        credentials = credentials_from_env(options)
+    settings = Settings(credentials=credentials, verify_signatures=not insecure_no_signatures)
+    return create_app(library, settings)
 
 
 def _configure_logging(level: str) -> None:
