@@ -45,6 +45,7 @@ class Part:
 class Variable:
     max_length: int  # bytes, as UTF-8
     default: str = ""
+    report: bool = False  # sent in the call-ended event
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +268,8 @@ class Machine:
             flow=d["flow"], version=d["version"], description=d.get("description", ""), direction=d["direction"],
             numbers=tuple(d.get("numbers", ())), locale=d["locale"], locales=tuple(d["locales"]),
             timezone=d["timezone"], start=d["start"], error_say=d["error"]["say"],
-            variables={name: Variable(v["max_length"], v.get("default", "")) for name, v in d["variables"].items()},
+            variables={name: Variable(v["max_length"], v.get("default", ""), bool(v.get("report")))
+                       for name, v in d["variables"].items()},
             hours={name: Schedule(s["timezone"], s["weekly"], tuple(s["holidays"])) for name, s in d["hours"].items()},
             prompts={pid: {loc: tuple(_part(p) for p in parts) for loc, parts in by_locale.items()}
                      for pid, by_locale in d["prompts"].items()},

@@ -190,6 +190,7 @@ class Variable:
     name: str
     max_length: int
     default: str = ""
+    report: bool = False  # sent in the call-ended event
     path: Path = _meta(())
 
 

@@ -49,7 +49,7 @@ def _outbound(spec: dict) -> ir.Outbound:
 
 
 def _variable(name: str, spec: dict, path: tuple) -> ir.Variable:
-    return ir.Variable(name, spec["max_length"], spec.get("default", ""), path)
+    return ir.Variable(name, spec["max_length"], spec.get("default", ""), spec.get("report", False), path)
 
 
 def _prompt(value: Any, path: tuple) -> ir.Prompt:

@@ -219,6 +219,14 @@ class _Builder:
         }
 
 
+def _variable(flow: ir.Flow, name: str, bound: int) -> dict[str, Any]:
+    declared = flow.variable_map.get(name)
+    out: dict[str, Any] = {"max_length": bound, "default": declared.default if declared else ""}
+    if declared is not None and declared.report:
+        out["report"] = True
+    return out
+
+
 def _voice(menu: ir.Menu) -> bool:
     return any(option.keywords for option in menu.options)
 
@@ -262,8 +270,7 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         "timezone": flow.timezone,
         "start": flow.start.target,
         "error": {"say": error_prompt},
-        "variables": {name: {"max_length": bound, "default": flow.variable_map[name].default if name in flow.variable_map else ""}
-                      for name, bound in sorted(variable_bounds(flow).items())},
+        "variables": {name: _variable(flow, name, bound) for name, bound in sorted(variable_bounds(flow).items())},
         "hours": {s.name: _schedule(s) for s in flow.schedules},
         "prompts": dict(sorted(builder.prompts.items())),
         "states": states,

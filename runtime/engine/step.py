@@ -49,6 +49,9 @@ class Answer:
     state: str | None = None
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # What the business hears about this callback (call ended, recording ready), or None: sent
+    # by the server after the answer, never part of it (runtime/server/events_out.py).
+    report: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -178,14 +181,36 @@ class Engine:
         if self.metrics is not None:
             # A metric label must come from a bounded set; the log line keeps Sinch's own word.
             self.metrics.calls_ended.inc(reason=reason if reason in DICE_REASONS else "other")
-        return Answer(None, f"ended:{reason}", *self._where(read_pin(cb.cookies)), details={"result": cb.dice_result})
+        flow, version, state = self._where(read_pin(cb.cookies))
+        duration = cb.raw.get("duration")
+        report = {"type": "call.ended", "callid": cb.callid, "flow": flow, "version": version, "state": state,
+                  "result": cb.dice_result, "reason": reason,
+                  "duration": duration if isinstance(duration, int) and not isinstance(duration, bool) else None,
+                  "variables": self._reportable(flow, version, cb)}
+        return Answer(None, f"ended:{reason}", flow, version, state, details={"result": cb.dice_result},
+                      report=report if flow is not None else None)
 
     def _notify(self, cb: Callback) -> Answer:
         details: dict[str, Any] = {"type": cb.notify_type}
         if cb.notify_destination:
             details["destination"] = cb.notify_destination  # logged only: we never fetch it
-        return Answer(None, f"notify:{cb.notify_type or 'unknown'}", *self._where(read_pin(cb.cookies)),
-                      details=details)
+        flow, version, state = self._where(read_pin(cb.cookies))
+        report = None
+        if flow is not None and cb.notify_type in ("recording_finished", "transcription_finished",
+                                                   "recording_available", "transcription_available"):
+            kind = "transcript.ready" if cb.notify_type.startswith("transcription") else "recording.ready"
+            report = {"type": kind, "callid": cb.callid, "flow": flow, "version": version, "state": state,
+                      "notification": cb.notify_type, "destination": cb.notify_destination}
+        return Answer(None, f"notify:{cb.notify_type or 'unknown'}", flow, version, state, details=details,
+                      report=report)
+
+    def _reportable(self, flow: str | None, version: str | None, cb: Callback) -> dict[str, str]:
+        """The variables the flow marks `report: true`, as the call's cookies hold them at its end."""
+        loaded = self.library.version(flow, version) if flow and version else None
+        if loaded is None:
+            return {}
+        values = read_variables(loaded.machine, cb.cookies)
+        return {name: values[name] for name, spec in loaded.machine.variables.items() if spec.report}
 
     def _where(self, pin: Pin | None) -> tuple[str | None, str | None, str | None]:
         """Flow, version and state for logs and metric labels: only names this server knows, never raw cookie text."""

@@ -283,7 +283,9 @@ def test_unsigned_requests_only_with_signatures_explicitly_off(library, sinch_bo
 
 
 def test_signatures_on_without_credentials_is_refused(library) -> None:
-    with pytest.raises(ValueError, match="credentials"):
+    from ivrc.runtime.server.app import StartupError
+
+    with pytest.raises(StartupError, match="credentials"):
         create_app(library, Settings(credentials=None))
 
 
