@@ -628,6 +628,99 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +     holidays: ["12-25", "08-15"]
            """),
     ]),
+    ("Requests to your systems", [
+        _c("IVR140", "request-host-not-literal", "error",
+           "A request URL whose scheme and host are not written out, or that is not an http(s) URL.",
+           "The server contacts only the hosts written in its flows; a template that chose the host could send "
+           "the caller's data anywhere.",
+           "Write `https://host` literally; templates may fill in the path and query, where their values are "
+           "percent-encoded.",
+           """
+             lookup:
+               request:
+           -     url: "{{ backend }}/orders/{{ order }}"
+           +     url: "https://orders.example.com/v1/orders/{{ order }}"
+                 next: read_status
+           """),
+        _c("IVR141", "request-plain-http", "error", "A request over plain http to a host that is not loopback.",
+           "Account numbers, PINs and order numbers would cross the network unencrypted.",
+           "Use https://. Plain http is allowed for localhost and 127.0.0.1 only (a backend on the same machine).",
+           """
+             verify:
+               request:
+           -     url: "http://bank.example.com/v1/verify"
+           +     url: "https://bank.example.com/v1/verify"
+                 next: menu
+           """),
+        _c("IVR142", "request-without-failure-path", "warning", "A request state has no `on_failure`.",
+           "Backends time out and fail; without a failure path the caller hears the flow's apology and is hung up on.",
+           "Add `on_failure:` with a state that says what happened and offers a way on (an agent, try later).",
+           """
+             verify:
+               request:
+                 url: "https://bank.example.com/v1/verify"
+                 next: menu
+           +     on_failure: busy
+           """),
+        _c("IVR143", "request-timeout-too-long", "error",
+           "A request timeout longer than the time one callback has for its requests.",
+           "Sinch hangs up on an answer that comes later than its deadline; the server cuts a request short at the "
+           "callback's budget (3 s by default) anyway.",
+           "Use a timeout of at most 3 seconds.",
+           """
+             lookup:
+               request:
+                 url: "https://orders.example.com/v1/orders/{{ order }}"
+           -     timeout: 4
+           +     timeout: 2
+                 next: read_status
+           """),
+        _c("IVR144", "requests-exceed-callback-budget", "warning",
+           "Requests made one after another in one callback can together take longer than its budget.",
+           "The later requests would be cut short and take their failure path on a slow day.",
+           "Shorten the timeouts, or wait for the caller (a menu) between the requests.",
+           """
+             verify:
+               request:
+                 url: "https://bank.example.com/v1/verify"
+           -     timeout: 2.5
+           +     timeout: 1.5
+                 next: balance
+             balance:
+               request:
+                 url: "https://bank.example.com/v1/balance"
+                 timeout: 1.5
+                 next: read_balance
+           """),
+        _c("IVR145", "request-saves-undeclared-variable", "error",
+           "A request saves a field of its answer into a variable that is not declared, or names no field.",
+           "The value would have nowhere to go: variables travel in Sinch cookies, within a size the compiler proves.",
+           "Declare the variable under `variables:` with a max_length, and write a field path like `account.name`.",
+           """
+             variables:
+               order: {max_length: 10}
+           +   status: {max_length: 24}
+             states:
+               lookup:
+                 request:
+                   url: "https://orders.example.com/v1/orders/{{ order }}"
+                   save: {status: order.status}
+                   next: read_status
+           """),
+        _c("IVR146", "request-secret-in-flow", "warning", "A credential header written in the flow file.",
+           "Flow files live in version control and CI logs; a token written there is a token leaked.",
+           "Read it from the server's environment: `Authorization: {env: BANK_TOKEN, prefix: \"Bearer \"}`. "
+           "`ivrc serve` refuses to start while such a variable is unset.",
+           """
+             verify:
+               request:
+                 url: "https://bank.example.com/v1/verify"
+                 headers:
+           -       Authorization: "Bearer 6f1c0e2a"
+           +       Authorization: {env: BANK_TOKEN, prefix: "Bearer "}
+                 next: menu
+           """),
+    ]),
     ("Across files", [
         _c("IVR100", "number-conflict", "error", "One called number is claimed by two flows.",
            "Incoming calls to the number could go to either flow.",

@@ -208,8 +208,54 @@ class Collect(Input):
                 "next": data["next"]}
 
 
+@dataclass(frozen=True, slots=True)
+class SecretHeader:
+    env: str  # the server's environment variable that holds the value
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Request(State):
+    """An HTTP request to the business's system, made while walking; goes on by its outcome."""
+
+    kind: ClassVar[str] = "request"
+    waits: ClassVar[bool] = False
+    method: str = "GET"
+    url: str = ""
+    origin: str = ""  # scheme://host[:port], literal in the flow: the only place this state may connect to
+    url_pieces: tuple[tuple[bool, str], ...] = ()  # the rest of the URL: (is_expression, text)
+    query: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    secret_headers: Mapping[str, SecretHeader] = field(default_factory=dict)
+    body: Any = None
+    has_body: bool = False
+    timeout: float = 2.0
+    save: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # variable -> field path
+    next: str = ""
+    on_status: Mapping[str, str] = field(default_factory=dict)
+    on_failure: str | None = None
+
+    def after_status(self, status: int) -> str | None:
+        """Where a non-2xx status goes: its exact code, then its class (5xx), else None (the failure path)."""
+        return self.on_status.get(str(status)) or self.on_status.get(f"{status // 100}xx")
+
+    @classmethod
+    def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        from .request_url import parse, pieces
+
+        url = parse(data["url"])
+        return {"method": data["method"], "url": data["url"], "origin": url.origin, "url_pieces": tuple(pieces(url.rest)),
+                "query": dict(data.get("query", {})), "headers": dict(data.get("headers", {})),
+                "secret_headers": {name: SecretHeader(s["env"], s.get("prefix", ""))
+                                   for name, s in data.get("secret_headers", {}).items()},
+                "body": data.get("body"), "has_body": "body" in data, "timeout": float(data["timeout"]),
+                "save": {name: tuple(path.split(".")) for name, path in data.get("save", {}).items()},
+                "next": data["next"], "on_status": dict(data.get("on_status", {})),
+                "on_failure": data.get("on_failure")}
+
+
 STATE_KINDS: dict[str, type[State]] = {cls.kind: cls for cls in (
-    Next, Branch, Hangup, Park, Transfer, Record, Menu, Collect)}
+    Next, Branch, Hangup, Park, Transfer, Record, Menu, Collect, Request)}
 
 
 @dataclass(frozen=True)
@@ -245,6 +291,15 @@ class Machine:
     def inbound(self) -> bool:
         return self.direction == "inbound"
 
+    @property
+    def requests(self) -> list[Request]:
+        return [s for s in self.states.values() if isinstance(s, Request)]
+
+    @property
+    def secrets(self) -> set[str]:
+        """The server environment variables this machine's requests need."""
+        return {h.env for r in self.requests for h in r.secret_headers.values()}
+
     @classmethod
     def load(cls, document: Mapping[str, Any]) -> "Machine":
         """Typed objects from a machine document; MachineError names what is missing or malformed.
@@ -257,7 +312,7 @@ class Machine:
                                f"(it reads format {FORMAT}); compile the flow again with this version")
         try:
             return cls._build(document)
-        except (KeyError, TypeError, ValueError, AttributeError, re.error) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, re.error) as err:  # UrlProblem is a ValueError
             raise MachineError(f"flow {document.get('flow', '?')!r}: the compiled machine is malformed "
                                f"({type(err).__name__}: {err})") from None
 

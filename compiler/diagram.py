@@ -41,6 +41,8 @@ def _describe(state: ir.State) -> str:
         return f"{state.name}: record"
     if isinstance(action, ir.Park):
         return f"{state.name}: park"
+    if isinstance(action, ir.Request):
+        return f"{state.name}: {action.method} {action.url.source.split('?')[0]}"
     if isinstance(action, ir.Hangup):
         return f"{state.name}: hang up"
     return state.name
@@ -71,6 +73,8 @@ def mermaid(flow: ir.Flow) -> str:
             lines.append(f"  {node}([{label}])")
         elif isinstance(action, (ir.Transfer, ir.Park, ir.Hangup)):
             lines.append(f"  {node}[/{label}/]")
+        elif isinstance(action, ir.Request):
+            lines.append(f"  {node}[[{label}]]")
         else:
             lines.append(f"  {node}[{label}]")
     uses_end = False
@@ -89,7 +93,8 @@ def dot(flow: ir.Flow) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     shapes = {ir.Branch: "diamond", ir.Menu: "box", ir.Collect: "box", ir.Record: "box",
-              ir.Transfer: "parallelogram", ir.Park: "parallelogram", ir.Hangup: "parallelogram"}
+              ir.Transfer: "parallelogram", ir.Park: "parallelogram", ir.Hangup: "parallelogram",
+              ir.Request: "component"}
     lines = [f"digraph {quote(flow.id)} {{", "  rankdir=TB;", '  node [fontname="Helvetica"];',
              '  "__start" [shape=circle, label="start"];', f"  \"__start\" -> {quote(flow.start.target)};"]
     for state in flow.states:

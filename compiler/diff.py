@@ -94,13 +94,33 @@ def _settings(action: ir.Action) -> dict[str, Any]:
         return found
     for f in dataclasses.fields(action):
         value = getattr(action, f.name)
-        if not f.compare or isinstance(value, (ir.Prompt, ir.Ref, ir.Handler)) or f.name in ("options", "cases"):
+        if (not f.compare or isinstance(value, (ir.Prompt, ir.Ref, ir.Handler))
+                or f.name in ("options", "cases", "on_status")):
             continue
+        if isinstance(action, ir.Request):
+            value = _plain(value)
         if isinstance(value, ir.Recording):
             value = {"destination": value.destination, "credentials_env": value.credentials_env,
                      "transcribe": value.transcribe_locale}
         found[f.name] = value
     return found
+
+
+def _plain(value: Any) -> Any:
+    """A request's settings as the author wrote them: templates as their source, in order."""
+    if isinstance(value, ir.Text):
+        return value.source
+    if isinstance(value, ir.JsonObject):
+        return {k: _plain(v) for k, v in value.items}
+    if isinstance(value, ir.JsonArray):
+        return [_plain(v) for v in value.items]
+    if isinstance(value, ir.Header):
+        return {value.name: _plain(value.value) if value.value is not None else f"${{{value.env}}}"}
+    if isinstance(value, ir.Save):
+        return {value.variable: value.field}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _exits(state: ir.State) -> dict[str, str | None]:

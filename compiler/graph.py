@@ -46,6 +46,15 @@ def edges(state: ir.State) -> Iterator[Edge]:
             yield Edge(name, END, "exhausted", PIE)
     elif isinstance(action, ir.Record):
         yield Edge(name, action.next.target, "recorded", PIE, action.next)
+    elif isinstance(action, ir.Request):
+        # All within the callback that reached the request: the caller waits on the line.
+        yield Edge(name, action.next.target, "ok", SAME, action.next)
+        for exit_ in action.on_status:
+            yield Edge(name, exit_.goto.target, f"status {exit_.status}", SAME, exit_.goto)
+        if action.on_failure is not None:
+            yield Edge(name, action.on_failure.target, "failure", SAME, action.on_failure)
+        else:
+            yield Edge(name, END, "failure", SAME)
     else:  # transfer, park, hang-up: the call leaves the flow
         yield Edge(name, END, state.kind, SAME)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 Path = tuple
 
@@ -139,6 +139,63 @@ class Park:
 
 
 @dataclass(frozen=True)
+class Header:
+    """A request header: a template, or a secret read from the server's environment variable `env`."""
+
+    name: str
+    value: Text | None = None
+    env: str | None = None
+    prefix: str = ""
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class JsonObject:
+    """A JSON object in a request body; string leaves are Texts (templates)."""
+
+    items: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class JsonArray:
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Save:
+    """Saves a field of the JSON answer (dotted path) into a variable."""
+
+    variable: str
+    field: str
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class StatusExit:
+    """Where an HTTP status goes: an exact code ("404") or a class ("5xx")."""
+
+    status: str
+    goto: Ref
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request to the business's system, made inside the callback; goes on by its outcome."""
+
+    url: Text
+    next: Ref
+    method: str = "GET"
+    query: tuple[tuple[str, Text], ...] = ()
+    headers: tuple[Header, ...] = ()
+    body: Any = None  # Text, JsonObject, JsonArray, a number, a boolean, or None for no body
+    timeout: float = 2.0
+    save: tuple[Save, ...] = ()
+    on_status: tuple[StatusExit, ...] = ()
+    on_failure: Ref | None = None
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
 class Case:
     """One branch case; condition None is the else case."""
 
@@ -161,7 +218,7 @@ class Hangup:
     pass
 
 
-Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch]
+Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch, Request]
 
 
 

@@ -173,6 +173,8 @@ def _action(spec: dict, path: tuple) -> ir.Action:
         return _transfer(spec["transfer"], path + ("transfer",))
     if "park" in spec:
         return _park(spec["park"], path + ("park",))
+    if "request" in spec:
+        return _request(spec["request"], path + ("request",))
     return ir.Branch(tuple(_case(case, path + ("branch", i)) for i, case in enumerate(spec["branch"])))
 
 
@@ -185,6 +187,40 @@ def _record(spec: dict, path: tuple) -> ir.Record:
 def _park(spec: dict, path: tuple) -> ir.Park:
     return ir.Park(_prompt(spec["hold"], path + ("hold",)), _opt_prompt(spec.get("intro"), path + ("intro",)),
                    spec.get("max_duration"))
+
+
+def _request(spec: dict, path: tuple) -> ir.Request:
+    return ir.Request(
+        url=ir.Text(spec["url"], path + ("url",)),
+        next=ir.Ref(spec["next"], path + ("next",)),
+        method=spec.get("method", "GET"),
+        query=tuple((k, ir.Text(v, path + ("query", k))) for k, v in (spec.get("query") or {}).items()),
+        headers=tuple(_header(k, v, path + ("headers", k)) for k, v in (spec.get("headers") or {}).items()),
+        body=_json(spec["body"], path + ("body",)) if "body" in spec else None,
+        timeout=spec.get("timeout", 2),
+        save=tuple(ir.Save(k, v, path + ("save", k)) for k, v in (spec.get("save") or {}).items()),
+        on_status=tuple(ir.StatusExit(str(k), ir.Ref(v, path + ("on_status", k)))
+                        for k, v in (spec.get("on_status") or {}).items()),
+        on_failure=_ref(spec.get("on_failure"), path + ("on_failure",)),
+        path=path,
+    )
+
+
+def _header(name: str, value: Any, path: tuple) -> ir.Header:
+    if isinstance(value, str):
+        return ir.Header(name, ir.Text(value, path), path=path)
+    return ir.Header(name, env=value["env"], prefix=value.get("prefix", ""), path=path)
+
+
+def _json(value: Any, path: tuple) -> Any:
+    """A request body: strings become templates, objects and lists keep their order."""
+    if isinstance(value, str):
+        return ir.Text(value, path)
+    if isinstance(value, dict):
+        return ir.JsonObject(tuple((k, _json(v, path + (k,))) for k, v in value.items()))
+    if isinstance(value, list):
+        return ir.JsonArray(tuple(_json(v, path + (i,)) for i, v in enumerate(value)))
+    return value
 
 
 def _case(spec: dict, path: tuple) -> ir.Case:

@@ -91,6 +91,8 @@ class _Builder:
             intro = self.prompt(action.intro, f"{base}.park.intro")
             hold = self.prompt(action.hold, f"{base}.park.hold")
             out["action"] = svaml.park(intro, hold, action.max_duration)
+        elif isinstance(action, ir.Request):
+            out.update(_request(action))
         return out
 
     def _handler(self, handler: ir.Handler | None, base: str) -> dict | None:
@@ -217,6 +219,39 @@ class _Builder:
             "after": [svaml.stop_recording()],
             "next": record.next.target,
         }
+
+
+def _request(r: ir.Request) -> dict[str, Any]:
+    out: dict[str, Any] = {"method": r.method, "url": r.url.source}
+    if r.query:
+        out["query"] = {name: text.source for name, text in r.query}
+    headers = {h.name: h.value.source for h in r.headers if h.value is not None}
+    if headers:
+        out["headers"] = headers
+    secrets = {h.name: {"env": h.env, "prefix": h.prefix} for h in r.headers if h.env is not None}
+    if secrets:
+        out["secret_headers"] = secrets
+    if r.body is not None:
+        out["body"] = _json(r.body)
+    out["timeout"] = r.timeout
+    if r.save:
+        out["save"] = {s.variable: s.field for s in r.save}
+    out["next"] = r.next.target
+    if r.on_status:
+        out["on_status"] = {e.status: e.goto.target for e in r.on_status}
+    if r.on_failure is not None:
+        out["on_failure"] = r.on_failure.target
+    return out
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, ir.Text):
+        return value.source
+    if isinstance(value, ir.JsonObject):
+        return {k: _json(v) for k, v in value.items}
+    if isinstance(value, ir.JsonArray):
+        return [_json(v) for v in value.items]
+    return value
 
 
 def _variable(flow: ir.Flow, name: str, bound: int) -> dict[str, Any]:

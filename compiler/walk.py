@@ -73,9 +73,27 @@ def texts(flow: ir.Flow) -> list[tuple[str, ir.Text]]:
                 found.append(("condition", node.condition))
             elif cls is ir.Assignment:
                 found.append(("value", node.value))
+            elif cls is ir.Request:
+                found.extend(("value", text) for text in request_texts(node))
         return found
 
     return _cached(flow, "_texts", build)
+
+
+def request_texts(request: ir.Request) -> list[ir.Text]:
+    """A request's templates: the URL, query values, header values and every string in the body."""
+    found = [request.url, *(text for _, text in request.query),
+             *(h.value for h in request.headers if h.value is not None)]
+    body = [request.body]
+    while body:
+        node = body.pop()
+        if isinstance(node, ir.Text):
+            found.append(node)
+        elif isinstance(node, ir.JsonObject):
+            body.extend(value for _, value in reversed(node.items))
+        elif isinstance(node, ir.JsonArray):
+            body.extend(reversed(node.items))
+    return found
 
 
 def collected(flow: ir.Flow) -> dict[str, ir.Collect]:

@@ -6,7 +6,7 @@ from typing import Callable, Iterator
 from ..diagnostics import Diagnostic
 from ..ir import Flow
 from ..loader import Document
-from . import cookies, hours, menus, platform, prompts, references, structure, templates
+from . import cookies, hours, menus, platform, prompts, references, requests, structure, templates
 
 Check = Callable[[Flow, Document], Iterator[Diagnostic]]
 
@@ -19,6 +19,7 @@ ALL: tuple[Check, ...] = (
     hours.check,
     platform.check,
     cookies.check,
+    requests.check,
 )
 
 

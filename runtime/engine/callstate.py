@@ -45,6 +45,7 @@ class Call:
     variables: dict[str, str]
     amd: str | None = None
     changed: set[str] = field(default_factory=set)  # variables written during this step
+    requests: list = field(default_factory=list)  # requests made during this step (engine.requests.Made)
 
     def set(self, name: str, value: str) -> None:
         if self.variables.get(name) != value:

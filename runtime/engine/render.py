@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part
+from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part, Request
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
 from ivrc.compiler.svaml import TTS_LIMIT
@@ -62,7 +62,27 @@ class Templates:
             for assignment in state.sets:
                 if assignment.render:
                     templates.text("plain", assignment.value)
+            if isinstance(state, Request):
+                templates.request(state)
         return templates
+
+    def request(self, state: Request) -> None:
+        """Compiles a request's templates now, so a call never waits for Jinja's parser."""
+        for is_expression, text in state.url_pieces:
+            if is_expression:
+                self.condition(text)
+        strings = [*state.query.values(), *state.headers.values()]
+        body = [state.body]
+        while body:
+            value = body.pop()
+            if isinstance(value, str):
+                strings.append(value)
+            elif isinstance(value, dict):
+                body.extend(value.values())
+            elif isinstance(value, list):
+                body.extend(value)
+        for source in strings:
+            self.text("plain", source)
 
 
 @dataclass
@@ -101,6 +121,15 @@ class Context:
             raise
         except Exception as err:  # template errors of every kind end in the error path
             raise StepError("template", f"template failed: {type(err).__name__}: {err}") from None
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of an expression (a URL part of a request, say)."""
+        try:
+            return self.templates.condition(expression)(**self.names())
+        except StepError:
+            raise
+        except Exception as err:
+            raise StepError("template", f"expression {expression!r} failed: {type(err).__name__}: {err}") from None
 
     def test(self, expression: str) -> bool:
         try:

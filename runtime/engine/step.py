@@ -11,11 +11,11 @@ import os
 import re
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Generator, Mapping
 
 from ivrc.compiler import cookies as layout
 from ivrc.compiler import svaml
-from ivrc.compiler.compiled import Assignment, Branch, Collect, Input, Menu, Next, Record, State, Transfer
+from ivrc.compiler.compiled import Assignment, Branch, Collect, Input, Menu, Next, Record, Request, State, Transfer
 from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
 from .callstate import Call, Pin, cookie_instructions, read_pin, read_variables, total_bytes
@@ -23,6 +23,14 @@ from .events import Callback, MenuResult
 from .library import Library, Loaded
 from .masking import mask_numbers
 from .render import Clock, Context, StepError, system_clock
+from .requests import Made, Outgoing, Reply, build
+from .requests import outcome as request_outcome
+
+# A step is a generator: it yields each HTTP request a request state makes and is sent the reply,
+# so the engine stays free of I/O while the server sends requests asynchronously.
+Walk = Generator[Outgoing, Reply, "Answer"]
+Fetch = Callable[[Outgoing], Reply]
+AsyncFetch = Callable[[Outgoing], Awaitable[Reply]]
 
 log = logging.getLogger("ivrc.engine")
 
@@ -52,6 +60,7 @@ class Answer:
     # What the business hears about this callback (call ended, recording ready), or None: sent
     # by the server after the answer, never part of it (runtime/server/events_out.py).
     report: dict[str, Any] | None = None
+    requests: list[Made] = field(default_factory=list)  # requests made in this step, for the log line
 
 
 @dataclass(frozen=True)
@@ -74,44 +83,89 @@ class Returned:
 
 class Engine:
     def __init__(self, library: Library, clock: Clock = system_clock, env: Mapping[str, str] | None = None,
-                 metrics: Any = None) -> None:
+                 metrics: Any = None, backend: Fetch | None = None) -> None:
         self.library = library
         self.clock = clock
         self.env = os.environ if env is None else env
         self.metrics = metrics
+        # How step() gets replies for request states; the server uses step_async with its HTTP client.
+        self.backend = backend
 
     # entry
 
     def step(self, cb: Callback) -> Answer:
-        handler = {"ice": self._ice, "ace": self._ace, "pie": self._pie, "dice": self._dice,
-                   "notify": self._notify}[cb.event]
+        """One callback, with request states answered by `backend` (a failure when there is none)."""
+        walk = self._run(cb)
         try:
-            return handler(cb)
+            outgoing = next(walk)
+            while True:
+                outgoing = walk.send(self._fetch(outgoing))
+        except StopIteration as done:
+            return done.value
         except Exception as err:  # a bug must still give the caller an answer
-            # Not log.exception: the traceback's messages may quote call data, so it is masked first.
-            log.error("step failed for callid %s\n%s", cb.callid,
-                      mask_numbers("".join(traceback.format_exception(err)).rstrip()))
-            return self._error_path(cb, None, None, StepError("bug", f"{type(err).__name__}: {err}"))
+            return self._bug(cb, err)
+
+    async def step_async(self, cb: Callback, fetch: AsyncFetch) -> Answer:
+        """One callback, with request states answered by `fetch` without blocking other calls."""
+        walk = self._run(cb)
+        try:
+            outgoing = next(walk)
+            while True:
+                outgoing = walk.send(await fetch(outgoing))
+        except StopIteration as done:
+            return done.value
+        except Exception as err:
+            return self._bug(cb, err)
+
+    def _fetch(self, outgoing: Outgoing) -> Reply:
+        if self.backend is None:
+            return Reply(error="no-backend")
+        return self.backend(outgoing)
+
+    def _bug(self, cb: Callback, err: Exception) -> Answer:
+        # Not log.exception: the traceback's messages may quote call data, so it is masked first.
+        log.error("step failed for callid %s\n%s", cb.callid,
+                  mask_numbers("".join(traceback.format_exception(err)).rstrip()))
+        return self._error_path(cb, None, None, StepError("bug", f"{type(err).__name__}: {err}"))
+
+    def _run(self, cb: Callback) -> Walk:
+        if cb.event == "ice":
+            return (yield from self._ice(cb))
+        if cb.event == "ace":
+            return (yield from self._ace(cb))
+        if cb.event == "pie":
+            return (yield from self._pie(cb))
+        if cb.event == "dice":
+            return self._dice(cb)
+        return self._notify(cb)
 
     def enter(self, loaded: Loaded, call: Call, state: str, event: str = "ICE", callid: str = "") -> Answer:
         """The answer that walks `call` into `state` in a reply to `event`, as a callback would.
 
         For operators' tools (`ivrc calls unpark`): raises StepError instead of taking the error
-        path, so the tool can say what is wrong rather than hang up a caller."""
-        return self._walk(loaded, call, Callback(event.lower(), callid), event.upper(), state, [])
+        path, so the tool can say what is wrong rather than hang up a caller. Request states on
+        the way get replies from `backend`."""
+        walk = self._walk(loaded, call, Callback(event.lower(), callid), event.upper(), state, [])
+        try:
+            outgoing = next(walk)
+            while True:
+                outgoing = walk.send(self._fetch(outgoing))
+        except StopIteration as done:
+            return done.value
 
     # events
 
-    def _ice(self, cb: Callback) -> Answer:
+    def _ice(self, cb: Callback) -> Walk:
         loaded = self.library.for_number(cb.called)
         if loaded is None:
             return self._error_path(cb, None, None, StepError("routing", "no flow answers this number"))
         if not loaded.machine.inbound:
             return self._error_path(cb, loaded, None, StepError("routing", "an outbound flow cannot answer a call"))
         call = self._new_call(loaded, cb)
-        return self._guarded(cb, loaded, call, lambda: self._walk(loaded, call, cb, "ICE", loaded.machine.start, []))
+        return (yield from self._guarded(cb, loaded, call,
+                                         lambda: self._walk(loaded, call, cb, "ICE", loaded.machine.start, [])))
 
-    def _ace(self, cb: Callback) -> Answer:
+    def _ace(self, cb: Callback) -> Walk:
         pin = read_pin(cb.cookies)
         if pin is not None:
             loaded = self._machine_for(pin.flow, pin.version, pin.state)
@@ -131,7 +185,7 @@ class Engine:
         call = self._new_call(loaded, cb)
         call.amd = (cb.amd.status if cb.amd and cb.amd.status else "notsure")[: layout.AMD_MAX]
 
-        def run() -> Answer:
+        def run() -> Walk:
             declared = loaded.machine.variables
             for name, value in variables.items():
                 spec = declared.get(name)
@@ -141,11 +195,11 @@ class Engine:
                     raise StepError("custom", f"the callout's value for '{name}' is not text of at most "
                                               f"{spec.max_length} bytes")
                 call.set(name, value)
-            return self._walk(loaded, call, cb, "ACE", loaded.machine.start, [])
+            return (yield from self._walk(loaded, call, cb, "ACE", loaded.machine.start, []))
 
-        return self._guarded(cb, loaded, call, run)
+        return (yield from self._guarded(cb, loaded, call, run))
 
-    def _pie(self, cb: Callback) -> Answer:
+    def _pie(self, cb: Callback) -> Walk:
         result = cb.menu_result or MenuResult(None, None, None, None)
         pin = read_pin(cb.cookies)
         returned = Returned.parse(result.value) if result.type == "return" else None
@@ -174,7 +228,8 @@ class Engine:
         handler = self._input_handlers.get(type(state))
         if handler is None:
             return self._error_path(cb, loaded, call, StepError("cookie", f"state '{member}' does not take input"))
-        return self._guarded(cb, loaded, call, lambda: handler(self, loaded, call, cb, state, result, returned))
+        return (yield from self._guarded(cb, loaded, call,
+                                         lambda: handler(self, loaded, call, cb, state, result, returned)))
 
     def _dice(self, cb: Callback) -> Answer:
         reason = cb.dice_reason or "unknown"
@@ -224,7 +279,7 @@ class Engine:
     # input handling
 
     def _menu_input(self, loaded: Loaded, call: Call, cb: Callback, state: Menu, result: MenuResult,
-                    returned: Returned | None) -> Answer:
+                    returned: Returned | None) -> Walk:
         key = None
         if returned is not None and returned.state == state.name:
             key = _KEYS_BY_NAME.get(returned.choice, returned.choice)
@@ -232,57 +287,57 @@ class Engine:
             spoken = (result.value or "").strip().casefold()
             key = state.keywords.get(spoken) or (spoken if spoken in state.options else None)
         if result.type == "timeout":
-            return self._retry(loaded, call, cb, state, "no_input")
+            return (yield from self._retry(loaded, call, cb, state, "no_input"))
         option = state.options.get(key) if key is not None else None
         if option is None:
-            return self._retry(loaded, call, cb, state, "invalid")
+            return (yield from self._retry(loaded, call, cb, state, "invalid"))
         instructions = [self._play(loaded, call, cb, option.say)] if option.say is not None else []
-        return self._walk(loaded, call, cb, "PIE", option.goto, instructions)
+        return (yield from self._walk(loaded, call, cb, "PIE", option.goto, instructions))
 
     def _digits_input(self, loaded: Loaded, call: Call, cb: Callback, state: Collect, result: MenuResult,
-                      returned: Returned | None) -> Answer:
+                      returned: Returned | None) -> Walk:
         if result.type == "timeout":
-            return self._retry(loaded, call, cb, state, "no_input")
+            return (yield from self._retry(loaded, call, cb, state, "no_input"))
         digits = (result.value or "").strip().rstrip("#")
         valid = (result.type == "sequence" and _DIGITS.fullmatch(digits) is not None
                  and state.min_digits <= len(digits) <= state.max_digits
                  and (state.pattern is None or state.pattern.fullmatch(digits) is not None))
         if not valid:
-            return self._retry(loaded, call, cb, state, "invalid")
+            return (yield from self._retry(loaded, call, cb, state, "invalid"))
         call.set(state.into, digits)
-        return self._walk(loaded, call, cb, "PIE", state.next, [])
+        return (yield from self._walk(loaded, call, cb, "PIE", state.next, []))
 
     def _recorded(self, loaded: Loaded, call: Call, cb: Callback, state: Record, result: MenuResult,
-                  returned: Returned | None) -> Answer:
+                  returned: Returned | None) -> Walk:
         if result.type == "invalidinput":
             # A stray key is not the finish key: keep recording and keep waiting for it.
             ctx = self._context(loaded, call, cb)
             return self._answer(loaded, call, cb, "PIE", [], ctx.fill_static(state.action), "record-continues")
         # The finish key, or the time limit: either way the message is complete.
-        return self._walk(loaded, call, cb, "PIE", state.next, list(state.after))
+        return (yield from self._walk(loaded, call, cb, "PIE", state.next, list(state.after)))
 
     # The states a PIE carries input for, and who reads it: one line per kind that takes input.
     _input_handlers: dict[type[State], Any] = {Menu: _menu_input, Collect: _digits_input, Record: _recorded}
 
-    def _retry(self, loaded: Loaded, call: Call, cb: Callback, state: Input, which: str) -> Answer:
+    def _retry(self, loaded: Loaded, call: Call, cb: Callback, state: Input, which: str) -> Walk:
         if self.metrics is not None:
             self.metrics.menu_results.inc(flow=loaded.flow, state=state.name, result=which)
         handler = state.no_input if which == "no_input" else state.invalid
         instructions = [self._play(loaded, call, cb, handler.say)] if handler.say is not None else []
         if handler.goto is not None:
-            return self._walk(loaded, call, cb, "PIE", handler.goto, instructions)
+            return (yield from self._walk(loaded, call, cb, "PIE", handler.goto, instructions))
         if call.attempt + 1 < state.attempts:
             call.state, call.attempt = state.name, call.attempt + 1
             ctx = self._context(loaded, call, cb)
             return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill_static(state.retry_action),
                                 f"{state.kind}-retry")
         if state.exhausted is not None:
-            return self._walk(loaded, call, cb, "PIE", state.exhausted, instructions)
+            return (yield from self._walk(loaded, call, cb, "PIE", state.exhausted, instructions))
         raise StepError("exhausted", f"attempts used up in '{state.name}' with no exhausted state")
 
     # walking
 
-    def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Answer:
+    def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Walk:
         states = loaded.machine.states
         ctx = self._context(loaded, call, cb)
         for _ in range(MAX_STEPS):
@@ -298,6 +353,19 @@ class Engine:
                 name = state.next
             elif isinstance(state, Branch):
                 name = next(c.goto for c in state.cases if c.condition is None or ctx.test(c.condition))
+            elif isinstance(state, Request):
+                reply = yield build(state, ctx, self.env)
+                target, saved, made = request_outcome(state, reply, loaded.machine)
+                call.requests.append(made)
+                if self.metrics is not None:
+                    self.metrics.requests.inc(flow=loaded.flow, state=state.name, outcome=made.outcome)
+                    self.metrics.request_seconds.observe(made.duration_ms / 1000)
+                if target is None:
+                    raise StepError("request", f"request '{state.name}' failed ({made.error or made.status}) "
+                                               "and it has no on_failure")
+                for variable, value in saved.items():
+                    call.set(variable, value)
+                name = target
             else:
                 instructions.extend(ctx.fill_static(state.instructions or _NO_INSTRUCTIONS))
                 return self._answer(loaded, call, cb, event, instructions, ctx.fill_static(state.action), state.kind)
@@ -333,13 +401,13 @@ class Engine:
         if event == "ICE" and plays:
             head.insert(0, svaml.answer())  # start the call's audio now, before the prompts
         return Answer({"instructions": head + instructions, "action": action}, outcome, loaded.flow, loaded.version,
-                      call.state)
+                      call.state, requests=call.requests)
 
     # helpers
 
-    def _guarded(self, cb: Callback, loaded: Loaded, call: Call, run) -> Answer:
+    def _guarded(self, cb: Callback, loaded: Loaded, call: Call, run: Callable[[], Walk]) -> Walk:
         try:
-            return run()
+            return (yield from run())
         except StepError as err:
             return self._error_path(cb, loaded, call, err)
 
@@ -405,7 +473,7 @@ class Engine:
         state = call.state if call and loaded and call.state in loaded.machine.states else None
         return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
                       loaded.flow if loaded else None, loaded.version if loaded else None,
-                      state, error=f"{err.kind}: {cause}")
+                      state, error=f"{err.kind}: {cause}", requests=call.requests if call else [])
 
 
 def _carried(loaded: Loaded, cb: Callback, call: Call) -> list[tuple[str, str]]:

@@ -230,6 +230,14 @@ class RuntimeMetrics:
             "Requests refused before any flow ran (signature, timestamp, replay, body).",
             ("reason",),
         )
+        self.requests = r.counter(
+            "ivrc_backend_requests_total",
+            "Requests from request states to the business's systems, by flow, state and outcome (ok, status, failure).",
+            ("flow", "state", "outcome"),
+        )
+        self.request_seconds = r.histogram(
+            "ivrc_backend_request_seconds", "Time a request state waited for the business's system, in seconds."
+        )
 
     def render(self) -> str:
         return self.registry.render()

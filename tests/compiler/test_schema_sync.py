@@ -56,6 +56,8 @@ READERS: dict[str, str] = {
     "#/$defs/menuOption/oneOf/1": "_option",
     "#/$defs/retryHandler/oneOf/1": "_handler",
     "#/$defs/prompt/oneOf/2": "_prompt",
+    "#/$defs/request": "_request",
+    "#/$defs/requestHeader/oneOf/1": "_header",
 }
 
 
