@@ -12,9 +12,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
-                           log_level=args.log_level)
+                           log_level=args.log_level, request_budget=args.request_budget)
     serve(options)  # a StartupError is an IvrcError: the command line prints it
     return OK
+
+
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 4.5:
+        raise argparse.ArgumentTypeError("the budget must be more than 0 and at most 4.5 seconds (Sinch waits 5)")
+    return value
 
 
 def add_parsers(sub) -> None:
@@ -33,4 +43,6 @@ def add_parsers(sub) -> None:
     srv.add_argument("--insecure-no-signatures", action="store_true",
                      help="DEVELOPMENT ONLY: accept unsigned callbacks (every callback logs a warning)")
     srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    srv.add_argument("--request-budget", type=_budget, default=3.0, metavar="SECONDS",
+                     help="time all requests of one callback may take together (default 3; Sinch's deadline is 5)")
     srv.set_defaults(run=cmd_serve)

@@ -111,8 +111,11 @@ class Coverage:
                 self._hit_edge(flow, step.member, step.entered[0], prefer=self._pie_labels(flow, step))
             elif step.failed == "exhausted":
                 self._hit_edge(flow, step.member, None, prefer=["exhausted"])
+        outcomes = {made.state: made for made in (step.answer.requests if step.answer else [])}
         for source, target in zip(step.entered, step.entered[1:]):
-            self._hit_edge(flow, source, target)
+            self._hit_edge(flow, source, target, prefer=_request_labels(outcomes.get(source)))
+        if step.failed == "request" and step.entered:
+            self._hit_edge(flow, step.entered[-1], None, prefer=["failure"])
         if step.entered and step.answer is not None and step.answer.outcome != "error":
             last = self._ir[flow].state(step.entered[-1])
             if last is not None and isinstance(last.action, (ir.Transfer, ir.Park, ir.Hangup)):
@@ -148,3 +151,14 @@ class Coverage:
         # Two exits can lead to the same state (a key and "invalid"); the menu result says which.
         chosen = next((c for label in prefer for c in candidates if c.label == label), candidates[0])
         self.flows[flow].hit_transitions.add(chosen)
+
+
+def _request_labels(made) -> list[str]:  # type: ignore[no-untyped-def]
+    """The exit a request state took, as graph.edges labels it: ok, status 404 / status 4xx, failure."""
+    if made is None:
+        return []
+    if made.outcome == "ok":
+        return ["ok"]
+    if made.outcome == "status" and made.status is not None:
+        return [f"status {made.status}", f"status {made.status // 100}xx"]
+    return ["failure"]

@@ -15,6 +15,7 @@ from .coverage import Coverage
 from .emulator import Call, CallerMistake, CallFailed, HttpTransport, Line
 from .scenarios import Scenario, ScenarioFile, Step, find, load
 from .simulate import InProcess, PlaceholderEnv, frozen_clock, setup
+from .stubs import Sent, Stubs
 
 
 class ToolError(IvrcError):
@@ -132,31 +133,34 @@ class Runner:
         how = setup(machine, called=scenario.called, outbound=scenario.outbound, custom=scenario.custom,
                     variables=scenario.vars, amd=scenario.amd)
         journal: list = []
+        stubs = Stubs(dict(scenario.requests))
         if self.url is None:
             world = InProcess([machine], frozen_clock(scenario.now, machine.timezone),
-                              PlaceholderEnv(scenario.env), journal)
+                              PlaceholderEnv(scenario.env), journal, backend=stubs)
             call = Call(world.transport(), caller=scenario.caller, clock=world.clock, observer=journal.append,
                         **how.call_kwargs())
         else:
             transport = HttpTransport(self.url, self.key, self.secret, client=self.client)
             call = Call(transport, caller=scenario.caller, key=self.key, **how.call_kwargs())
-        outcome = _play(call, scenario, machine)
+        outcome = _play(call, scenario, machine, stubs if self.url is None else None)
         if self.coverage is not None:
             self.coverage.record_call(journal)
         outcome.seconds = time.perf_counter() - started
         return outcome
 
 
-def _play(call: Call, scenario: Scenario, machine: Machine) -> Outcome:
-    check = _Checker(call, machine)
+def _play(call: Call, scenario: Scenario, machine: Machine, stubs: Stubs | None) -> Outcome:
+    check = _Checker(call, machine, stubs)
     index, step = 0, None
     # An error path nobody asked for is a broken flow (a template error, a missing setting): fail there.
     error_expected = any(s.kind == "expect_end" and s.value == "error" for s in scenario.steps)
     try:
         call.start()
+        check.all_stubbed()
         check.no_error_path(error_expected)
         for index, step in enumerate(scenario.steps, 1):  # noqa: B007 - the except clauses report index
             check.run(step)
+            check.all_stubbed()
             check.no_error_path(error_expected)
         if not call.ended:
             step, index = None, None
@@ -184,13 +188,33 @@ def _failed(call: Call, scenario: Scenario, step: Step | None, index: int | None
 class _Checker:
     """Carries out one scenario's steps against a call; expectations search forward from a cursor."""
 
-    def __init__(self, call: Call, machine: Machine) -> None:
+    def __init__(self, call: Call, machine: Machine, stubs: Stubs | None = None) -> None:
         self.call = call
         self.machine = machine
+        self.stubs = stubs
+        self.sent_cursor = 0  # expect_request looks at requests from here on
         self.cursor = 0  # expectations look at lines from here on, so they must come in order
 
     def run(self, step: Step) -> None:
         getattr(self, step.kind)(step.value)
+
+    def all_stubbed(self) -> None:
+        """`ivrc test` never reaches the network: a request nobody stubbed fails the scenario, naming it."""
+        if self.stubs is not None and self.stubs.unstubbed:
+            state = self.stubs.unstubbed[0]
+            raise _Mismatch(f"state '{state}' made a request the scenario does not stub; add "
+                            f"`requests: {{{state}: {{status: 200, json: {{...}}}}}}` to the scenario")
+
+    def expect_request(self, spec: dict[str, Any]) -> None:
+        if self.stubs is None:
+            raise _Mismatch("requests can only be checked in-process (not against a live server with --url)")
+        sent = self.stubs.sent
+        for i in range(self.sent_cursor, len(sent)):
+            if _request_matches(sent[i], spec):
+                self.sent_cursor = i + 1
+                return
+        seen = "; ".join(s.describe() for s in sent[self.sent_cursor:]) or "none"
+        raise _Mismatch(f"expected a request {_shown_spec(spec)}, but the flow sent: {seen}")
 
     def no_error_path(self, expected: bool) -> None:
         errors = [line for line in self.call.lines if line.kind == "flow-error"]
@@ -299,6 +323,25 @@ class _Checker:
             from .conversation import status
 
             raise _Mismatch(f"expected the call to end with {words[ending]}, but {status(call)}")
+
+
+def _request_matches(sent: Sent, spec: dict[str, Any]) -> bool:
+    for key, expected in spec.items():
+        actual = getattr(sent, key)
+        if key == "method":
+            expected = str(expected).upper()
+        if key in ("query", "body") and isinstance(expected, dict) and isinstance(actual, dict):
+            # Only the keys the scenario names: a flow may send more than a test cares about.
+            wanted = {str(k): (str(v) if key == "query" else v) for k, v in expected.items()}
+            if any(k not in actual or actual[k] != v for k, v in wanted.items()):
+                return False
+        elif actual != expected:
+            return False
+    return True
+
+
+def _shown_spec(spec: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v!r}" for k, v in spec.items())
 
 
 def _shown(value: str | None) -> str:

@@ -18,12 +18,15 @@ from ivrc.compiler.errors import IvrcError, PathError
 from ivrc.compiler.loader import Document, load_file
 from ivrc.compiler.project import SCENARIO_SUFFIXES, flow_files, is_flow_file
 
+from .stubs import Stub, StubError, parse_stubs
+
 ACTIONS = ("press", "say", "silence", "hangup")
 EXPECTATIONS = ("expect", "expect_transfer", "expect_recording", "expect_variables", "expect_cookies",
-                "expect_locale", "expect_end")
+                "expect_locale", "expect_end", "expect_request")
+REQUEST_FIELDS = ("state", "method", "path", "query", "body")
 STEP_KINDS = ACTIONS + EXPECTATIONS
 BARE_STEPS = ("silence", "hangup")  # steps that can be written as a bare word: `- silence`
-SCENARIO_KEYS = ("name", "caller", "called", "now", "outbound", "amd", "vars", "custom", "env", "steps")
+SCENARIO_KEYS = ("name", "caller", "called", "now", "outbound", "amd", "vars", "custom", "env", "requests", "steps")
 DEFAULT_KEYS = tuple(k for k in SCENARIO_KEYS if k not in ("name", "steps"))
 FILE_KEYS = ("flow", "defaults", "scenarios")
 AMD_VERDICTS = ("human", "machine", "notsure", "hangup")
@@ -79,6 +82,7 @@ class Scenario:
     vars: dict[str, str] = field(default_factory=dict)
     custom: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    requests: dict[str, list[Stub]] = field(default_factory=dict)  # request state -> stubbed replies
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -249,6 +253,11 @@ def _fields(reader: _Reader, path: tuple) -> dict[str, Any]:
                                                "or `custom` (sent as it is), not both", key=True)
     if "env" in data:
         out["env"] = reader.text_map(path + ("env",), "`env`")
+    if "requests" in data:
+        try:
+            out["requests"] = parse_stubs(reader.get(path + ("requests",)))
+        except StubError as err:
+            reader.problem(path + ("requests",), str(err))
     return out
 
 
@@ -262,8 +271,9 @@ def _scenario(reader: _Reader, path: tuple, file: str, flow_file: str, defaults:
     if "name" not in data:
         reader.problem(path, "a scenario needs a `name`, shown in the results")
     fields = {**defaults, **_fields(reader, path)}
-    if "env" in defaults and "env" in fields:
-        fields["env"] = {**defaults["env"], **fields["env"]}
+    for merged in ("env", "requests"):  # a scenario adds to (or overrides) the defaults' entries
+        if merged in defaults and merged in fields:
+            fields[merged] = {**defaults[merged], **fields[merged]}
     steps: list[Step] = []
     raw = data.get("steps")
     if not isinstance(raw, list):
@@ -353,6 +363,14 @@ def _step_value(reader: _Reader, kind: str, path: tuple) -> Any:
     if kind in ("expect_variables", "expect_cookies"):
         found = reader.text_map(path, f"`{kind}`", nulls=True)
         return found if found else _BAD
+    if kind == "expect_request":
+        value = reader.get(path)
+        if not isinstance(value, dict) or not value:
+            reader.problem(path, "`expect_request` checks a request the flow sent: "
+                                 "{state: verify, method: POST, path: /v1/verify, query: {...}, body: {...}}")
+            return _BAD
+        reader.unknown_keys(path, REQUEST_FIELDS, "`expect_request`")
+        return {k: v for k, v in value.items() if k in REQUEST_FIELDS}
     if kind == "expect_end":
         text = reader.text(path, "`expect_end`")
         if text not in ENDINGS:

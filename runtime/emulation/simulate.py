@@ -118,6 +118,7 @@ class InProcess:
     clock: Clock = system_clock
     env: PlaceholderEnv = field(default_factory=PlaceholderEnv)
     journal: list = field(default_factory=list)
+    backend: Any = None  # answers request states (emulation.stubs.Stubs); None: every request fails
 
     def transport(self) -> EngineTransport:
         library = Library()
@@ -126,7 +127,8 @@ class InProcess:
         inbound = [m for m in self.machines if m.inbound]
         if len(inbound) == 1 and not inbound[0].numbers:
             library.default_flow = inbound[0].flow  # a flow without numbers still answers a simulated call
-        return EngineTransport(TracingEngine(library, clock=self.clock, env=self.env, journal=self.journal))
+        return EngineTransport(TracingEngine(library, clock=self.clock, env=self.env, journal=self.journal,
+                                             backend=self.backend))
 
 
 def env_from_pairs(pairs: list[str]) -> dict[str, str]:

@@ -1,10 +1,12 @@
 """The Starlette app: one Sinch callback endpoint, plus health, a flow listing and metrics."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -18,6 +20,7 @@ from ivrc.runtime.engine.render import Clock, system_clock
 from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.signing import Credentials, verify
 
+from .backend import DEFAULT_BUDGET, Backend
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import ReplayGuard
@@ -41,6 +44,8 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Clock = system_clock
     env: dict[str, str] | None = None
+    request_budget: float = DEFAULT_BUDGET  # seconds of requests to backends per callback
+    backend_transport: Any = None  # an httpx transport for request states (tests); None: the network
 
 
 class StartupError(IvrcError):
@@ -85,6 +90,8 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         raise StartupError("signature checks need credentials (or turn them off explicitly, for development only)")
     metrics = RuntimeMetrics()
     engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics)
+    origins = {r.origin for loaded in library.versions.values() for r in loaded.machine.requests}
+    backend = Backend(origins, transport=settings.backend_transport)
     replays = ReplayGuard()
 
     def reject(status: int, error: str, reason: str, message: str) -> JSONResponse:
@@ -117,13 +124,14 @@ def create_app(library: Library, settings: Settings) -> Starlette:
             cb = parse_callback(body)
         except BadCallback as err:
             return reject(400, "bad-request", err.reason, str(err))
-        answer = engine.step(cb)
+        answer = await engine.step_async(cb, backend.for_callback(settings.request_budget))
         elapsed = time.perf_counter() - started
         metrics.step_seconds.observe(elapsed)
         metrics.callbacks.inc(event=cb.event, flow=answer.flow or "", state=answer.state or "")
         log_callback(callback_log, callid=cb.callid, flow=answer.flow, version=answer.version, state=answer.state,
                      event=cb.event, outcome=answer.outcome, duration_ms=round(elapsed * 1000, 3),
-                     error=answer.error, caller=cb.caller, **answer.details)
+                     error=answer.error, caller=cb.caller, **answer.details,
+                     **({"requests": [made.log() for made in answer.requests]} if answer.requests else {}))
         if answer.svaml is None:
             return Response(status_code=200)
         return Response(_encode(answer.svaml), media_type="application/json")
@@ -140,7 +148,14 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     async def metrics_page(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    app = Starlette(routes=[
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await backend.aclose()
+
+    app = Starlette(lifespan=lifespan, routes=[
         Route(settings.callback_path, callback, methods=["POST"]),
         Route(settings.callback_path, wrong_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
         Route("/healthz", health, methods=["GET"]),

@@ -15,6 +15,7 @@ from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
 from .app import CALLBACK_PATH, Settings, StartupError, create_app
+from .backend import DEFAULT_BUDGET
 
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
@@ -31,6 +32,7 @@ class ServeOptions:
     callback_path: str = CALLBACK_PATH
     insecure_no_signatures: bool = False
     log_level: str = "info"
+    request_budget: float = DEFAULT_BUDGET
 
 
 def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
@@ -68,10 +70,21 @@ def build_library(options: ServeOptions, *, keep_versions: bool = True) -> Libra
             raise StartupError(f"--default-flow {options.default_flow}: no such flow (loaded: "
                                + ", ".join(sorted(library.current)) + ")")
         library.default_flow = options.default_flow
+    _require_secrets(machines)
     if keep_versions:
         save(options.machines_dir, machines)
         load_saved(options.machines_dir, library)
     return library
+
+
+def _require_secrets(machines, env=os.environ) -> None:
+    """Request states read credentials from the environment: all of them must be there before any call."""
+    missing = sorted({name for machine in machines for name in machine.secrets if not env.get(name, "").strip()})
+    if missing:
+        users = sorted({m.flow for m in machines if m.secrets & set(missing)})
+        raise StartupError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
+                           f"the requests of flow(s) {', '.join(users)} send {'it' if len(missing) == 1 else 'them'} "
+                           "to their backend. Set them in the server's environment.")
 
 
 def app(paths: list[str], *, credentials: Credentials | None = None, insecure_no_signatures: bool = False,
@@ -120,7 +133,7 @@ def build_app():
         print(f"ivrc: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
-                        callback_path=options.callback_path)
+                        callback_path=options.callback_path, request_budget=options.request_budget)
     app = create_app(library, settings)
     # Machines, templates and imports live as long as the process: keep them out of the cycle
     # collector's full passes, which would otherwise walk them again and again under load.

@@ -1,0 +1,93 @@
+"""The server's requests to the business's systems: one pooled async HTTP client, a budget per callback.
+
+Every request is bounded: by its state's timeout, by what is left of the callback's budget (so the
+whole answer reaches Sinch in time), by a size cap on the answer; redirects are never followed,
+TLS is verified, and only the scheme, host and port written in the loaded flows are contacted.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Iterable
+
+import httpx
+
+from ivrc.compiler.request_url import origin_of
+from ivrc.runtime.engine.requests import MAX_ANSWER_BYTES, Outgoing, Reply
+from ivrc.runtime.engine.step import AsyncFetch
+
+DEFAULT_BUDGET = 3.0  # seconds of requests per callback; Sinch's ICE deadline is 5 s (reference 5.1)
+
+
+class Backend:
+    """What request states reach: the origins the flows name, through one connection pool."""
+
+    def __init__(self, origins: Iterable[str], *, transport: httpx.AsyncBaseTransport | None = None,
+                 max_connections: int = 200) -> None:
+        self.origins = frozenset(origin_of(o) for o in origins)
+        self._transport = transport
+        self._max_connections = max_connections
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Made on first use, inside the server's event loop.
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self._transport, follow_redirects=False, verify=True, trust_env=False, timeout=None,
+                limits=httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=50))
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def for_callback(self, budget: float) -> AsyncFetch:
+        """A fetch for one callback: every request it makes shares `budget` seconds."""
+        deadline = time.monotonic() + budget
+
+        async def fetch(outgoing: Outgoing) -> Reply:
+            return await self.send(outgoing, deadline)
+
+        return fetch
+
+    async def send(self, outgoing: Outgoing, deadline: float) -> Reply:
+        started = time.monotonic()
+        remaining = deadline - started
+        if remaining <= 0:
+            return Reply(error="budget")
+        if origin_of(outgoing.url) not in self.origins or not outgoing.url.startswith(outgoing.origin):
+            return Reply(error="host-not-allowed")
+        timeout = min(outgoing.timeout, remaining)
+        try:
+            async with asyncio.timeout(timeout):  # the whole exchange, body included
+                return await self._exchange(outgoing, started)
+        except TimeoutError:
+            return Reply(error="timeout" if timeout == outgoing.timeout else "budget",
+                         seconds=time.monotonic() - started)
+        except httpx.TimeoutException:
+            return Reply(error="timeout", seconds=time.monotonic() - started)
+        except (httpx.HTTPError, OSError, ValueError):  # ValueError: a URL or header httpx refuses
+            return Reply(error="connection", seconds=time.monotonic() - started)
+
+    async def _exchange(self, outgoing: Outgoing, started: float) -> Reply:
+        request = self.client.build_request(outgoing.method, outgoing.url, params=outgoing.query or None,
+                                            headers=outgoing.headers, content=outgoing.body)
+        response = await self.client.send(request, stream=True)
+        try:
+            if response.is_redirect:
+                return Reply(status=response.status_code, error="redirect", seconds=time.monotonic() - started)
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    return Reply(status=response.status_code, error="too-large", seconds=time.monotonic() - started)
+        finally:
+            await response.aclose()
+        try:
+            data, ok = json.loads(body) if body else None, bool(body)
+        except (ValueError, RecursionError):
+            data, ok = None, False
+        return Reply(status=response.status_code, data=data, json_ok=ok, seconds=time.monotonic() - started)
