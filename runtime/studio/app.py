@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .phone import Phone, PhoneError
+from .phone import Phone, PhoneError, UnknownCall
 from .savetest import SaveError, save
 from .testcoverage import flow_coverage
 from .workspace import Flow, Workspace
@@ -46,9 +46,13 @@ class Studio:
     async def watch(self) -> None:
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            if await asyncio.to_thread(self.workspace.refresh):
-                self.changed.set()
-                self.changed = asyncio.Event()
+            await self.fresh()
+
+    async def fresh(self) -> None:
+        """Recompiles if a file changed, and tells every open page; each read calls it, so none is stale."""
+        if await asyncio.to_thread(self.workspace.refresh):
+            self.changed.set()
+            self.changed = asyncio.Event()
 
     async def events(self, request: Request) -> StreamingResponse:
         async def stream() -> AsyncIterator[str]:
@@ -68,7 +72,8 @@ class Studio:
 
     # flows
 
-    def _flow(self, request: Request) -> Flow:
+    async def _flow(self, request: Request) -> Flow:
+        await self.fresh()
         file = request.query_params.get("file", "")
         flow = self.workspace.find(file)
         if flow is None:
@@ -76,17 +81,18 @@ class Studio:
         return flow
 
     async def flows(self, request: Request) -> JSONResponse:
+        await self.fresh()
         return JSONResponse({"generation": self.workspace.generation, "paths": self.workspace.paths,
                              "flows": [f.summary() for f in self.workspace.flows],
                              "live": self.live is not None})
 
     async def flow(self, request: Request) -> JSONResponse:
-        flow = self._flow(request)
+        flow = await self._flow(request)
         return JSONResponse({"generation": self.workspace.generation, "flow": flow.summary(),
                              "problems": flow.problems(), "diagram": flow.diagram()})
 
     async def state(self, request: Request) -> JSONResponse:
-        flow = self._flow(request)
+        flow = await self._flow(request)
         name = request.query_params.get("name", "")
         found = flow.state(name)
         if found is None:
@@ -94,7 +100,7 @@ class Studio:
         return JSONResponse(found)
 
     async def coverage(self, request: Request) -> JSONResponse:
-        flow = self._flow(request)
+        flow = await self._flow(request)
         return JSONResponse(await asyncio.to_thread(flow_coverage, flow))
 
     # calls
@@ -110,6 +116,7 @@ class Studio:
 
     async def dial(self, request: Request) -> JSONResponse:
         body = await self._body(request)
+        await self.fresh()
         flow = self.workspace.find(str(body.get("file", "")))
         if flow is None:
             raise _Problem(404, f"no flow file {body.get('file')!r} in this studio")
@@ -128,9 +135,7 @@ class Studio:
         body = await self._body(request)
         phone = self.phone.get(request.path_params["call"])
         saved = await asyncio.to_thread(save, phone, str(body.get("name") or ""))
-        if await asyncio.to_thread(self.workspace.refresh):
-            self.changed.set()
-            self.changed = asyncio.Event()
+        await self.fresh()
         return JSONResponse(saved)
 
     # live calls of a running server
@@ -153,6 +158,8 @@ def _guarded(handler):
             return await handler(request)
         except _Problem as err:
             return _error(err.status, str(err))
+        except UnknownCall as err:
+            return _error(404, str(err))
         except (PhoneError, SaveError) as err:
             return _error(400, str(err))
 

@@ -18,9 +18,10 @@ START = "__start"
 
 # Sizes in CSS pixels; the page draws with the same font sizes (studio.css).
 NODE_H, LABEL_H, DUMMY_W = 38, 20, 8
-NODE_CHAR_W, LABEL_CHAR_W = 7.4, 6.6
+NODE_CHAR_W, DETAIL_CHAR_W, LABEL_CHAR_W = 7.4, 6.6, 6.6
 GAP_X, NODE_ROW_GAP, LABEL_ROW_GAP, MARGIN = 22, 16, 10, 24
 SWEEPS = 12
+MAX_BENT_ROWS = 6  # rows a transition may cross with bends (three ranks of states)
 
 
 @dataclass
@@ -32,6 +33,12 @@ class _Box:
     kind: str  # a state's kind, "start", "end", "label" or "bend"
     x: float = 0.0
     neighbours: list[str] = field(default_factory=list)
+
+
+def _caption(state: ir.State) -> tuple[str, str]:
+    """Two lines for a state's box: its name, and what it does ("transfer to number +4681...")."""
+    name, _, detail = diagram.describe(state).partition(": ")
+    return name, detail
 
 
 def _kind(state: ir.State) -> str:
@@ -85,9 +92,9 @@ def layout(flow: ir.Flow) -> dict[str, Any]:
     uses_end = any(target is None for _, target, _, _ in drawn)
     boxes: dict[str, _Box] = {}
     for state in flow.states:
-        caption = diagram.describe(state)
-        boxes[state.name] = _Box(state.name, 2 * rank[state.name] + 2, len(caption) * NODE_CHAR_W + 24, NODE_H,
-                                 _kind(state))
+        name, detail = _caption(state)
+        width = max(len(name) * NODE_CHAR_W, len(detail) * DETAIL_CHAR_W) + 24
+        boxes[state.name] = _Box(state.name, 2 * rank[state.name] + 2, width, NODE_H, _kind(state))
     bottom = max((b.row for b in boxes.values()), default=2)
     boxes[START] = _Box(START, 0, 56, 26, "start")
     if uses_end:
@@ -112,8 +119,10 @@ def layout(flow: ir.Flow) -> dict[str, Any]:
         label_id = f"label:{n}"
         boxes[label_id] = _Box(label_id, start_row + 1, len(label) * LABEL_CHAR_W + 12, LABEL_H, "label")
         chain.append(label_id)
-        # Bends: down to the row above a forward target, or back up to the row below a target above.
-        rows = range(start_row + 2, goal_row) if not is_back else range(start_row, goal_row, -1)
+        # Bends keep a short forward transition clear of the boxes it passes. A long one (to a shared
+        # goodbye, say) or one going back up is drawn as a curve instead: bends for those would
+        # grow with the square of the flow's size and push every row apart.
+        rows = range(start_row + 2, goal_row) if not is_back and goal_row - start_row <= MAX_BENT_ROWS else ()
         for row in rows:
             bend = f"bend:{n}:{row}"
             boxes[bend] = _Box(bend, row, DUMMY_W, 1, "bend")
@@ -200,7 +209,8 @@ def _result(flow: ir.Flow, boxes: dict[str, _Box], rows: list[list[str]], edges:
     for state in flow.states:
         box = boxes[state.name]
         cx, cy = centre(state.name)
-        nodes.append({"id": state.name, "kind": box.kind, "caption": diagram.describe(state),
+        name, detail = _caption(state)
+        nodes.append({"id": state.name, "kind": box.kind, "caption": name, "detail": detail,
                       "x": round(cx - box.w / 2, 1), "y": round(cy - box.h / 2, 1), "w": round(box.w, 1), "h": box.h})
     for special, caption in ((START, "start"), (END, "error path")):
         if special in boxes:

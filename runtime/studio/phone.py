@@ -22,6 +22,10 @@ class PhoneError(Exception):
     """The caller asked for something this call cannot do; the message says what."""
 
 
+class UnknownCall(PhoneError):
+    """No call by that id: never made, or forgotten."""
+
+
 class _Inspected:
     """A transport that keeps every callback and its answer for the inspector."""
 
@@ -174,7 +178,7 @@ class Phone:
     def get(self, call_id: str) -> PhoneCall:
         phone = self.calls.get(call_id)
         if phone is None:
-            raise PhoneError(f"no call {call_id!r} (the studio keeps the last {MAX_CALLS} calls)")
+            raise UnknownCall(f"no call {call_id!r} (the studio keeps the last {MAX_CALLS} calls)")
         return phone
 
 

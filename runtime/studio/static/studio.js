@@ -4,6 +4,7 @@
 const SVG_NS = "http://www.w3.org/2000/svg";
 const KINDS = ["say", "branch", "menu", "collect", "record", "transfer", "park", "hangup", "request"];
 const $ = (id) => document.getElementById(id);
+const MIN_READABLE_SCALE = 0.85;  // below this a 12px caption is smaller than 10px on screen
 
 const studio = {
   flows: [], file: null, flow: null, diagram: null, generation: 0,
@@ -51,7 +52,7 @@ async function loadFlows() {
       : flow.warnings ? el("span", { class: "badge warnings", text: `${flow.warnings} warning${flow.warnings > 1 ? "s" : ""}` })
       : el("span", { class: "badge clean", text: "clean" });
     const button = el("button", { type: "button", "data-file": flow.file, "aria-current": String(flow.file === studio.file) },
-      el("span", {}, flow.id, el("span", { class: "file", text: flow.file })), badge);
+      el("span", {}, flow.id, el("span", { class: "file", text: flow.file.split("/").pop(), title: flow.file })), badge);
     button.addEventListener("click", () => selectFlow(flow.file));
     list.append(el("li", {}, button));
   }
@@ -138,18 +139,23 @@ function drawDiagram() {
   for (const n of d.nodes) {
     const g = svg("g", { class: `node kind-${n.kind}`, "data-state": n.id });
     const special = n.id.startsWith("__");
-    if (!special) { g.setAttribute("tabindex", "0"); g.setAttribute("role", "button"); g.setAttribute("aria-label", `state ${n.caption} (${n.kind})`); }
+    if (!special) { g.setAttribute("tabindex", "0"); g.setAttribute("role", "button"); g.setAttribute("aria-label", `state ${n.caption} (${n.detail || n.kind})`); }
     g.append(svg("rect", { x: n.x, y: n.y, width: n.w, height: n.h, rx: n.kind === "branch" ? 14 : special ? n.h / 2 : 5 }));
-    const t = svg("text", { x: n.x + n.w / 2, y: n.y + n.h / 2 + 4, "text-anchor": "middle" });
+    const t = svg("text", { x: n.x + n.w / 2, y: n.y + n.h / 2 + (n.detail ? -2 : 4), "text-anchor": "middle" });
     t.textContent = n.caption;
     g.append(t);
+    if (n.detail) {
+      const detail = svg("text", { x: n.x + n.w / 2, y: n.y + n.h / 2 + 11, "text-anchor": "middle", class: "detail" });
+      detail.textContent = n.detail;
+      g.append(detail);
+    }
     if (!special) {
       g.addEventListener("click", (ev) => { ev.stopPropagation(); showState(n.id, true); });
       g.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); showState(n.id, true); } });
     }
     nodes.append(g);
   }
-  if (!studio.fitted) { fit(); studio.fitted = true; } else applyView();
+  if (!studio.fitted) { fit(true); studio.fitted = true; } else applyView();
   highlightCall();
   paintCoverage();
   paintLive();
@@ -174,11 +180,16 @@ function applyView() {
   if (world) world.setAttribute("transform", `translate(${studio.view.x} ${studio.view.y}) scale(${studio.view.scale})`);
 }
 
-function fit() {
+function fit(readable) {
+  // The whole flow in view; when that would make the text too small to read, the top of it at a readable size.
   const d = studio.diagram, box = $("diagram").getBoundingClientRect();
   if (!d || !box.width) return;
-  const scale = Math.min(box.width / d.width, box.height / d.height, 1.2);
-  studio.view = { scale, x: (box.width - d.width * scale) / 2, y: Math.max(0, (box.height - d.height * scale) / 2) };
+  let scale = Math.min(box.width / d.width, box.height / d.height, 1.2);
+  if (readable && scale < MIN_READABLE_SCALE) scale = MIN_READABLE_SCALE;
+  const start = d.nodes.find((n) => n.id === "__start");
+  const x = d.width * scale <= box.width ? (box.width - d.width * scale) / 2
+    : box.width / 2 - (start ? start.x + start.w / 2 : d.width / 2) * scale;
+  studio.view = { scale, x, y: Math.max(0, (box.height - d.height * scale) / 2) };
   applyView();
 }
 
@@ -221,12 +232,12 @@ function setUpPanZoom() {
     if (moves[ev.key]) { studio.view.x += moves[ev.key][0]; studio.view.y += moves[ev.key][1]; applyView(); ev.preventDefault(); }
     else if (ev.key === "+" || ev.key === "=") { zoom(1.2); ev.preventDefault(); }
     else if (ev.key === "-") { zoom(1 / 1.2); ev.preventDefault(); }
-    else if (ev.key === "0") { fit(); ev.preventDefault(); }
+    else if (ev.key === "0") { fit(false); ev.preventDefault(); }
     if (ev.key !== "Tab") ev.stopPropagation();  // keys here move the diagram, not the phone
   });
   $("zoom-in").addEventListener("click", () => zoom(1.2));
   $("zoom-out").addEventListener("click", () => zoom(1 / 1.2));
-  $("zoom-fit").addEventListener("click", fit);
+  $("zoom-fit").addEventListener("click", () => fit(false));
   window.addEventListener("resize", () => { if (studio.diagram) applyView(); });
   const legend = $("legend");
   for (const kind of KINDS) legend.append(el("li", { style: `--swatch: var(--${kind})`, text: kind === "hangup" ? "hang-up" : kind }));
