@@ -18,6 +18,7 @@ from ivrc.runtime.engine.render import Clock, system_clock
 from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.signing import Credentials, verify
 
+from .callevents import CallEvents, not_enabled
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import ReplayGuard
@@ -41,6 +42,7 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Clock = system_clock
     env: dict[str, str] | None = None
+    call_events: CallEvents | None = None  # the opt-in /events stream (ivrc serve --call-events)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -121,6 +123,10 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         log_callback(callback_log, callid=cb.callid, flow=answer.flow, version=answer.version, state=answer.state,
                      event=cb.event, outcome=answer.outcome, duration_ms=round(elapsed * 1000, 3),
                      error=answer.error, caller=cb.caller, **answer.details)
+        if settings.call_events is not None:
+            settings.call_events.publish(callid=cb.callid, event=cb.event, flow=answer.flow, version=answer.version,
+                                         state=answer.state, outcome=answer.outcome, caller=cb.caller,
+                                         error=answer.error, reason=cb.dice_reason)
         if answer.svaml is None:
             return Response(status_code=200)
         return Response(_encode(answer.svaml), media_type="application/json")
@@ -143,6 +149,8 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         Route("/healthz", health, methods=["GET"]),
         Route("/flows", flows, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
+        Route("/events", settings.call_events.endpoint if settings.call_events is not None else not_enabled,
+              methods=["GET"]),
     ])
     app.state.engine = engine
     app.state.metrics = metrics

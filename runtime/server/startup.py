@@ -12,6 +12,7 @@ from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import Credentials
 
 from .app import CALLBACK_PATH, Settings, create_app
+from .callevents import TOKEN_ENV, CallEvents, token_from_env
 
 KEY_ENV = "SINCH_APPLICATION_KEY"
 SECRET_ENV = "SINCH_APPLICATION_SECRET"
@@ -34,6 +35,7 @@ class ServeOptions:
     callback_path: str = CALLBACK_PATH
     insecure_no_signatures: bool = False
     log_level: str = "info"
+    call_events: bool = False  # serve /events for `ivrc studio --live`, behind IVRC_EVENTS_TOKEN
     extra: dict = field(default_factory=dict)
 
 
@@ -111,7 +113,8 @@ def build_app():
         print(f"ivrc: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
-                        callback_path=options.callback_path)
+                        callback_path=options.callback_path,
+                        call_events=CallEvents(token_from_env(os.environ)) if options.call_events else None)
     app = create_app(library, settings)
     # Machines, templates and imports live as long as the process: keep them out of the cycle
     # collector's full passes, which would otherwise walk them again and again under load.
@@ -124,6 +127,11 @@ def serve(options: ServeOptions) -> None:
     """Checks everything first, so a bad flow or a missing secret stops here with a clear message."""
     library = build_library(options)
     credentials_from_env(options)
+    if options.call_events:
+        try:
+            token_from_env(os.environ)
+        except ValueError as err:
+            raise StartupError(str(err)) from None
     import uvicorn
 
     print(f"ivrc: serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
@@ -131,6 +139,9 @@ def serve(options: ServeOptions) -> None:
     for entry in library.listing():
         print(f"  {entry['flow']} {entry['version']} ({entry['direction']}) "
               f"{', '.join(entry['numbers']) or ''}", file=sys.stderr)
+    if options.call_events:
+        print(f"ivrc: call events on: GET http://{options.host}:{options.port}/events with the token from "
+              f"{TOKEN_ENV} (numbers masked; each worker streams its own calls)", file=sys.stderr)
     if options.insecure_no_signatures:
         print("ivrc: WARNING: signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
               "server can drive calls. Never use this in production.", file=sys.stderr)

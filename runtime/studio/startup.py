@@ -20,6 +20,7 @@ class StudioOptions:
     host: str = "127.0.0.1"
     port: int = 0  # 0: any free port, printed at start-up
     open_browser: bool = False
+    live: str | None = None  # a running `ivrc serve --call-events` to follow
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -54,6 +55,20 @@ def run(options: StudioOptions) -> None:
         workspace = Workspace(options.paths)
     except WorkspaceError as err:
         raise StudioError(str(err)) from None
+    feed = None
+    if options.live:
+        import os
+
+        from ivrc.runtime.server.callevents import TOKEN_ENV
+
+        from .live import LiveFeed
+
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if not options.live.startswith(("http://", "https://")):
+            raise StudioError(f"--live {options.live}: give the server's address, like http://127.0.0.1:8080")
+        if not token:
+            raise StudioError(f"--live needs the server's call-event token in {TOKEN_ENV}")
+        feed = LiveFeed(options.live, token)
     sock = bind(options.host, options.port)
     url = url_of(sock)
     if options.host not in ("127.0.0.1", "localhost", "::1"):
@@ -62,5 +77,7 @@ def run(options: StudioOptions) -> None:
     print(f"ivrc studio: {len(workspace.flows)} flow(s) from {', '.join(options.paths)} on {url}", flush=True)
     if options.open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    config = uvicorn.Config(build_app(workspace), log_level="warning", timeout_graceful_shutdown=1)
+    if feed is not None:
+        print(f"ivrc studio: following live calls from {feed.url}", flush=True)
+    config = uvicorn.Config(build_app(workspace, live=feed), log_level="warning", timeout_graceful_shutdown=1)
     uvicorn.Server(config).run(sockets=[sock])

@@ -41,10 +41,11 @@ class Studio:
             self.process.wait()
 
 
-def start_studio(*paths: Path) -> Studio:
+def start_studio(*paths: Path, extra: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Studio:
     """Starts the studio on a free port and reads the address it prints."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "ivrc", "studio", *map(str, paths)], stdout=subprocess.PIPE,
+    env = {**(env or os.environ), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "ivrc", "studio", *map(str, paths), *extra],
+                               stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=env)
     banner = process.stdout.readline()  # blocks until the banner, or returns "" if the process died
     found = re.search(r"http://127\.0\.0\.1:\d+/", banner)

@@ -233,3 +233,37 @@ def test_a_two_hundred_state_flow_is_drawn_and_usable(browser, flows_dir: Path, 
         assert page.evaluate(OVERLAPS) == []
     finally:
         running.stop()
+
+
+def test_live_calls_of_a_running_server_on_the_diagram(browser, flows_dir: Path, tmp_path: Path) -> None:
+    from ivrctest import KEY, SECRET, serve_env, start_serve
+
+    from ivrc.runtime.emulation.emulator import Call, HttpTransport
+
+    token = "studio-test-token-0123456789abcdef"
+    env = serve_env(IVRC_EVENTS_TOKEN=token)
+    server = start_serve(tmp_path, flows_dir, env=env, extra=("--call-events",))
+    running = None
+    try:
+        running = start_studio(flows_dir, extra=("--live", server.base), env=env)
+        page = open_page(browser, running, "?flow=voicemail")
+        page.click("#live-button")
+        expect(page.locator("#live-summary")).to_contain_text("following")  # subscribed to the server's stream
+        transport = HttpTransport(server.callback, KEY, SECRET)
+        Call(transport, called="+46812345690", caller="+46701234567").start().press("#")  # a message, then goodbye
+        Call(transport, called="+46812345690", caller="+46709876543").start().hangup()  # gives up while recording
+        expect(page.locator("#live-calls li")).to_have_count(2)
+        expect(page.locator("body")).to_have_attribute("data-live-events", "7")  # ICE PIE NOTIFY DICE, ICE NOTIFY DICE
+        calls = page.locator("#live-calls li").all_inner_texts()
+        assert calls == ["+*********43 → voicemail: take_message (ended)",
+                         "+*********67 → voicemail: take_message → goodbye (ended)"]
+        take = page.locator(".heat[data-state=take_message]")
+        assert (take.get_attribute("data-visits"), take.get_attribute("data-hangups")) == ("2", "1")
+        assert page.locator(".heat[data-state=goodbye]").get_attribute("data-visits") == "1"
+        content = page.content()
+        assert "+46701234567" not in content and "+46709876543" not in content and token not in content
+        shot(page, "live")
+    finally:
+        if running is not None:
+            running.stop()
+        server.stop()

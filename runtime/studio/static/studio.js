@@ -421,7 +421,77 @@ function paintCoverage() {
   }
 }
 
-function paintLive() {}  // replaced by studio-live.js when the studio follows a server
+function toggleLive() {
+  if (studio.liveSource) {
+    studio.liveSource.close();
+    studio.liveSource = null; studio.live = null;
+    $("live-button").textContent = "Show live calls";
+    $("live-summary").textContent = "";
+    $("live-calls").replaceChildren();
+    paintLive();
+    return;
+  }
+  studio.liveSource = new EventSource("/api/live/events");
+  studio.liveSource.addEventListener("hello", refreshLive);
+  studio.liveSource.addEventListener("live", refreshLive);
+  $("live-button").textContent = "Hide live calls";
+}
+
+async function refreshLive() {
+  // Many events can arrive at once; one fetch at a time, and one more after it if any came meanwhile.
+  if (studio.liveBusy) { studio.liveAgain = true; return; }
+  studio.liveBusy = true;
+  try {
+    do {
+      studio.liveAgain = false;
+      studio.live = await api("/api/live");
+      showLive();
+      paintLive();
+    } while (studio.liveAgain && studio.liveSource);
+  } catch (err) {
+    $("live-summary").textContent = err.message;
+  } finally {
+    studio.liveBusy = false;
+  }
+}
+
+function showLive() {
+  const live = studio.live;
+  if (!live) return;
+  $("live-summary").textContent = `${live.status} · ${live.received} events from ${live.server}`;
+  $("live-calls").replaceChildren(...live.calls.map((c) => el("li", { class: c.ended ? "ended" : "live", "data-call": c.call },
+    `${c.caller || "unknown caller"} → ${c.flow || "?"}: ${c.path.join(" → ") || "(no state yet)"}${c.ended ? " (ended)" : ""}`)));
+  document.body.dataset.liveEvents = String(live.received);
+}
+
+function paintLive() {
+  for (const g of document.querySelectorAll("#world .heat")) g.remove();
+  for (const n of document.querySelectorAll(".live-here")) n.classList.remove("live-here");
+  const live = studio.live, d = studio.diagram;
+  if (!live || !d || !studio.flow) return;
+  const heat = live.heat[studio.flow.id] || {};
+  const layer = document.querySelector("#world .nodes");
+  for (const n of d.nodes) {
+    const counts = heat[n.id];
+    if (!counts) continue;
+    const g = svg("g", { class: "heat", "data-state": n.id, "data-visits": counts.visits, "data-hangups": counts.hangups });
+    const badge = (cx, value, cls, title) => {
+      const c = svg("circle", { cx, cy: n.y, r: 10, class: cls });
+      const t = svg("text", { x: cx, y: n.y + 4, "text-anchor": "middle", class: "heat-count" });
+      t.textContent = String(value);
+      const tip = svg("title"); tip.textContent = title;
+      g.append(c, t, tip);
+    };
+    badge(n.x + n.w, counts.visits, "visits", `${counts.visits} visits`);
+    if (counts.hangups) badge(n.x, counts.hangups, "hangups", `${counts.hangups} calls ended here`);
+    layer.append(g);
+  }
+  for (const c of live.calls) {
+    if (c.ended || c.flow !== studio.flow.id || !c.state) continue;
+    const node = document.querySelector(`.node[data-state="${CSS.escape(c.state)}"]`);
+    if (node) node.classList.add("live-here");
+  }
+}
 
 // ---------------------------------------------------------------- changes on disk
 
@@ -449,6 +519,7 @@ function start() {
   $("hangup").addEventListener("click", () => act("hangup"));
   $("save-form").addEventListener("submit", saveTest);
   $("coverage-button").addEventListener("click", toggleCoverage);
+  $("live-button").addEventListener("click", toggleLive);
   for (const tab of document.querySelectorAll('[role="tab"]')) tab.addEventListener("click", () => selectTab(tab.id));
   document.addEventListener("keydown", keyboard);
   follow();
