@@ -8,6 +8,7 @@ from typing import Any, AsyncIterator
 
 from starlette.requests import Request
 
+TOKEN_ENV = "IVRC_EVENTS_TOKEN"  # the name `ivrc serve --call-events` reads too (the studio never imports the server)
 RECENT_CALLS = 30  # calls listed on the page; older ones only count in the heat map
 RETRY_SECONDS = (0.5, 1, 2, 5)  # waits between reconnection attempts, the last one repeated
 HEARTBEAT_SECONDS = 15.0

@@ -59,9 +59,7 @@ def run(options: StudioOptions) -> None:
     if options.live:
         import os
 
-        from ivrc.runtime.server.callevents import TOKEN_ENV
-
-        from .live import LiveFeed
+        from .live import TOKEN_ENV, LiveFeed
 
         token = os.environ.get(TOKEN_ENV, "").strip()
         if not options.live.startswith(("http://", "https://")):
