@@ -121,14 +121,15 @@ class Studio:
         if flow is None:
             raise _Problem(404, f"no flow file {body.get('file')!r} in this studio")
         phone = self.phone.dial(flow, caller=str(body.get("caller") or "+46700000001"),
-                                called=str(body.get("called") or "") or None, now=body.get("now") or None,
-                                locale=body.get("locale") or None)
+                                called=str(body.get("called") or "") or None, now=str(body.get("now") or "") or None,
+                                locale=str(body.get("locale") or "") or None)
         return JSONResponse(phone.view())
 
     async def act(self, request: Request) -> JSONResponse:
         body = await self._body(request)
         phone = self.phone.get(request.path_params["call"])
-        phone.act(str(body.get("action", "")), body.get("key"))
+        key = body.get("key")
+        phone.act(str(body.get("action", "")), None if key is None else str(key))
         return JSONResponse(phone.view())
 
     async def save(self, request: Request) -> JSONResponse:

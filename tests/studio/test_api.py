@@ -137,3 +137,14 @@ def test_no_flows_is_a_clear_error(tmp_path: Path) -> None:
         Workspace([str(tmp_path)])
     with pytest.raises(WorkspaceError, match="no such file or folder"):
         Workspace([str(tmp_path / "missing")])
+
+
+def test_a_call_can_start_in_another_of_the_flows_locales(client: TestClient, flows_dir: Path) -> None:
+    flow = str(flows_dir / "multilingual.yaml")
+    view = client.post("/api/calls", json={"file": flow, "now": "2026-03-03T10:00", "locale": "sv-SE"}).json()
+    first = next(line for line in view["lines"] if line["kind"] == "hear")
+    assert (first["text"], first["locale"]) == ("Välkommen till Fjord Outdoor.", "sv-SE")
+    refused = client.post(f"/api/calls/{view['id']}/save", json={"name": "svenska"})
+    assert refused.status_code == 400 and "flow tests start in the flow's own locale (en-US)" in refused.json()["error"]
+    wrong = client.post("/api/calls", json={"file": flow, "locale": "fr-FR"})
+    assert wrong.status_code == 400 and "not one of the flow's locales (en-US, sv-SE, de-DE)" in wrong.json()["error"]
