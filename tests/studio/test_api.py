@@ -148,3 +148,16 @@ def test_a_call_can_start_in_another_of_the_flows_locales(client: TestClient, fl
     assert refused.status_code == 400 and "flow tests start in the flow's own locale (en-US)" in refused.json()["error"]
     wrong = client.post("/api/calls", json={"file": flow, "locale": "fr-FR"})
     assert wrong.status_code == 400 and "not one of the flow's locales (en-US, sv-SE, de-DE)" in wrong.json()["error"]
+
+
+def test_a_key_nobody_listens_for_is_shown_and_left_out_of_the_test(client: TestClient, flows_dir: Path) -> None:
+    view = client.post("/api/calls", json={"file": str(flows_dir / "support.yaml"), "now": "2026-03-03T10:00"}).json()
+    client.post(f"/api/calls/{view['id']}", json={"action": "press", "key": "2"})
+    view = client.post(f"/api/calls/{view['id']}", json={"action": "press", "key": "5"}).json()
+    assert view["lines"][-1] == {"kind": "mistake", "locale": None,
+                                 "text": "pressed '5' but nothing is listening for keys (the call was transferred)"}
+    saved = client.post(f"/api/calls/{view['id']}/save", json={"name": "transferred, then a stray key"}).json()
+    assert saved["passed"] and '"5"' not in (flows_dir / "support.test.yaml").read_text()
+    client.post(f"/api/calls/{view['id']}", json={"action": "hangup"})
+    ended = client.post(f"/api/calls/{view['id']}", json={"action": "silence"})
+    assert ended.status_code == 400 and "the call has ended; start a new one" in ended.json()["error"]

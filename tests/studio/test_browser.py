@@ -201,6 +201,20 @@ def test_the_multilingual_diagram_is_readable(browser, studio: Studio) -> None:
     assert len(colours) == 4  # each kind has its own colour
     page.click("#zoom-fit")
     shot(page, "multilingual")
+    # Calling it: spoken prompts in their locale, and the recorded prompts played from their files.
+    dial(page, "2026-03-03T10:00")
+    expect(page.locator("#call-status")).to_have_text("waiting for keys")
+    spoken = page.evaluate("window.studio.spoken")
+    audio = [s["audio"] for s in spoken if s["audio"]]
+    assert audio == ["https://media.example.com/fjord/press-2-svenska.mp3",
+                     "https://media.example.com/fjord/press-3-deutsch.mp3"]
+    expect(page.locator("body")).to_have_attribute("data-call-state", "live")
+    page.click("#keypad button[data-key='2']")
+    expect(page.locator("#transcript li.hear").last).to_contain_text("För beställningar och leveranser")
+    spoken = page.evaluate("window.studio.spoken")
+    assert spoken[-1]["lang"] == "sv-SE" and spoken[0]["lang"] == "en-US"
+    # Off the machine, the page may ask for the recordings only (blocked here: tests stay on loopback).
+    assert set(page.outside.urls) <= set(audio)
 
 
 def test_coverage_of_the_flow_tests_on_the_diagram(browser, studio: Studio, flows_dir: Path) -> None:
