@@ -66,6 +66,7 @@ class Outside:
 def open_page(browser, studio: Studio, query: str = ""):
     """A 1280x800 page on the studio; any request off loopback is refused and recorded."""
     context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(20_000)  # a cap on each wait, not a delay
     page = context.new_page()
     outside = Outside()
     errors: list[str] = []

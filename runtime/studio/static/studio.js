@@ -299,13 +299,17 @@ async function dial(ev) {
   }
 }
 
-async function act(action, key) {
-  if (!studio.call || studio.call.ended) return;
-  try {
-    showCall(await api(`/api/calls/${studio.call.id}`, { action, key }));
-  } catch (err) {
-    $("call-status").textContent = err.message;
-  }
+function act(action, key) {
+  // One action at a time, in the order pressed: quick key presses must not overtake each other.
+  studio.pending = (studio.pending || Promise.resolve()).then(async () => {
+    if (!studio.call || studio.call.ended) return;
+    try {
+      showCall(await api(`/api/calls/${studio.call.id}`, { action, key }));
+    } catch (err) {
+      $("call-status").textContent = err.message;
+    }
+  });
+  return studio.pending;
 }
 
 function showCall(view) {
