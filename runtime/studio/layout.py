@@ -21,7 +21,7 @@ NODE_H, LABEL_H, DUMMY_W = 38, 20, 8
 NODE_CHAR_W, DETAIL_CHAR_W, LABEL_CHAR_W = 7.4, 6.6, 6.6
 GAP_X, NODE_ROW_GAP, LABEL_ROW_GAP, MARGIN = 22, 16, 10, 24
 SWEEPS = 12
-MAX_BENT_ROWS = 6  # rows a transition may cross with bends (three ranks of states)
+MAX_BENT_ROWS = 6  # rows a drawn transition may cross (three ranks of states); longer ones end at their label
 
 
 @dataclass
@@ -115,24 +115,26 @@ def layout(flow: ir.Flow) -> dict[str, Any]:
         goal = END if target is None else target
         is_back = target is not None and ((source, i) in back_pairs or target == source)
         start_row, goal_row = boxes[source].row, boxes[goal].row
-        chain = [source]
+        # A transition to a far-away state (a shared goodbye, the top menu) ends at its label, which
+        # names the target, like a "go to": drawn in full, such lines would cross the whole flow.
+        # Bends keep the other forward transitions clear of the boxes they pass.
+        stub = abs(goal_row - start_row) > MAX_BENT_ROWS
+        text = f"{label} → {'error path' if goal == END else goal}" if stub else label
         label_id = f"label:{n}"
-        boxes[label_id] = _Box(label_id, start_row + 1, len(label) * LABEL_CHAR_W + 12, LABEL_H, "label")
-        chain.append(label_id)
-        # Bends keep a short forward transition clear of the boxes it passes. A long one (to a shared
-        # goodbye, say) or one going back up is drawn as a curve instead: bends for those would
-        # grow with the square of the flow's size and push every row apart.
-        rows = range(start_row + 2, goal_row) if not is_back and goal_row - start_row <= MAX_BENT_ROWS else ()
-        for row in rows:
-            bend = f"bend:{n}:{row}"
-            boxes[bend] = _Box(bend, row, DUMMY_W, 1, "bend")
-            chain.append(bend)
-        chain.append(goal)
+        boxes[label_id] = _Box(label_id, start_row + 1, len(text) * LABEL_CHAR_W + 12, LABEL_H, "label")
+        chain = [source, label_id]
+        if not stub:
+            if not is_back:
+                for row in range(start_row + 2, goal_row):
+                    bend = f"bend:{n}:{row}"
+                    boxes[bend] = _Box(bend, row, DUMMY_W, 1, "bend")
+                    chain.append(bend)
+            chain.append(goal)
         for a, b in zip(chain, chain[1:]):
             link(a, b)
         # `exit` is the transition's name in compiler.graph (and so in coverage): "key 1", "if is_open(...)".
-        edges.append({"id": f"e{n}", "source": source, "target": goal, "label": label, "exit": exit_, "back": is_back,
-                      "chain": chain})
+        edges.append({"id": f"e{n}", "source": source, "target": goal, "label": label, "text": text, "exit": exit_,
+                      "back": is_back, "stub": stub, "chain": chain})
     rows = _order(boxes)
     _place(boxes, rows)
     return _result(flow, boxes, rows, edges)
@@ -222,22 +224,25 @@ def _result(flow: ir.Flow, boxes: dict[str, _Box], rows: list[list[str]], edges:
     start = boxes.get(flow.start.target)
     if start is not None:
         (sx, sy), (tx, ty) = centre(START), centre(start.id)
-        out_edges.append({"id": "start", "source": START, "target": start.id, "label": "", "exit": "start",
-                          "back": False, "points": [[round(sx, 1), round(sy + boxes[START].h / 2, 1)],
+        out_edges.append({"id": "start", "source": START, "target": start.id, "label": "", "text": "", "exit": "start",
+                          "back": False, "stub": False, "points": [[round(sx, 1), round(sy + boxes[START].h / 2, 1)],
                                      [round(tx, 1), round(ty - start.h / 2, 1)]]})
     for edge in edges:
         chain = edge.pop("chain")
         points = []
         sx, sy = centre(chain[0])
         points.append([sx, sy + boxes[chain[0]].h / 2])
-        for bid in chain[1:-1]:
-            points.append(list(centre(bid)))
-        goal = boxes[chain[-1]]
-        gx, gy = centre(goal.id)
-        # A transition back up enters its target from below, beside the target's own exits.
-        points.append([gx + goal.w / 4, gy + goal.h / 2] if edge["back"] else [gx, gy - goal.h / 2])
         label = boxes[chain[1]]
         lx, ly = centre(label.id)
+        if edge["stub"]:
+            points.append([lx, ly - label.h / 2])  # the arrow ends at the label that names the target
+        else:
+            for bid in chain[1:-1]:
+                points.append(list(centre(bid)))
+            goal = boxes[chain[-1]]
+            gx, gy = centre(goal.id)
+            # A transition back up enters its target from below, beside the target's own exits.
+            points.append([gx + goal.w / 4, gy + goal.h / 2] if edge["back"] else [gx, gy - goal.h / 2])
         edge["points"] = [[round(px, 1), round(py, 1)] for px, py in points]
         edge["label_box"] = {"x": round(lx - label.w / 2, 1), "y": round(ly - label.h / 2, 1),
                              "w": round(label.w, 1), "h": label.h}

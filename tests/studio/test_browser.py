@@ -245,7 +245,13 @@ def test_a_two_hundred_state_flow_is_drawn_and_usable(browser, flows_dir: Path, 
             "Menu 0. Press 1 to go on, 2 to skip, 0 for an agent.")
         page.click("#keypad button[data-key='2']")
         expect(page.locator(".node.current")).to_have_attribute("data-state", "m2")
-        assert page.evaluate(OVERLAPS) == []
+        assert page.evaluate(OVERLAPS) == [] and page.evaluate(TEXT_FITS) == []
+        # A far-away target is named on its label; the label brings it into view.
+        page.click(".edge-label.stub[data-edge='m2|key 0|agent']")
+        expect(page.locator("#state-svaml")).to_contain_text('"connectPstn"')
+        assert page.locator(".node[data-state=agent]").evaluate("n => n === document.activeElement")
+        box, area = page.locator(".node[data-state=agent]").bounding_box(), page.locator("#diagram").bounding_box()
+        assert area["y"] < box["y"] < area["y"] + area["height"]  # now in view, though it is 200 rows down
     finally:
         running.stop()
 

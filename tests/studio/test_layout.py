@@ -47,13 +47,20 @@ def test_multilingual_labels_say_what_happens() -> None:
     assert ("customer_service", "customer_service closed") in labels  # is_open() reads as open/closed
 
 
-def test_transitions_run_from_source_to_target() -> None:
-    drawn = layout(compile_file("examples/support.yaml").flow)
+@pytest.mark.parametrize("path", EXAMPLES)
+def test_transitions_run_from_source_to_target_or_to_a_label_naming_it(path: str) -> None:
+    drawn = layout(compile_file(path).flow)
     nodes = {n["id"]: n for n in drawn["nodes"]}
     for edge in drawn["edges"]:
         (x0, y0), (x1, y1) = edge["points"][0], edge["points"][-1]
         source, target = nodes[edge["source"]], nodes[edge["target"]]
         assert source["x"] <= x0 <= source["x"] + source["w"] and y0 == pytest.approx(source["y"] + source["h"])
+        if edge["stub"]:  # far away: the arrow ends at its label, which names the target
+            box = edge["label_box"]
+            assert (x1, y1) == (pytest.approx(box["x"] + box["w"] / 2), pytest.approx(box["y"]))
+            assert edge["text"] == f"{edge['label']} → {target['id'] if target['kind'] != 'end' else 'error path'}"
+            continue
+        assert edge["text"] == edge["label"]
         assert target["x"] <= x1 <= target["x"] + target["w"]
         if not edge["back"]:
             assert y1 == pytest.approx(target["y"]) and y1 > y0  # forward transitions point down
@@ -76,3 +83,5 @@ def test_two_hundred_states_lay_out_without_overlaps() -> None:
     assert len([n for n in drawn["nodes"] if not n["id"].startswith("__")]) == 200
     assert overlapping(drawn) == []
     assert drawn["width"] < 2000  # a column of menus, not a wall: bends do not pile up in the rows
+    stubs = {e["text"] for e in drawn["edges"] if e["stub"]}
+    assert "key 0 → agent" in stubs and "exhausted → bye" in stubs  # the shared ends, named where they are left

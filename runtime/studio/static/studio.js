@@ -56,6 +56,7 @@ async function loadFlows() {
     button.addEventListener("click", () => selectFlow(flow.file));
     list.append(el("li", {}, button));
   }
+  if (studio.file && !data.flows.some((f) => f.file === studio.file)) studio.file = null;  // removed on disk
   if (!studio.file && data.flows.length) {
     const wanted = new URLSearchParams(location.search).get("flow");
     const first = data.flows.find((f) => f.id === wanted || f.file === wanted) || data.flows[0];
@@ -123,16 +124,25 @@ function drawDiagram() {
   const edges = svg("g", { class: "edges" }), labels = svg("g", { class: "labels" }), nodes = svg("g", { class: "nodes" });
   world.append(edges, labels, nodes);
   for (const e of d.edges) {
-    const g = svg("g", { class: `edge${e.back ? " back" : ""}`, "data-edge": edgeKey(e.source, e.exit, e.target) });
+    const g = svg("g", { class: `edge${e.back ? " back" : ""}${e.stub ? " stub" : ""}`, "data-edge": edgeKey(e.source, e.exit, e.target) });
     g.append(svg("path", { d: curve(e.points), "marker-end": "url(#arrow)" }));
     edges.append(g);
     if (e.label) {
       const b = e.label_box;
-      const lg = svg("g", { class: "edge-label", "data-edge": edgeKey(e.source, e.exit, e.target) });
+      const lg = svg("g", { class: `edge-label${e.stub ? " stub" : ""}`, "data-edge": edgeKey(e.source, e.exit, e.target) });
       lg.append(svg("rect", { x: b.x, y: b.y, width: b.w, height: b.h, rx: 3 }));
       const t = svg("text", { x: b.x + b.w / 2, y: b.y + b.h / 2 + 4, "text-anchor": "middle" });
-      t.textContent = e.label;
+      t.textContent = e.text || e.label;
       lg.append(t);
+      if (e.stub && !e.target.startsWith("__")) {
+        // A label that names a far-away target is a link: it brings that state into view.
+        lg.setAttribute("tabindex", "0");
+        lg.setAttribute("role", "link");
+        lg.setAttribute("aria-label", `${e.label}: go to ${e.target}`);
+        const jump = (ev) => { ev.stopPropagation(); reveal(e.target); };
+        lg.addEventListener("click", jump);
+        lg.addEventListener("keydown", (ev) => { if (ev.key === "Enter") jump(ev); });
+      }
       labels.append(lg);
     }
   }
@@ -207,7 +217,7 @@ function setUpPanZoom() {
   const area = $("diagram");
   let drag = null;
   area.addEventListener("pointerdown", (ev) => {
-    if (ev.target.closest && ev.target.closest(".node")) return;
+    if (ev.target.closest && ev.target.closest(".node, .edge-label.stub")) return;  // a click, not a drag
     drag = { x: ev.clientX, y: ev.clientY, vx: studio.view.x, vy: studio.view.y };
     area.classList.add("panning");
     area.setPointerCapture(ev.pointerId);
@@ -241,6 +251,19 @@ function setUpPanZoom() {
   window.addEventListener("resize", () => { if (studio.diagram) applyView(); });
   const legend = $("legend");
   for (const kind of KINDS) legend.append(el("li", { style: `--swatch: var(--${kind})`, text: kind === "hangup" ? "hang-up" : kind }));
+}
+
+function reveal(name) {
+  // Centre a state in the view (keeping the zoom) and open it.
+  const n = studio.diagram && studio.diagram.nodes.find((node) => node.id === name);
+  if (!n) return;
+  const box = $("diagram").getBoundingClientRect(), v = studio.view;
+  v.x = box.width / 2 - (n.x + n.w / 2) * v.scale;
+  v.y = box.height / 2 - (n.y + n.h / 2) * v.scale;
+  applyView();
+  showState(name, true);
+  const node = document.querySelector(`.node[data-state="${CSS.escape(name)}"]`);
+  if (node) node.focus({ preventScroll: true });
 }
 
 async function showState(name, switchTab) {
