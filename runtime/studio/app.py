@@ -8,6 +8,8 @@ from importlib import resources
 from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -106,6 +108,10 @@ class Studio:
     # calls
 
     async def _body(self, request: Request) -> dict[str, Any]:
+        # JSON only: another web site cannot send it from a visitor's browser without a CORS
+        # preflight, which the studio never answers, so it cannot drive calls or write test files.
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise _Problem(415, "send the request body as JSON (content-type: application/json)")
         try:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
@@ -171,7 +177,12 @@ def _static_dir() -> str:
     return str(resources.files("ivrc.runtime.studio") / "static")
 
 
-def build_app(workspace: Workspace, *, live: Any = None) -> Starlette:
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+
+def build_app(workspace: Workspace, *, live: Any = None, hosts: list[str] | None = None) -> Starlette:
+    """The studio over a workspace. `hosts`: the Host names it answers (this machine's by default),
+    so a web page that rebinds its own name to 127.0.0.1 still cannot read the flows."""
     studio = Studio(workspace, live=live)
     static = _static_dir()
 
@@ -206,6 +217,7 @@ def build_app(workspace: Workspace, *, live: Any = None) -> Starlette:
         Route("/api/live/events", studio.live_events),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts or LOCAL_HOSTS)])
     app.state.studio = studio
     return app

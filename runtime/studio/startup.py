@@ -77,5 +77,7 @@ def run(options: StudioOptions) -> None:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     if feed is not None:
         print(f"ivrc studio: following live calls from {feed.url}", flush=True)
-    config = uvicorn.Config(build_app(workspace, live=feed), log_level="warning", timeout_graceful_shutdown=1)
+    local = options.host in ("127.0.0.1", "localhost", "::1")
+    hosts = None if local else ["*"] if options.host in ("0.0.0.0", "::") else [options.host]
+    config = uvicorn.Config(build_app(workspace, live=feed, hosts=hosts), log_level="warning", timeout_graceful_shutdown=1)
     uvicorn.Server(config).run(sockets=[sock])

@@ -14,7 +14,7 @@ from ivrc.runtime.studio.workspace import Workspace, WorkspaceError
 
 @pytest.fixture
 def client(flows_dir: Path):
-    with TestClient(build_app(Workspace([str(flows_dir)]))) as client:
+    with TestClient(build_app(Workspace([str(flows_dir)])), base_url="http://127.0.0.1:8090") as client:
         yield client
 
 
@@ -61,7 +61,7 @@ def test_unknown_things_get_clear_errors(client: TestClient, flows_dir: Path) ->
     assert missing.status_code == 404 and "no flow file 'nope.yaml'" in missing.json()["error"]
     state = client.get("/api/state", params={"file": str(flows_dir / "support.yaml"), "name": "nowhere"})
     assert state.status_code == 404 and "no state 'nowhere'" in state.json()["error"]
-    bad = client.post("/api/calls", content=b"{not json")
+    bad = client.post("/api/calls", content=b"{not json", headers={"content-type": "application/json"})
     assert bad.status_code == 400 and "not JSON" in bad.json()["error"]
     call = client.post("/api/calls", json={"file": str(flows_dir / "support.yaml"), "now": "tuesday"})
     assert call.status_code == 400 and "'tuesday' is not a time" in call.json()["error"]
@@ -161,3 +161,11 @@ def test_a_key_nobody_listens_for_is_shown_and_left_out_of_the_test(client: Test
     client.post(f"/api/calls/{view['id']}", json={"action": "hangup"})
     ended = client.post(f"/api/calls/{view['id']}", json={"action": "silence"})
     assert ended.status_code == 400 and "the call has ended; start a new one" in ended.json()["error"]
+
+
+def test_only_local_pages_can_use_it(client: TestClient, flows_dir: Path) -> None:
+    rebound = client.get("/api/flows", headers={"host": "attacker.example:8090"})
+    assert rebound.status_code == 400  # a page that rebinds its own name to 127.0.0.1
+    form = client.post("/api/calls", content=b'{"file": "x"}', headers={"content-type": "text/plain"})
+    assert form.status_code == 415 and "application/json" in form.json()["error"]
+    assert client.get("/api/flows", headers={"host": "127.0.0.1:8090"}).status_code == 200
