@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint call bench venv clean
+.PHONY: serve test lint call bench venv clean studio browser
 
 $(BIN)/ivrc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,21 @@ bench: venv
 lint: venv
 	$(BIN)/ivrc lint examples
 
-test: venv
+# The studio's browser tests drive Debian's chromium (with Playwright, installed by .[test]).
+# As root (CI, containers) this installs it; otherwise it says what to run, and `make test` stops.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "make browser: $(CHROMIUM) is missing; install Debian's chromium package: sudo apt-get install -y chromium" >&2; exit 1; fi; \
+	fi
+
+# See the example flows, call them from the browser: http://127.0.0.1:$(STUDIO_PORT)/
+STUDIO_PORT ?= 8090
+studio: venv
+	$(BIN)/ivrc studio examples --host $(HOST) --port $(STUDIO_PORT) --open
+
+test: venv browser
 	$(BIN)/python -m pytest
 
 clean:

@@ -31,6 +31,11 @@ def _else_label(state: ir.State) -> str:
     return "else"
 
 
+def describe(state: ir.State) -> str:
+    """A state's one-line caption: its name and, for endings and inputs, what it does."""
+    return _describe(state)
+
+
 def _describe(state: ir.State) -> str:
     action = state.action
     if isinstance(action, ir.Transfer):
@@ -48,13 +53,18 @@ def _describe(state: ir.State) -> str:
     return state.name
 
 
-def _edges(flow: ir.Flow):
+def labelled_edges(flow: ir.Flow):
+    """(state, graph edge, label for people) for every drawn transition; a target of None is the error path."""
     for state in flow.states:
         for edge in edges(state):
             if edge.target is END and isinstance(state.action, (ir.Transfer, ir.Park, ir.Hangup)):
                 continue  # the node's shape already says the call ends there
-            label = _else_label(state) if edge.label == "else" else _label(edge.label)
-            yield state, edge.target, label
+            yield state, edge, _else_label(state) if edge.label == "else" else _label(edge.label)
+
+
+def _edges(flow: ir.Flow):
+    for state, edge, label in labelled_edges(flow):
+        yield state, edge.target, label
 
 
 def mermaid(flow: ir.Flow) -> str:

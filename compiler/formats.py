@@ -32,6 +32,11 @@ def text(results: list[Result], *, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
+def one_text(result: Result, d: Diagnostic) -> str:
+    """One diagnostic exactly as `ivrc lint` prints it: the message, the source line and the caret."""
+    return "\n".join(_one(result, d, False)).rstrip("\n")
+
+
 def _one(result: Result, d: Diagnostic, color: bool) -> list[str]:
     head = _paint(f"{d.span}:", "bold", color)
     kind = _paint(f"{d.severity.value}[{d.code}]", d.severity.value, color)

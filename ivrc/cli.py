@@ -8,7 +8,7 @@ from typing import Sequence
 
 from ivrc.compiler.errors import IvrcError
 
-from . import caller_commands, flow_commands, serve_command, sinch_commands
+from . import caller_commands, flow_commands, serve_command, sinch_commands, studio_command
 from .common import FAILED, OK, PROBLEMS, UsageError, version
 
 __all__ = ["main", "build_parser", "UsageError", "OK", "PROBLEMS", "FAILED"]
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ivrc", description="Phone IVRs as code for the Sinch Voice API.")
     parser.add_argument("--version", action="version", version=f"ivrc {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (flow_commands, serve_command, caller_commands, sinch_commands):
+    for group in (flow_commands, serve_command, caller_commands, sinch_commands, studio_command):
         group.add_parsers(sub)
     return parser
 

@@ -12,7 +12,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
-                           log_level=args.log_level, request_budget=args.request_budget)
+                           log_level=args.log_level, request_budget=args.request_budget,
+                           call_events=args.call_events)
     serve(options)  # a StartupError is an IvrcError: the command line prints it
     return OK
 
@@ -42,6 +43,9 @@ def add_parsers(sub) -> None:
                      help="the URL path Sinch posts callbacks to (default /sinch/callback)")
     srv.add_argument("--insecure-no-signatures", action="store_true",
                      help="DEVELOPMENT ONLY: accept unsigned callbacks (every callback logs a warning)")
+    srv.add_argument("--call-events", action="store_true",
+                     help="stream calls state by state at /events for `ivrc studio --live` (numbers masked; "
+                          "needs a token in IVRC_EVENTS_TOKEN)")
     srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     srv.add_argument("--request-budget", type=_budget, default=3.0, metavar="SECONDS",
                      help="time all requests of one callback may take together (default 3; Sinch's deadline is 5)")

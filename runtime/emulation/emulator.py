@@ -223,6 +223,18 @@ class Call:
             self._pie("sequence", menu.typed)
         return self
 
+    def press_key(self, key: str) -> "Call":
+        """One key and no pause after it, as on a keypad: typed digits wait for #, the last digit or silence()."""
+        self._say("press", f"presses {key}")
+        if self.ended:
+            raise CallerMistake(f"pressed {key!r} but the call has ended")
+        if self.menu is None:
+            raise CallerMistake(f"pressed {key!r} but nothing is listening for keys"
+                               + (" (the call was transferred)" if self.transferred else
+                                  " (the call is parked)" if self.parked else ""))
+        self._key(key)
+        return self
+
     def say(self, words: str) -> "Call":
         """Speech input, for menus with keywords (Sinch's enableVoice)."""
         self._say("press", f"says {words!r}")

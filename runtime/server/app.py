@@ -21,6 +21,7 @@ from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.signing import Credentials, verify
 
 from .backend import DEFAULT_BUDGET, Backend
+from .callevents import CallEvents, not_enabled
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import ReplayGuard
@@ -46,6 +47,7 @@ class Settings:
     env: dict[str, str] | None = None
     request_budget: float = DEFAULT_BUDGET  # seconds of requests to backends per callback
     backend_transport: Any = None  # an httpx transport for request states (tests); None: the network
+    call_events: CallEvents | None = None  # the opt-in /events stream (ivrc serve --call-events)
 
 
 class StartupError(IvrcError):
@@ -132,6 +134,10 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                      event=cb.event, outcome=answer.outcome, duration_ms=round(elapsed * 1000, 3),
                      error=answer.error, caller=cb.caller, **answer.details,
                      **({"requests": [made.log() for made in answer.requests]} if answer.requests else {}))
+        if settings.call_events is not None:
+            settings.call_events.publish(callid=cb.callid, event=cb.event, flow=answer.flow, version=answer.version,
+                                         state=answer.state, outcome=answer.outcome, caller=cb.caller,
+                                         error=answer.error, reason=cb.dice_reason)
         if answer.svaml is None:
             return Response(status_code=200)
         return Response(_encode(answer.svaml), media_type="application/json")
@@ -161,6 +167,8 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         Route("/healthz", health, methods=["GET"]),
         Route("/flows", flows, methods=["GET"]),
         Route("/metrics", metrics_page, methods=["GET"]),
+        Route("/events", settings.call_events.endpoint if settings.call_events is not None else not_enabled,
+              methods=["GET"]),
     ])
     app.state.engine = engine
     app.state.metrics = metrics

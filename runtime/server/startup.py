@@ -16,6 +16,7 @@ from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
 from .app import CALLBACK_PATH, Settings, StartupError, create_app
 from .backend import DEFAULT_BUDGET
+from .callevents import TOKEN_ENV, CallEvents, token_from_env
 
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
@@ -33,6 +34,7 @@ class ServeOptions:
     insecure_no_signatures: bool = False
     log_level: str = "info"
     request_budget: float = DEFAULT_BUDGET
+    call_events: bool = False  # serve /events for `ivrc studio --live`, behind IVRC_EVENTS_TOKEN
 
 
 def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
@@ -133,7 +135,8 @@ def build_app():
         print(f"ivrc: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
-                        callback_path=options.callback_path, request_budget=options.request_budget)
+                        callback_path=options.callback_path, request_budget=options.request_budget,
+                        call_events=CallEvents(token_from_env(os.environ)) if options.call_events else None)
     app = create_app(library, settings)
     # Machines, templates and imports live as long as the process: keep them out of the cycle
     # collector's full passes, which would otherwise walk them again and again under load.
@@ -146,6 +149,11 @@ def serve(options: ServeOptions) -> None:
     """Checks everything first, so a bad flow or a missing secret stops here with a clear message."""
     library = build_library(options)
     credentials_from_env(options)
+    if options.call_events:
+        try:
+            token_from_env(os.environ)
+        except ValueError as err:
+            raise StartupError(str(err)) from None
     import uvicorn
 
     print(f"ivrc: serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
@@ -153,6 +161,9 @@ def serve(options: ServeOptions) -> None:
     for entry in library.listing():
         print(f"  {entry['flow']} {entry['version']} ({entry['direction']}) "
               f"{', '.join(entry['numbers']) or ''}", file=sys.stderr)
+    if options.call_events:
+        print(f"ivrc: call events on: GET http://{options.host}:{options.port}/events with the token from "
+              f"{TOKEN_ENV} (numbers masked; each worker streams its own calls)", file=sys.stderr)
     if options.insecure_no_signatures:
         print("ivrc: WARNING: signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
               "server can drive calls. Never use this in production.", file=sys.stderr)

@@ -21,6 +21,8 @@ ALLOWED = {
                            "ivrc.runtime.server"},
     "ivrc.runtime.emulation": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing",
                                "ivrc.runtime.server"},
+    "ivrc.runtime.studio": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing",
+                            "ivrc.runtime.server", "ivrc.runtime.emulation"},
 }
 ROOMS = sorted(ALLOWED, key=len, reverse=True)
 
