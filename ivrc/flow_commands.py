@@ -26,7 +26,7 @@ def _codes_option(values: list[str] | None) -> list[str]:
 def cmd_lint(args: argparse.Namespace) -> int:
     from ivrc.compiler import check_bytes, formats
     from ivrc.compiler.loader import MAX_BYTES
-    from ivrc.compiler.project import PathError, check_paths
+    from ivrc.compiler.project import PathError, check_files, find_flows
     from ivrc.compiler.suppress import select
 
     chosen, ignored = _codes_option(args.select), _codes_option(args.ignore)
@@ -34,12 +34,19 @@ def cmd_lint(args: argparse.Namespace) -> int:
         if args.paths == ["-"]:
             results = [check_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), args.stdin_filename)]
         else:
-            results = check_paths(args.paths)
+            found = find_flows(args.paths, only_flows=args.only_flows)
+            report_skipped(found.skipped, args.verbose)
+            results = check_files(found.flows)
     except PathError as err:
         raise UsageError(str(err)) from None
     if not results:
-        raise UsageError("no flow files found in " + ", ".join(args.paths) + " (flows end in .yaml or .yml; "
-                         "files ending .test.yaml are flow tests, run them with `ivrc test`)")
+        if args.only_flows:
+            # The pre-commit hook names every YAML file a commit touches; none being a flow is fine.
+            print("No flows to check.", file=sys.stderr)
+            return OK
+        raise UsageError("no flow files found in " + ", ".join(args.paths) + " (a flow is a .yaml or .yml file "
+                         "with the top-level `ivrc:` key; files ending .test.yaml are flow tests, run them with "
+                         "`ivrc test`; --verbose lists what was skipped)")
     for result in results:
         result.diagnostics = select(result.diagnostics, chosen, ignored)
     fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
@@ -54,6 +61,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
     sys.stdout.write(writers[fmt]())
     errors, warnings = formats.counts(results)
     return PROBLEMS if errors or (args.strict and warnings) else OK
+
+
+def report_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
+    """With --verbose, say which YAML files were passed over and why, on stderr."""
+    if verbose:
+        for path, why in skipped:
+            print(f"skipped {path}: {why}", file=sys.stderr)
 
 
 def _one_flow(path: str):
@@ -174,6 +188,10 @@ def add_parsers(sub) -> None:
                       help="report only these codes, prefixes (IVR04) or names; repeat or comma-separate")
     lint.add_argument("--ignore", action="append", metavar="CODES", help="do not report these codes, prefixes or names")
     lint.add_argument("--stdin-filename", default="<stdin>", help="the file name to report for a flow read from stdin")
+    lint.add_argument("--only-flows", action="store_true",
+                      help="skip named files that are not flows (no top-level `ivrc:` key) instead of reporting them; "
+                           "the pre-commit hook uses this")
+    lint.add_argument("-v", "--verbose", action="store_true", help="say which YAML files were skipped, and why")
     lint.set_defaults(run=cmd_lint)
 
     graph = sub.add_parser("graph", help="draw a flow's states and transitions")
