@@ -120,46 +120,11 @@ def github(results: list[Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sarif(results: list[Result], version: str = "0") -> str:
-    """SARIF 2.1.0, with a rule for each code present, for GitHub code scanning."""
-    from .codes import CODES
+def sarif(results: list[Result], version: str = "0", root: str | None = None) -> str:
+    """SARIF 2.1.0 for GitHub code scanning (see compiler/sarif.py)."""
+    from .sarif import document
 
-    found = [(r, d) for r, d in _all(results)]
-    codes = sorted({d.code for _, d in found})
-    index = {code: i for i, code in enumerate(codes)}
-    rules = [{
-        "id": code,
-        "name": CODES[code].name,
-        "shortDescription": {"text": CODES[code].summary},
-        "fullDescription": {"text": CODES[code].why},
-        "help": {"text": CODES[code].fix},
-        "defaultConfiguration": {"level": CODES[code].severity},
-    } for code in codes]
-
-    def location(span, message=None):
-        out = {"physicalLocation": {
-            "artifactLocation": {"uri": span.file.replace("\\", "/")},
-            "region": {"startLine": span.line, "startColumn": span.column,
-                       "endLine": span.end_line or span.line, "endColumn": span.end_column or span.column}}}
-        if message:
-            out["message"] = {"text": message}
-        return out
-
-    sarif_results = []
-    for _, d in found:
-        item = {"ruleId": d.code, "ruleIndex": index[d.code], "level": d.severity.value,
-                "message": {"text": d.message + (f" ({d.help})" if d.help else "")},
-                "locations": [location(d.span)]}
-        if d.related:
-            item["relatedLocations"] = [dict(location(r.span, r.message), id=i) for i, r in enumerate(d.related)]
-        sarif_results.append(item)
-    document = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "ivrc", "version": version, "rules": rules}},
-                  "results": sarif_results}],
-    }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document(results, version, root), indent=2) + "\n"
 
 
 def junit(results: list[Result]) -> str:
