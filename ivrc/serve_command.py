@@ -34,5 +34,6 @@ def add_parsers(sub) -> None:
                      help="the URL path Sinch posts callbacks to (default /sinch/callback)")
     srv.add_argument("--insecure-no-signatures", action="store_true",
                      help="DEVELOPMENT ONLY: accept unsigned callbacks (every callback logs a warning)")
-    srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"),
+                     help="the least severe log lines written (default info)")
     srv.set_defaults(run=cmd_serve)
