@@ -1,10 +1,11 @@
 """Many flows at once: finding flow files in folders, and the checks that span files."""
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from .diagnostics import Diagnostic, Related
 from .loader import MAX_BYTES
@@ -49,14 +50,23 @@ class Found:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def find_flows(paths: Iterable[str], *, only_flows: bool = False) -> Found:
+def find_flows(paths: Iterable[str], *, only_flows: bool = False, globs: Sequence[str] = (),
+               base: str = ".") -> Found:
     """Flows in named folders (sorted, hidden folders skipped), and files named directly.
 
     In a folder, only YAML files with the `ivrc:` key are flows, so a repository's other YAML
-    (CI settings, compose files) is left alone. A file named directly is linted whatever it
-    holds, so a flow missing its `ivrc:` key is reported, unless only_flows is set (as the
-    pre-commit hook does, which names every YAML file a commit touches)."""
+    (CI settings, compose files) is left alone; with globs (a repository's `flows` setting,
+    relative to base), the files they match are the flows instead. A file named directly is
+    linted whatever it holds, so a flow missing its `ivrc:` key is reported, unless only_flows
+    is set (as the pre-commit hook does, which names every YAML file a commit touches)."""
     found = Found()
+    not_a_flow = NOT_A_FLOW if not globs else "not a flow (matches none of the `flows` patterns)"
+
+    def is_flow(file: str) -> bool:
+        if not globs:
+            return declares_flow(file)
+        relative = os.path.relpath(os.path.abspath(file), os.path.abspath(base)).replace(os.sep, "/")
+        return any(fnmatch.fnmatchcase(relative, glob) for glob in globs)
     candidates: list[str] = []
     for path in paths:
         if os.path.isdir(path):
@@ -67,16 +77,16 @@ def find_flows(paths: Iterable[str], *, only_flows: bool = False) -> Found:
                     if name.endswith(SCENARIO_SUFFIXES):
                         found.skipped.append((file, "a flow test (NAME.test.yaml), not a flow"))
                     elif is_flow_file(name):
-                        if declares_flow(file):
+                        if is_flow(file):
                             candidates.append(file)
                         else:
-                            found.skipped.append((file, NOT_A_FLOW))
+                            found.skipped.append((file, not_a_flow))
         elif os.path.isfile(path):
             # A glob like examples/*.yaml also names the flow tests beside the flows; they are not flows.
             if path.endswith(SCENARIO_SUFFIXES):
                 found.skipped.append((path, "a flow test (NAME.test.yaml), not a flow"))
-            elif only_flows and not declares_flow(path):
-                found.skipped.append((path, NOT_A_FLOW))
+            elif only_flows and not is_flow(path):
+                found.skipped.append((path, not_a_flow))
             else:
                 candidates.append(path)
         else:

@@ -145,11 +145,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     from ivrc.runtime.emulation import flowreport
     from ivrc.runtime.emulation.flowtest import ToolError, run_paths
 
+    from .flow_commands import settings
+
     if args.url and args.min_coverage is not None:
         raise UsageError("--min-coverage needs in-process runs: coverage is not visible from a live server (--url)")
     if args.min_coverage is not None and not 0 <= args.min_coverage <= 100:
         raise UsageError("--min-coverage is a percentage, 0 to 100")
     key, secret = _credentials(args) if args.url else (None, None)
+    settings(args)  # the paths to test, when none are given
     if args.verbose:
         _report_skipped(args.paths)
     _quiet_engine()
@@ -257,13 +260,15 @@ def add_parsers(sub) -> None:
                           description="Runs every scenario in the scenario files (NAME.test.yaml) under PATH, "
                                       "in-process by default. Exit 0 all pass, 1 failures or coverage too low, "
                                       "2 the tests could not run.")
-    test.add_argument("paths", nargs="+", metavar="PATH",
-                      help="scenario files, flows (their NAME.test.yaml) or folders")
+    test.add_argument("paths", nargs="*", metavar="PATH",
+                      help="scenario files, flows (their NAME.test.yaml) or folders (default: the `paths` setting, or .)")
     test.add_argument("--url", metavar="URL", help="run against a live callback server instead of in-process")
     test.add_argument("--unsigned", action="store_true", help="with --url: do not sign callbacks")
     test.add_argument("--min-coverage", type=float, metavar="PCT",
                       help="fail (exit 1) if any flow's coverage (states and transitions) is below PCT percent")
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    test.add_argument("--config", metavar="FILE",
+                      help="a settings file (.ivrc.toml, or pyproject.toml with [tool.ivrc]) for the default paths")
     test.add_argument("-v", "--verbose", action="store_true",
                       help="say which YAML files in the folders were skipped as not flows (no top-level `ivrc:` key)")
     test.set_defaults(run=cmd_test)

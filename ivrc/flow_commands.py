@@ -8,8 +8,7 @@ import sys
 from .common import OK, PROBLEMS, UsageError, add_color_option
 from .common import color as _color
 from .common import version as _version
-
-LINT_FORMATS = ("text", "concise", "json", "github", "sarif", "junit")
+from .config import LINT_FORMATS
 
 
 def _codes_option(values: list[str] | None) -> list[str]:
@@ -23,18 +22,37 @@ def _codes_option(values: list[str] | None) -> list[str]:
     return found
 
 
+def settings(args: argparse.Namespace):
+    """The repository's settings (--config, or the nearest .ivrc.toml or [tool.ivrc]), and the
+    paths to work on: those given, else the configured ones, else the current folder."""
+    from . import config
+
+    found = config.load(args.config or config.find())
+    if args.verbose and found.file:
+        print(f"settings from {found.file}", file=sys.stderr)
+    if not args.paths:
+        args.paths = [found.resolve(p) for p in found.paths] or ["."]
+    return found
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from ivrc.compiler import check_bytes, formats
     from ivrc.compiler.loader import MAX_BYTES
     from ivrc.compiler.project import PathError, check_files, find_flows
     from ivrc.compiler.suppress import select
 
-    chosen, ignored = _codes_option(args.select), _codes_option(args.ignore)
+    config = settings(args)
+    # An option on the command line replaces the setting, as in ruff.
+    try:
+        chosen = _codes_option(args.select if args.select is not None else config.select)
+        ignored = _codes_option(args.ignore if args.ignore is not None else config.ignore)
+    except UsageError as err:
+        raise UsageError(f"{config.file}: {err}" if config.file else str(err)) from None
     try:
         if args.paths == ["-"]:
             results = [check_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), args.stdin_filename)]
         else:
-            found = find_flows(args.paths, only_flows=args.only_flows)
+            found = find_flows(args.paths, only_flows=args.only_flows, globs=config.flows, base=config.base)
             report_skipped(found.skipped, args.verbose)
             results = check_files(found.flows)
     except PathError as err:
@@ -49,7 +67,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
                          "`ivrc test`; --verbose lists what was skipped)")
     for result in results:
         result.diagnostics = select(result.diagnostics, chosen, ignored)
-    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    fmt = args.format or config.output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     writers = {
         "text": lambda: formats.text(results, color=_color(sys.stdout, args.color)),
         "concise": lambda: formats.concise(results),
@@ -60,7 +78,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     }
     sys.stdout.write(writers[fmt]())
     errors, warnings = formats.counts(results)
-    return PROBLEMS if errors or (args.strict and warnings) else OK
+    return PROBLEMS if errors or ((args.strict or config.strict) and warnings) else OK
 
 
 def report_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
@@ -181,7 +199,8 @@ def cmd_codes(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     lint = sub.add_parser("lint", help="check flows and report problems with file:line:column")
-    lint.add_argument("paths", nargs="+", metavar="PATH", help="flow files or folders; - reads one flow from stdin")
+    lint.add_argument("paths", nargs="*", metavar="PATH",
+                      help="flow files or folders; - reads one flow from stdin (default: the `paths` setting, or .)")
     lint.add_argument("--output-format", "--format", dest="format", choices=LINT_FORMATS, default=None,
                       help="output format (default text; github when GITHUB_ACTIONS=true)")
     lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
@@ -193,6 +212,9 @@ def add_parsers(sub) -> None:
                       help="skip named files that are not flows (no top-level `ivrc:` key) instead of reporting them; "
                            "the pre-commit hook uses this")
     lint.add_argument("-v", "--verbose", action="store_true", help="say which YAML files were skipped, and why")
+    lint.add_argument("--config", metavar="FILE",
+                      help="a settings file (.ivrc.toml, or pyproject.toml with [tool.ivrc]); default: the nearest "
+                           "one from the current folder up")
     add_color_option(lint)
     lint.set_defaults(run=cmd_lint)
 
