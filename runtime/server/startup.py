@@ -1,11 +1,14 @@
 """`ivrc serve`: checks flows and credentials before start-up, then runs the app under uvicorn."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 
 from ivrc.runtime.engine.library import Library, load_saved, save
@@ -136,6 +139,39 @@ def serve(options: ServeOptions) -> None:
               "server can drive calls. Never use this in production.", file=sys.stderr)
     os.environ[_CONFIG_ENV] = json.dumps(asdict(options))
     reload_dirs = sorted({p if os.path.isdir(p) else os.path.dirname(p) or "." for p in options.paths})
+    with _shared_metrics(options.workers if not options.reload else 1):
+        _run(uvicorn, options, reload_dirs)
+
+
+@contextlib.contextmanager
+def _shared_metrics(workers: int):
+    """With several workers, their metrics meet in a folder so /metrics adds them up (see metrics.py).
+
+    A folder the operator names in PROMETHEUS_MULTIPROC_DIR is used, emptied of an earlier run's
+    values; otherwise a temporary one, removed when the server stops."""
+    from .metrics import MULTIPROCESS_ENV
+
+    named = os.environ.get(MULTIPROCESS_ENV)
+    if named:
+        os.makedirs(named, exist_ok=True)
+        for name in os.listdir(named):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(named, name))
+        yield
+        return
+    if workers <= 1:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="ivrc-metrics-")
+    os.environ[MULTIPROCESS_ENV] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(uvicorn, options: ServeOptions, reload_dirs: list[str]) -> None:
     uvicorn.run("ivrc.runtime.server.startup:build_app", factory=True, host=options.host, port=options.port,
                 workers=options.workers if not options.reload else None, reload=options.reload,
                 reload_dirs=reload_dirs if options.reload else None,
