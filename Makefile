@@ -27,7 +27,15 @@ venv: $(BIN)/ivrc $(TOOLS)
 DEMO_KEY := 669E367E-6BBA-48AB-AF15-266871C28135
 DEMO_SECRET := BeIukql3pTKJ8RGL5zo0DA==
 
+# The voicemail examples store messages with credentials from VOICEMAIL_S3_CREDENTIALS; locally a
+# stand-in lets every example run (nothing is uploaded: no real Sinch call reaches `make serve`).
+DEMO_S3_CREDENTIALS := AKIAEXAMPLE:example-secret:eu-north-1
+serve: export VOICEMAIL_S3_CREDENTIALS ?= $(DEMO_S3_CREDENTIALS)
+
 serve: $(BIN)/ivrc
+	@if [ "$$VOICEMAIL_S3_CREDENTIALS" = "$(DEMO_S3_CREDENTIALS)" ]; then \
+	  echo "make serve: VOICEMAIL_S3_CREDENTIALS is not set; using a stand-in (local use only)"; \
+	fi
 	@if [ -z "$$SINCH_APPLICATION_KEY" ]; then \
 	  echo "make serve: SINCH_APPLICATION_KEY is not set; using the public demo credentials (local use only)"; \
 	  SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \

@@ -12,7 +12,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
-                           log_level=args.log_level)
+                           log_level=args.log_level, log_format=args.log_format)
     try:
         serve(options)
     except StartupError as err:
@@ -36,4 +36,6 @@ def add_parsers(sub) -> None:
                      help="DEVELOPMENT ONLY: accept unsigned callbacks (every callback logs a warning)")
     srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"),
                      help="the least severe log lines written (default info)")
+    srv.add_argument("--log-format", default="text", choices=("text", "json"),
+                     help="json: warnings and uvicorn's own lines as JSON too, like the callback lines (default text)")
     srv.set_defaults(run=cmd_serve)

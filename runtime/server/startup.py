@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import Credentials
 
+from . import environment
 from .app import CALLBACK_PATH, Settings, create_app
 
 KEY_ENV = "SINCH_APPLICATION_KEY"
@@ -37,6 +38,7 @@ class ServeOptions:
     callback_path: str = CALLBACK_PATH
     insecure_no_signatures: bool = False
     log_level: str = "info"
+    log_format: str = "text"
     extra: dict = field(default_factory=dict)
 
 
@@ -83,7 +85,20 @@ def build_library(options: ServeOptions) -> Library:
     return library
 
 
-def _configure_logging(level: str) -> None:
+def uvicorn_log_config(log_format: str) -> dict | None:
+    """uvicorn's own lines (start-up, shutdown, errors) as JSON on stderr with --log-format json;
+    None keeps uvicorn's default text."""
+    if log_format != "json":
+        return None
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {"version": 1, "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "ivrc.runtime.server.logs.JsonFormatter"}},
+            "handlers": {"json": handler},
+            "loggers": {name: {"handlers": ["json"], "level": "INFO", "propagate": False}
+                        for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}}
+
+
+def _configure_logging(level: str, log_format: str = "text") -> None:
     # Every callback writes a log line; these would make each record look up thread and process
     # names that the JSON line never shows.
     logging.logThreads = False
@@ -98,7 +113,15 @@ def _configure_logging(level: str) -> None:
     ivrc = logging.getLogger("ivrc")
     if not ivrc.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("ivrc: %(levelname)s: %(message)s"))
+        if log_format == "json":
+            from .logs import JsonFormatter
+
+            handler.setFormatter(JsonFormatter())
+            # Python's warnings (deprecations in a library, say) become log lines, JSON too.
+            logging.captureWarnings(True)
+            logging.getLogger("py.warnings").addHandler(handler)
+        else:
+            handler.setFormatter(logging.Formatter("ivrc: %(levelname)s: %(message)s"))
         ivrc.addHandler(handler)
     ivrc.setLevel(level.upper())
 
@@ -106,7 +129,7 @@ def _configure_logging(level: str) -> None:
 def build_app():
     """uvicorn's factory: every worker builds its own app from the options the parent checked."""
     options = ServeOptions(**json.loads(os.environ[_CONFIG_ENV]))
-    _configure_logging(options.log_level)
+    _configure_logging(options.log_level, options.log_format)
     try:
         library = build_library(options)
         credentials = credentials_from_env(options)
@@ -123,20 +146,38 @@ def build_app():
     return app
 
 
+def _announcer(options: ServeOptions):
+    """What the server says at start-up: lines on stderr, or JSON log lines with --log-format json."""
+    if options.log_format == "json":
+        _configure_logging(options.log_level, "json")
+        log = logging.getLogger("ivrc.serve")
+        return lambda level, message, text=None: log.log(logging.getLevelName(level.upper()), message)
+
+    def say(level: str, message: str, text: str | None = None) -> None:
+        prefix = "ivrc: WARNING: " if level == "warning" else "ivrc: "
+        print(text if text is not None else prefix + message, file=sys.stderr)
+
+    return say
+
+
 def serve(options: ServeOptions) -> None:
     """Checks everything first, so a bad flow or a missing secret stops here with a clear message."""
     library = build_library(options)
     credentials_from_env(options)
     import uvicorn
 
-    print(f"ivrc: serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
-          f"{options.callback_path}", file=sys.stderr)
+    say = _announcer(options)
+    say("info", f"serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
+                f"{options.callback_path}")
     for entry in library.listing():
-        print(f"  {entry['flow']} {entry['version']} ({entry['direction']}) "
-              f"{', '.join(entry['numbers']) or ''}", file=sys.stderr)
+        say("info", f"flow {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers'])}".rstrip(),
+            f"  {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers']) or ''}")
+    for need in environment.unset([loaded.machine for loaded in library.current.values()], os.environ):
+        say("warning", f"{need.name} is not set: flow {need.flow} reads it in state {need.state}, so calls that "
+                       f"reach that state will take the error path. Set it before starting the server.")
     if options.insecure_no_signatures:
-        print("ivrc: WARNING: signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
-              "server can drive calls. Never use this in production.", file=sys.stderr)
+        say("warning", "signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
+                       "server can drive calls. Never use this in production.")
     os.environ[_CONFIG_ENV] = json.dumps(asdict(options))
     reload_dirs = sorted({p if os.path.isdir(p) else os.path.dirname(p) or "." for p in options.paths})
     with _shared_metrics(options.workers if not options.reload else 1):
@@ -176,4 +217,5 @@ def _run(uvicorn, options: ServeOptions, reload_dirs: list[str]) -> None:
                 workers=options.workers if not options.reload else None, reload=options.reload,
                 reload_dirs=reload_dirs if options.reload else None,
                 reload_includes=["*.yaml", "*.yml"] if options.reload else None,
-                log_level=options.log_level, access_log=False, server_header=False)
+                log_level=options.log_level, access_log=False, server_header=False,
+                **({"log_config": config} if (config := uvicorn_log_config(options.log_format)) else {}))
