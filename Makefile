@@ -13,14 +13,29 @@ $(BIN)/ivrc: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(BIN)/ivrc
 
-venv: $(BIN)/ivrc
+# The tools the tests check ivrc's output with that come from npm (the YAML language server
+# editors use), at the versions in tests/tools/package-lock.json. Needs Node.js and npm.
+TOOLS := tests/tools/node_modules/.package-lock.json
+$(TOOLS): tests/tools/package.json tests/tools/package-lock.json
+	npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
+	@touch $(TOOLS)
+
+venv: $(BIN)/ivrc $(TOOLS)
 
 # Without real credentials, serve with the public demo key and secret from the Sinch docs'
 # signing example, so signed test calls work locally. Never use them in production.
 DEMO_KEY := 669E367E-6BBA-48AB-AF15-266871C28135
 DEMO_SECRET := BeIukql3pTKJ8RGL5zo0DA==
 
-serve: venv
+# The voicemail examples store messages with credentials from VOICEMAIL_S3_CREDENTIALS; locally a
+# stand-in lets every example run (nothing is uploaded: no real Sinch call reaches `make serve`).
+DEMO_S3_CREDENTIALS := AKIAEXAMPLE:example-secret:eu-north-1
+serve: export VOICEMAIL_S3_CREDENTIALS ?= $(DEMO_S3_CREDENTIALS)
+
+serve: $(BIN)/ivrc
+	@if [ "$$VOICEMAIL_S3_CREDENTIALS" = "$(DEMO_S3_CREDENTIALS)" ]; then \
+	  echo "make serve: VOICEMAIL_S3_CREDENTIALS is not set; using a stand-in (local use only)"; \
+	fi
 	@if [ -z "$$SINCH_APPLICATION_KEY" ]; then \
 	  echo "make serve: SINCH_APPLICATION_KEY is not set; using the public demo credentials (local use only)"; \
 	  SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \
@@ -31,7 +46,7 @@ serve: venv
 
 # Talk to `make serve` from a second terminal, as a caller: make call TO=+46812345670
 TO ?= +46812345670
-call: venv
+call: $(BIN)/ivrc
 	@if [ -z "$$SINCH_APPLICATION_KEY" ]; then \
 	  SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \
 	    $(BIN)/ivrc call http://$(HOST):$(PORT)/sinch/callback --to $(TO); \
@@ -39,10 +54,10 @@ call: venv
 	  $(BIN)/ivrc call http://$(HOST):$(PORT)/sinch/callback --to $(TO); \
 	fi
 
-bench: venv
+bench: $(BIN)/ivrc
 	$(BIN)/python bench/run_all.py
 
-lint: venv
+lint: $(BIN)/ivrc
 	$(BIN)/ivrc lint examples
 
 # The studio's browser tests drive Debian's chromium (with Playwright, installed by .[test]).

@@ -4,6 +4,11 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+# Where ivrc's documentation is published (the site of the schemas' $id): SARIF rules link each
+# code to its section of docs/codes.md there.
+HOME_URL = "https://ivrc.dev/"
+DOCS_URL = HOME_URL + "docs/codes"
+
 
 @dataclass(frozen=True)
 class Code:

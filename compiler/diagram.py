@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from . import ir
 from .graph import END, edges
@@ -67,6 +68,28 @@ def _edges(flow: ir.Flow):
         yield state, edge.target, label
 
 
+def _grouped(flow: ir.Flow):
+    """Edges between the same two states as one edge with all their labels, in first-seen order:
+    drawn separately, parallel edges lay their labels over each other."""
+    grouped: dict[tuple[str, object], list[str]] = {}
+    sources: dict[tuple[str, object], ir.State] = {}
+    for state, target, label in _edges(flow):
+        key = (state.name, target)
+        sources.setdefault(key, state)
+        labels = grouped.setdefault(key, [])
+        if label not in labels:
+            labels.append(label)
+    return [(sources[key], key[1], labels) for key, labels in grouped.items()]
+
+
+FONT = "Helvetica"  # one font for states, transitions and the graph's own text
+WRAP = 24  # characters per line of a DOT label; longer ones make wide, hard-to-read nodes
+
+
+def _wrapped(text: str) -> list[str]:
+    return textwrap.wrap(text, WRAP, break_long_words=False, break_on_hyphens=False) or [text]
+
+
 def mermaid(flow: ir.Flow) -> str:
     ids = {s.name: f"s{i}" for i, s in enumerate(flow.states)}
 
@@ -88,34 +111,42 @@ def mermaid(flow: ir.Flow) -> str:
         else:
             lines.append(f"  {node}[{label}]")
     uses_end = False
-    for state, target, label in _edges(flow):
+    for state, target, labels in _grouped(flow):
         if target is END:
             uses_end = True
         destination = "stop" if target is END else ids.get(target, "missing")
-        lines.append(f"  {ids[state.name]} -->|{text(label)}| {destination}")
+        lines.append(f"  {ids[state.name]} -->|{text('<br>'.join(labels))}| {destination}")
     if uses_end:
         lines.append("  stop((error path))")
     return "\n".join(lines) + "\n"
 
 
 def dot(flow: ir.Flow) -> str:
+    def escape(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"')
+
     def quote(value: str) -> str:
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f'"{escape(value)}"'
+
+    def label(parts: list[str]) -> str:
+        """Each part on its own lines, wrapped; \\n is DOT's line break, added after escaping."""
+        return '"' + "\\n".join(escape(line) for part in parts for line in _wrapped(part)) + '"'
 
     shapes = {ir.Branch: "diamond", ir.Menu: "box", ir.Collect: "box", ir.Record: "box",
               ir.Transfer: "parallelogram", ir.Park: "parallelogram", ir.Hangup: "parallelogram",
               ir.Request: "component"}
-    lines = [f"digraph {quote(flow.id)} {{", "  rankdir=TB;", '  node [fontname="Helvetica"];',
+    lines = [f"digraph {quote(flow.id)} {{", "  rankdir=TB;", f'  graph [fontname="{FONT}"];',
+             f'  node [fontname="{FONT}"];', f'  edge [fontname="{FONT}"];',
              '  "__start" [shape=circle, label="start"];', f"  \"__start\" -> {quote(flow.start.target)};"]
     for state in flow.states:
         shape = shapes.get(type(state.action), "ellipse")
         style = ', style="rounded"' if isinstance(state.action, (ir.Menu, ir.Collect, ir.Record)) else ""
-        lines.append(f"  {quote(state.name)} [shape={shape}{style}, label={quote(_describe(state))}];")
+        lines.append(f"  {quote(state.name)} [shape={shape}{style}, label={label([_describe(state)])}];")
     uses_end = False
-    for state, target, label in _edges(flow):
+    for state, target, labels in _grouped(flow):
         uses_end |= target is END
         destination = '"__end"' if target is END else quote(target)
-        lines.append(f"  {quote(state.name)} -> {destination} [label={quote(label)}];")
+        lines.append(f"  {quote(state.name)} -> {destination} [label={label(labels)}];")
     if uses_end:
         lines.append('  "__end" [shape=doublecircle, label="error path"];')
     lines.append("}")

@@ -125,70 +125,42 @@ def github(results: list[Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sarif(results: list[Result], version: str = "0") -> str:
-    """SARIF 2.1.0, with a rule for each code present, for GitHub code scanning."""
-    from .codes import CODES
+def sarif(results: list[Result], version: str = "0", root: str | None = None) -> str:
+    """SARIF 2.1.0 for GitHub code scanning (see compiler/sarif.py)."""
+    from .sarif import document
 
-    found = [(r, d) for r, d in _all(results)]
-    codes = sorted({d.code for _, d in found})
-    index = {code: i for i, code in enumerate(codes)}
-    rules = [{
-        "id": code,
-        "name": CODES[code].name,
-        "shortDescription": {"text": CODES[code].summary},
-        "fullDescription": {"text": CODES[code].why},
-        "help": {"text": CODES[code].fix},
-        "defaultConfiguration": {"level": CODES[code].severity},
-    } for code in codes]
-
-    def location(span, message=None):
-        out = {"physicalLocation": {
-            "artifactLocation": {"uri": span.file.replace("\\", "/")},
-            "region": {"startLine": span.line, "startColumn": span.column,
-                       "endLine": span.end_line or span.line, "endColumn": span.end_column or span.column}}}
-        if message:
-            out["message"] = {"text": message}
-        return out
-
-    sarif_results = []
-    for _, d in found:
-        item = {"ruleId": d.code, "ruleIndex": index[d.code], "level": d.severity.value,
-                "message": {"text": d.message + (f" ({d.help})" if d.help else "")},
-                "locations": [location(d.span)]}
-        if d.related:
-            item["relatedLocations"] = [dict(location(r.span, r.message), id=i) for i, r in enumerate(d.related)]
-        sarif_results.append(item)
-    document = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "ivrc", "version": version, "rules": rules}},
-                  "results": sarif_results}],
-    }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document(results, version, root), indent=2) + "\n"
 
 
 def junit(results: list[Result]) -> str:
-    """JUnit XML: a test suite per file, a failing test case per error, a passing one for a clean file."""
-    from xml.sax.saxutils import escape, quoteattr
+    """JUnit XML (valid under the Jenkins junit-10.xsd): a test suite per file, a test case per
+    diagnostic (a failure for an error, a passing case with the text for a warning), and one
+    passing case for a clean file."""
+    import xml.etree.ElementTree as ET
 
-    errors, warnings = counts(results)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuites name="ivrc lint" tests="{max(1, errors + warnings)}" failures="{errors}">']
+    from .xmltext import xml_text
+
+    root = ET.Element("testsuites", name="ivrc lint")
+    total = failed = 0
     for result in results:
         diags = sorted(result.diagnostics, key=Diagnostic.sort_key)
-        failing = [d for d in diags if d.is_error]
-        out.append(f'  <testsuite name={quoteattr(result.file)} tests="{max(1, len(diags))}" failures="{len(failing)}">')
+        failing = sum(d.is_error for d in diags)
+        file = xml_text(result.file)
+        suite = ET.SubElement(root, "testsuite", name=file, tests=str(max(1, len(diags))), failures=str(failing),
+                              errors="0", skipped="0")
+        total, failed = total + max(1, len(diags)), failed + failing
         if not diags:
-            out.append(f'    <testcase classname={quoteattr(result.file)} name="ivrc lint"/>')
+            ET.SubElement(suite, "testcase", classname=file, name="ivrc lint")
         for d in diags:
-            name = quoteattr(f"{d.code} {d.name} at {d.span.line}:{d.span.column}")
-            out.append(f"    <testcase classname={quoteattr(result.file)} name={name}>")
-            body = escape(f"{d.span}: {d.message}" + (f"\nhelp: {d.help}" if d.help else ""))
+            case = ET.SubElement(suite, "testcase", classname=file,
+                                 name=f"{d.code} {d.name} at {d.span.line}:{d.span.column}")
+            body = xml_text(f"{d.span}: {d.message}" + (f"\nhelp: {d.help}" if d.help else ""))
             if d.is_error:
-                out.append(f"      <failure message={quoteattr(d.message)} type={quoteattr(d.code)}>{body}</failure>")
+                ET.SubElement(case, "failure", message=xml_text(d.message), type=d.code).text = body
             else:
-                out.append(f"      <system-out>{body}</system-out>")
-            out.append("    </testcase>")
-        out.append("  </testsuite>")
-    out.append("</testsuites>")
-    return "\n".join(out) + "\n"
+                ET.SubElement(case, "system-out").text = body
+    root.set("tests", str(total))
+    root.set("failures", str(failed))
+    root.set("errors", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,13 +1,17 @@
 """Many flows at once: finding flow files in folders, and the checks that span files."""
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
-from typing import Iterable, Iterator
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
 
 from .compiled import Machine, read_file
 from .diagnostics import Diagnostic, Related
 from .errors import FlowErrors, MachineError, PathError
+from .loader import MAX_BYTES
 from .pipeline import Result, check_file, compile_file
 
 FLOW_SUFFIXES = (".yaml", ".yml")
@@ -19,34 +23,93 @@ MACHINE_SUFFIX = ".json"
 __all__ = ["PathError", "FlowErrors", "MachineError", "flow_files", "machine_files", "check_paths", "compile_paths"]
 
 
+# A flow says it is one with the `ivrc:` version key at the top level of its mapping (block style,
+# or first in flow style). A line match, not a YAML parse: a flow with a syntax error is still a
+# flow the linter must report on, and a folder of unrelated YAML is skimmed quickly.
+_VERSION_KEY = re.compile(rb"""^(?:\{\s*)?(?:ivrc|"ivrc"|'ivrc')[ \t]*:""", re.MULTILINE)
+NOT_A_FLOW = "not a flow (no top-level `ivrc:` key)"
+
+
 def is_flow_file(name: str) -> bool:
+    """A name a flow can have: .yaml or .yml, and not a flow test (NAME.test.yaml)."""
     return name.endswith(FLOW_SUFFIXES) and not name.endswith(SCENARIO_SUFFIXES)
 
 
-def flow_files(paths: Iterable[str]) -> list[str]:
-    """Files named directly, plus flow files found in named folders (sorted, hidden folders skipped)."""
-    found: list[str] = []
+def declares_flow(path: str) -> bool:
+    """Whether a YAML file is a flow: it has the top-level `ivrc:` version key."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(MAX_BYTES)
+    except OSError:
+        return True  # let the loader report why it cannot be read, with the file's name
+    return _VERSION_KEY.search(head.removeprefix(b"\xef\xbb\xbf")) is not None
+
+
+@dataclass
+class Found:
+    """The flows under some paths, and the YAML files passed over (with why), for --verbose."""
+
+    flows: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def find_flows(paths: Iterable[str], *, only_flows: bool = False, globs: Sequence[str] = (),
+               base: str = ".") -> Found:
+    """Flows in named folders (sorted, hidden folders skipped), and files named directly.
+
+    In a folder, only YAML files with the `ivrc:` key are flows, so a repository's other YAML
+    (CI settings, compose files) is left alone; with globs (a repository's `flows` setting,
+    relative to base), the files they match are the flows instead. A file named directly is
+    linted whatever it holds, so a flow missing its `ivrc:` key is reported, unless only_flows
+    is set (as the pre-commit hook does, which names every YAML file a commit touches)."""
+    found = Found()
+    not_a_flow = NOT_A_FLOW if not globs else "not a flow (matches none of the `flows` patterns)"
+
+    def is_flow(file: str) -> bool:
+        if not globs:
+            return declares_flow(file)
+        relative = os.path.relpath(os.path.abspath(file), os.path.abspath(base)).replace(os.sep, "/")
+        return any(fnmatch.fnmatchcase(relative, glob) for glob in globs)
+    candidates: list[str] = []
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(os.path.join(root, f) for f in sorted(files) if is_flow_file(f))
+                for name in sorted(files):
+                    file = os.path.join(root, name)
+                    if name.endswith(SCENARIO_SUFFIXES):
+                        found.skipped.append((file, "a flow test (NAME.test.yaml), not a flow"))
+                    elif is_flow_file(name):
+                        if is_flow(file):
+                            candidates.append(file)
+                        else:
+                            found.skipped.append((file, not_a_flow))
         elif os.path.isfile(path):
             # A glob like examples/*.yaml also names the flow tests beside the flows; they are not flows.
-            if not path.endswith(SCENARIO_SUFFIXES + (MACHINE_SUFFIX,)):
-                found.append(path)
+            if path.endswith(SCENARIO_SUFFIXES):
+                found.skipped.append((path, "a flow test (NAME.test.yaml), not a flow"))
+            elif path.endswith(MACHINE_SUFFIX):
+                continue  # a compiled machine: machine_files takes it
+            elif only_flows and not is_flow(path):
+                found.skipped.append((path, not_a_flow))
+            else:
+                candidates.append(path)
         else:
             raise PathError(f"{path}: no such file or folder")
     # A file named twice (a folder and a file in it, or two spellings of one path) is one flow,
     # not two flows that conflict with each other.
     seen: set[str] = set()
-    unique = []
-    for file in found:
+    for file in candidates:
         real = os.path.realpath(file)
         if real not in seen:
             seen.add(real)
-            unique.append(file)
-    return unique
+            found.flows.append(file)
+    return found
+
+
+def flow_files(paths: Iterable[str]) -> list[str]:
+    """The flows under paths (see find_flows)."""
+    return find_flows(paths).flows
 
 
 def cross_checks(results: list[Result]) -> Iterator[Diagnostic]:
@@ -77,7 +140,12 @@ def cross_checks(results: list[Result]) -> Iterator[Diagnostic]:
 
 def check_paths(paths: Iterable[str], *, compile: bool = False) -> list[Result]:
     """Checks (or compiles) every flow under paths, then the conflicts between them."""
-    results = [(compile_file if compile else check_file)(path) for path in flow_files(paths)]
+    return check_files(flow_files(paths), compile=compile)
+
+
+def check_files(files: Iterable[str], *, compile: bool = False) -> list[Result]:
+    """Checks (or compiles) these flow files, then the conflicts between them."""
+    results = [(compile_file if compile else check_file)(path) for path in files]
     by_file = {r.file: r for r in results}
     for diagnostic in cross_checks(results):
         target = by_file[diagnostic.span.file]

@@ -142,11 +142,16 @@ def cmd_test(args: argparse.Namespace) -> int:
     from ivrc.runtime.emulation import flowreport
     from ivrc.runtime.emulation.flowtest import ToolError, run_paths
 
+    from .flow_commands import settings
+
     if args.url and args.min_coverage is not None:
         raise UsageError("--min-coverage needs in-process runs: coverage is not visible from a live server (--url)")
     if args.min_coverage is not None and not 0 <= args.min_coverage <= 100:
         raise UsageError("--min-coverage is a percentage, 0 to 100")
     key, secret = _credentials(args) if args.url else (None, None)
+    settings(args)  # the paths to test, when none are given
+    if args.verbose:
+        _report_skipped(args.paths)
     _quiet_engine()
     try:
         results = run_paths(args.paths, url=args.url, key=key, secret=secret,
@@ -162,6 +167,19 @@ def cmd_test(args: argparse.Namespace) -> int:
     if results.failed or flowreport.below(results.coverage, args.min_coverage):
         return PROBLEMS
     return OK
+
+
+def _report_skipped(paths: list[str]) -> None:
+    """--verbose: the YAML files in the named folders that are neither flows nor flow tests."""
+    from ivrc.compiler.project import NOT_A_FLOW, PathError, find_flows
+
+    from .flow_commands import report_skipped
+
+    try:
+        found = find_flows([p for p in paths if os.path.isdir(p)])
+    except PathError:
+        return  # the test run reports a missing path itself
+    report_skipped([(path, why) for path, why in found.skipped if why == NOT_A_FLOW], True)
 
 
 class _Script(argparse.Action):
@@ -236,12 +254,16 @@ def add_parsers(sub) -> None:
                           description="Runs every scenario in the scenario files (NAME.test.yaml) under PATH, "
                                       "in-process by default. Exit 0 all pass, 1 failures or coverage too low, "
                                       "2 the tests could not run.")
-    test.add_argument("paths", nargs="+", metavar="PATH",
-                      help="scenario files, flows (their NAME.test.yaml) or folders")
+    test.add_argument("paths", nargs="*", metavar="PATH",
+                      help="scenario files, flows (their NAME.test.yaml) or folders (default: the `paths` setting, or .)")
     test.add_argument("--url", metavar="URL", help="run against a live callback server instead of in-process")
     test.add_argument("--unsigned", action="store_true", help="with --url: do not sign callbacks")
     test.add_argument("--min-coverage", type=float, metavar="PCT",
                       help="fail (exit 1) if any flow's coverage (states and transitions) is below PCT percent")
     test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    test.add_argument("--config", metavar="FILE",
+                      help="a settings file (.ivrc.toml, or pyproject.toml with [tool.ivrc]) for the default paths")
+    test.add_argument("-v", "--verbose", action="store_true",
+                      help="say which YAML files in the folders were skipped as not flows (no top-level `ivrc:` key)")
     test.set_defaults(run=cmd_test)
 

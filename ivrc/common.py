@@ -27,5 +27,23 @@ def version() -> str:
         return "0+unknown"
 
 
-def color(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def color(stream, choice: str = "auto") -> bool:
+    """Whether to colour what goes to stream: --color always/never decides; otherwise NO_COLOR
+    (no-color.org) and FORCE_COLOR (force-color.org) count only when set to something non-empty,
+    NO_COLOR first, and then colour only on a terminal that is not TERM=dumb."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def add_color_option(parser) -> None:
+    parser.add_argument("--color", choices=COLOR_CHOICES, default="auto",
+                        help="colour the output: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), "
+                             "always or never (default auto)")

@@ -5,11 +5,10 @@ import argparse
 import os
 import sys
 
-from .common import OK, PROBLEMS, UsageError
+from .common import OK, PROBLEMS, UsageError, add_color_option
 from .common import color as _color
 from .common import version as _version
-
-LINT_FORMATS = ("text", "concise", "json", "github", "sarif", "junit")
+from .config import LINT_FORMATS
 
 
 def _codes_option(values: list[str] | None) -> list[str]:
@@ -23,28 +22,54 @@ def _codes_option(values: list[str] | None) -> list[str]:
     return found
 
 
+def settings(args: argparse.Namespace):
+    """The repository's settings (--config, or the nearest .ivrc.toml or [tool.ivrc]), and the
+    paths to work on: those given, else the configured ones, else the current folder."""
+    from . import config
+
+    found = config.load(args.config or config.find())
+    if args.verbose and found.file:
+        print(f"settings from {found.file}", file=sys.stderr)
+    if not args.paths:
+        args.paths = [found.resolve(p) for p in found.paths] or ["."]
+    return found
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from ivrc.compiler import check_bytes, formats
     from ivrc.compiler.loader import MAX_BYTES
-    from ivrc.compiler.project import PathError, check_paths
+    from ivrc.compiler.project import PathError, check_files, find_flows
     from ivrc.compiler.suppress import select
 
-    chosen, ignored = _codes_option(args.select), _codes_option(args.ignore)
+    config = settings(args)
+    # An option on the command line replaces the setting, as in ruff.
+    try:
+        chosen = _codes_option(args.select if args.select is not None else config.select)
+        ignored = _codes_option(args.ignore if args.ignore is not None else config.ignore)
+    except UsageError as err:
+        raise UsageError(f"{config.file}: {err}" if config.file else str(err)) from None
     try:
         if args.paths == ["-"]:
             results = [check_bytes(sys.stdin.buffer.read(MAX_BYTES + 1), args.stdin_filename)]
         else:
-            results = check_paths(args.paths)
+            found = find_flows(args.paths, only_flows=args.only_flows, globs=config.flows, base=config.base)
+            report_skipped(found.skipped, args.verbose)
+            results = check_files(found.flows)
     except PathError as err:
         raise UsageError(str(err)) from None
     if not results:
-        raise UsageError("no flow files found in " + ", ".join(args.paths) + " (flows end in .yaml or .yml; "
-                         "files ending .test.yaml are flow tests, run them with `ivrc test`)")
+        if args.only_flows:
+            # The pre-commit hook names every YAML file a commit touches; none being a flow is fine.
+            print("No flows to check.", file=sys.stderr)
+            return OK
+        raise UsageError("no flow files found in " + ", ".join(args.paths) + " (a flow is a .yaml or .yml file "
+                         "with the top-level `ivrc:` key; files ending .test.yaml are flow tests, run them with "
+                         "`ivrc test`; --verbose lists what was skipped)")
     for result in results:
         result.diagnostics = select(result.diagnostics, chosen, ignored)
-    fmt = args.format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    fmt = args.format or config.output_format or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     writers = {
-        "text": lambda: formats.text(results, color=_color(sys.stdout)),
+        "text": lambda: formats.text(results, color=_color(sys.stdout, args.color)),
         "concise": lambda: formats.concise(results),
         "json": lambda: formats.json_report(results),
         "github": lambda: formats.github(results),
@@ -53,10 +78,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
     }
     sys.stdout.write(writers[fmt]())
     errors, warnings = formats.counts(results)
-    return PROBLEMS if errors or (args.strict and warnings) else OK
+    return PROBLEMS if errors or ((args.strict or config.strict) and warnings) else OK
 
 
-def _one_flow(path: str):
+def report_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
+    """With --verbose, say which YAML files were passed over and why, on stderr."""
+    if verbose:
+        for path, why in skipped:
+            print(f"skipped {path}: {why}", file=sys.stderr)
+
+
+def _one_flow(path: str, color_choice: str = "auto"):
     from ivrc.compiler import check_file
 
     if not os.path.isfile(path):
@@ -65,7 +97,7 @@ def _one_flow(path: str):
     if result.flow is None or result.errors:
         from ivrc.compiler import formats
 
-        sys.stderr.write(formats.text([result], color=_color(sys.stderr)))
+        sys.stderr.write(formats.text([result], color=_color(sys.stderr, color_choice)))
         raise UsageError(f"{path} has errors; fix them first (see above)")
     return result.flow
 
@@ -73,7 +105,7 @@ def _one_flow(path: str):
 def cmd_graph(args: argparse.Namespace) -> int:
     from ivrc.compiler import diagram
 
-    flow = _one_flow(args.flow)
+    flow = _one_flow(args.flow, args.color)
     sys.stdout.write(diagram.mermaid(flow) if args.format == "mermaid" else diagram.dot(flow))
     return OK
 
@@ -83,12 +115,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     from ivrc.compiler.diff import diff
 
-    result = diff(_one_flow(args.old), _one_flow(args.new))
+    result = diff(_one_flow(args.old, args.color), _one_flow(args.new, args.color))
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
     else:
         sys.stdout.write(result.text())
-    return OK
+    # Like `git diff --exit-code`: a review gate can fail when behaviour changed.
+    return PROBLEMS if args.exit_code and result.changes else OK
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -99,7 +132,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.flow}: no such file")
     result = compile_file(args.flow)
     if result.diagnostics:
-        sys.stderr.write(formats.text([result], color=_color(sys.stderr)))
+        sys.stderr.write(formats.text([result], color=_color(sys.stderr, args.color)))
     if result.machine is None:
         return PROBLEMS
     text = dumps(result.machine)
@@ -166,35 +199,51 @@ def cmd_codes(args: argparse.Namespace) -> int:
 
 def add_parsers(sub) -> None:
     lint = sub.add_parser("lint", help="check flows and report problems with file:line:column")
-    lint.add_argument("paths", nargs="+", metavar="PATH", help="flow files or folders; - reads one flow from stdin")
-    lint.add_argument("--format", choices=LINT_FORMATS, default=None,
+    lint.add_argument("paths", nargs="*", metavar="PATH",
+                      help="flow files or folders; - reads one flow from stdin (default: the `paths` setting, or .)")
+    lint.add_argument("--output-format", "--format", dest="format", choices=LINT_FORMATS, default=None,
                       help="output format (default text; github when GITHUB_ACTIONS=true)")
     lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     lint.add_argument("--select", action="append", metavar="CODES",
                       help="report only these codes, prefixes (IVR04) or names; repeat or comma-separate")
     lint.add_argument("--ignore", action="append", metavar="CODES", help="do not report these codes, prefixes or names")
     lint.add_argument("--stdin-filename", default="<stdin>", help="the file name to report for a flow read from stdin")
+    lint.add_argument("--only-flows", action="store_true",
+                      help="skip named files that are not flows (no top-level `ivrc:` key) instead of reporting them; "
+                           "the pre-commit hook uses this")
+    lint.add_argument("-v", "--verbose", action="store_true", help="say which YAML files were skipped, and why")
+    lint.add_argument("--config", metavar="FILE",
+                      help="a settings file (.ivrc.toml, or pyproject.toml with [tool.ivrc]); default: the nearest "
+                           "one from the current folder up")
+    add_color_option(lint)
     lint.set_defaults(run=cmd_lint)
 
     graph = sub.add_parser("graph", help="draw a flow's states and transitions")
-    graph.add_argument("flow", metavar="FLOW")
-    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("flow", metavar="FLOW", help="the flow file to draw")
+    graph.add_argument("--output-format", "--format", dest="format", choices=("mermaid", "dot"), default="mermaid",
+                       help="mermaid (for Markdown on GitHub and GitLab) or dot (Graphviz); default mermaid")
+    add_color_option(graph)
     graph.set_defaults(run=cmd_graph)
 
     dif = sub.add_parser("diff", help="what changed in behaviour between two versions of a flow")
-    dif.add_argument("old", metavar="OLD")
-    dif.add_argument("new", metavar="NEW")
-    dif.add_argument("--format", choices=("text", "json"), default="text")
+    dif.add_argument("old", metavar="OLD", help="the flow file before the change")
+    dif.add_argument("new", metavar="NEW", help="the flow file after the change")
+    dif.add_argument("--output-format", "--format", dest="format", choices=("text", "json"), default="text",
+                     help="text (one line per change) or json (for scripts); default text")
+    dif.add_argument("--exit-code", action="store_true",
+                     help="exit 1 when behaviour changed, 0 when not (as git diff --exit-code), for review gates")
+    add_color_option(dif)
     dif.set_defaults(run=cmd_diff)
 
     comp = sub.add_parser("compile", help="compile a flow into its state machine (JSON)")
-    comp.add_argument("flow", metavar="FLOW")
+    comp.add_argument("flow", metavar="FLOW", help="the flow file to compile")
     comp.add_argument("-o", "--output", metavar="OUT.json", help="where to write the machine (default: stdout)")
+    add_color_option(comp)
     comp.set_defaults(run=cmd_compile)
 
 
     explain = sub.add_parser("explain", help="explain a diagnostic code, e.g. ivrc explain IVR020")
-    explain.add_argument("code", metavar="CODE")
+    explain.add_argument("code", metavar="CODE", help="a code (IVR020) or a name (unknown-state)")
     explain.set_defaults(run=cmd_explain)
 
     codes = sub.add_parser("codes", help="list every diagnostic code")

@@ -12,8 +12,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
-                           log_level=args.log_level, request_budget=args.request_budget,
-                           call_events=args.call_events)
+                           log_level=args.log_level, log_format=args.log_format,
+                           request_budget=args.request_budget, call_events=args.call_events)
     serve(options)  # a StartupError is an IvrcError: the command line prints it
     return OK
 
@@ -46,7 +46,10 @@ def add_parsers(sub) -> None:
     srv.add_argument("--call-events", action="store_true",
                      help="stream calls state by state at /events for `ivrc studio --live` (numbers masked; "
                           "needs a token in IVRC_EVENTS_TOKEN)")
-    srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"),
+                     help="the least severe log lines written (default info)")
+    srv.add_argument("--log-format", default="text", choices=("text", "json"),
+                     help="json: warnings and uvicorn's own lines as JSON too, like the callback lines (default text)")
     srv.add_argument("--request-budget", type=_budget, default=3.0, metavar="SECONDS",
                      help="time all requests of one callback may take together (default 3; Sinch's deadline is 5)")
     srv.set_defaults(run=cmd_serve)

@@ -356,16 +356,16 @@ def _add_api_parsers(sub) -> None:
     verbs = calls.add_subparsers(dest="calls_verb", metavar="VERB")
     verbs.required = True
     show = verbs.add_parser("show", parents=[api], help="a call's status, numbers, duration and cost")
-    show.add_argument("callid", metavar="CALLID")
+    show.add_argument("callid", metavar="CALLID", help="the call's id (callid in the callbacks and in ivrc serve's logs)")
     show.add_argument("--json", action="store_true", help="print Sinch's answer as JSON")
     show.set_defaults(run=cmd_calls_show)
     hang = verbs.add_parser("hangup", parents=[api], help="end a call")
-    hang.add_argument("callid", metavar="CALLID")
+    hang.add_argument("callid", metavar="CALLID", help="the id of the call to end")
     hang.set_defaults(run=cmd_calls_hangup)
     unpark = verbs.add_parser("unpark", parents=[api], help="take a parked call off hold into a state of its flow",
                               description="Sends the SVAML ivrc serve would answer on entering STATE, as the answer "
                                           "to the parked call's incoming-call event (Sinch's manage-call PATCH).")
-    unpark.add_argument("callid", metavar="CALLID")
+    unpark.add_argument("callid", metavar="CALLID", help="the id of the parked call")
     unpark.add_argument("--flow", required=True, metavar="PATH",
                         help="the flow (or folder of flows: the call's number picks one, as for an incoming call)")
     unpark.add_argument("--state", required=True, metavar="STATE", help="the state to resume in")
@@ -380,17 +380,17 @@ def _add_api_parsers(sub) -> None:
     verbs = conference.add_subparsers(dest="conference_verb", metavar="VERB")
     verbs.required = True
     cshow = verbs.add_parser("show", parents=[api], help="a conference's participants")
-    cshow.add_argument("conference", metavar="CONFERENCE")
+    cshow.add_argument("conference", metavar="CONFERENCE", help="the conference id")
     cshow.add_argument("--json", action="store_true", help="print Sinch's answer as JSON")
     cshow.set_defaults(run=cmd_conference_show)
     kick = verbs.add_parser("kick", parents=[api], help="remove a participant (or --all)")
-    kick.add_argument("conference", metavar="CONFERENCE")
+    kick.add_argument("conference", metavar="CONFERENCE", help="the conference id")
     kick.add_argument("callid", metavar="CALLID", nargs="?", help="the participant's call id")
     kick.add_argument("--all", action="store_true", help="remove every participant")
     kick.set_defaults(run=cmd_conference_kick)
     for verb in ("mute", "unmute"):
         cmd = verbs.add_parser(verb, parents=[api], help=f"{verb} a participant")
-        cmd.add_argument("conference", metavar="CONFERENCE")
+        cmd.add_argument("conference", metavar="CONFERENCE", help="the conference id")
         cmd.add_argument("callid", metavar="CALLID", help="the participant's call id")
         cmd.set_defaults(run=cmd_conference_mute, command_name=verb)
 

@@ -2,48 +2,44 @@
 from __future__ import annotations
 
 import os
-import re
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 
 from ivrc.compiler.errors import PathError
+from ivrc.compiler.xmltext import xml_text as _clean
 
 from .flowreport import failure_text
 from .flowtest import Outcome, Results
 
-# XML 1.0 cannot hold most control characters, even escaped; a misbehaving server may send them.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
-
 
 def document(results: Results) -> ET.ElementTree:
-    """One <testsuite> per scenario file, one <testcase> per scenario; a failure carries its transcript."""
+    """One <testsuite> per scenario file, one <testcase> per scenario; a failure carries its transcript.
+
+    The attributes are those of the Jenkins junit-10.xsd that CI servers read: a scenario's
+    file and line are the first line of its text, as test cases have no place for them."""
     by_file: OrderedDict[str, list[Outcome]] = OrderedDict()
     for outcome in results.outcomes:
         by_file.setdefault(outcome.scenario.file, []).append(outcome)
     root = ET.Element("testsuites", name="ivrc flow tests", tests=str(len(results.outcomes)),
-                      failures=str(len(results.failed)), errors="0", skipped=str(len(results.skipped)),
-                      time=f"{results.seconds:.3f}")
+                      failures=str(len(results.failed)), errors="0", time=f"{results.seconds:.3f}")
     for file, outcomes in by_file.items():
         failures = sum(o.status == "fail" for o in outcomes)
-        suite = ET.SubElement(root, "testsuite", name=file, tests=str(len(outcomes)), failures=str(failures),
+        suite = ET.SubElement(root, "testsuite", name=_clean(file), tests=str(len(outcomes)), failures=str(failures),
                               errors="0", skipped=str(sum(o.skipped for o in outcomes)),
                               time=f"{sum(o.seconds for o in outcomes):.3f}")
         classname = os.path.basename(file).rsplit(".test.", 1)[0]
         for outcome in outcomes:
-            case = ET.SubElement(suite, "testcase", classname=classname, name=_clean(outcome.name), file=file,
-                                 line=str(outcome.scenario.where.line), time=f"{outcome.seconds:.3f}")
+            case = ET.SubElement(suite, "testcase", classname=_clean(classname), name=_clean(outcome.name),
+                                 time=f"{outcome.seconds:.3f}")
+            where = f"{file}:{outcome.scenario.where.line}: scenario {outcome.name!r}\n"
             if outcome.skipped:
                 ET.SubElement(case, "skipped", message=_clean(outcome.message))
             elif not outcome.passed:
                 failure = ET.SubElement(case, "failure", message=_clean(outcome.message), type="ScenarioFailed")
-                failure.text = _clean(failure_text(outcome))
+                failure.text = _clean(where + failure_text(outcome))
             else:
                 out = ET.SubElement(case, "system-out")
-                out.text = _clean("\n".join(outcome.transcript))
+                out.text = _clean(where + "\n".join(outcome.transcript))
     ET.indent(root)
     return ET.ElementTree(root)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from ivrc.runtime.engine.masking import mask_number
@@ -68,10 +70,30 @@ def callback_record(**fields: Any) -> dict[str, Any]:
 _ENCODE = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
 
+def _time(seconds: float) -> str:
+    """RFC 3339 in UTC with milliseconds, as log stores parse it: 2026-12-01T14:05:09.123Z."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields: Any) -> str:
-    """Write one JSON line for a callback and return it ("" when the logger would drop it)."""
+    """Write one JSON line for a callback and return it ("" when the logger would drop it).
+
+    The line starts with its time and level, like every JSON line ivrc writes (JsonFormatter)."""
     if not logger.isEnabledFor(level):
         return ""  # building the line costs more than the check: skip it when nobody reads it
-    line = _ENCODE(callback_record(**fields))
+    record = {"time": _time(time.time()), "level": logging.getLevelName(level).lower()}
+    record.update(callback_record(**fields))
+    line = _ENCODE(record)
     logger.log(level, line)
     return line
+
+
+class JsonFormatter(logging.Formatter):
+    """Any other log line as JSON (--log-format json): time, level, logger, message, and the error."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": _time(record.created), "level": record.levelname.lower(), "logger": record.name,
+                "message": record.getMessage()}
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return _ENCODE(line)

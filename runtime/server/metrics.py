@@ -1,203 +1,159 @@
-"""A tiny thread-safe Prometheus registry: labelled counters, a histogram, text format 0.0.4."""
+"""The runtime's Prometheus metrics on prometheus-client: declared in one place, right across workers.
+
+With `ivrc serve --workers N`, uvicorn runs N processes and a scrape reaches one of them. So that
+/metrics shows the server's figures and not one worker's, prometheus-client's multiprocess mode
+is on whenever PROMETHEUS_MULTIPROC_DIR is set (`ivrc serve` sets it for N > 1): every worker
+writes its values to files there, and a scrape adds them up. The standard process_* metrics
+are those of the process, or with several workers of each worker (a `pid` label per worker).
+"""
 from __future__ import annotations
 
-import bisect
-import math
+import os
 import re
-import threading
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
 
+import prometheus_client
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest, multiprocess
+from prometheus_client.core import Metric
+
+# prometheus-client's `_created` series double the output and no ivrc dashboard reads them.
+prometheus_client.disable_created_metrics()
+
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# generate_latest writes text format 0.0.4, whatever prometheus-client's newest format is.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 STEP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
+
+# The classic names every Prometheus version and query reads (prometheus-client also takes UTF-8).
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 
-def _format_value(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value))
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _labels_text(pairs: Iterable[tuple[str, str]]) -> str:
-    inner = ",".join(f'{name}="{_escape_label(value)}"' for name, value in pairs)
-    return f"{{{inner}}}" if inner else ""
+def _check_names(name: str, labelnames: tuple[str, ...]) -> None:
+    if not _METRIC_NAME.fullmatch(name):
+        raise ValueError(f"metric name {name!r} should match {_METRIC_NAME.pattern}")
+    for label in labelnames:
+        if not _LABEL_NAME.fullmatch(label) or label.startswith("__") or label == "le":
+            raise ValueError(f"label name {label!r} is not allowed on {name}")
 
 
 class _Metric:
-    """Name, help and label names shared by counters and histograms."""
+    """A prometheus-client metric behind ivrc's call style: inc(**labels), observe(value, **labels)."""
 
-    kind = ""
-
-    def __init__(
-        self, name: str, help: str, labelnames: tuple[str, ...], lock: threading.Lock
-    ) -> None:
-        if not _METRIC_NAME.fullmatch(name):
-            raise ValueError(f"metric name {name!r} should match {_METRIC_NAME.pattern}")
-        for label in labelnames:
-            if not _LABEL_NAME.fullmatch(label) or label.startswith("__") or label == "le":
-                raise ValueError(f"label name {label!r} is not allowed on {name}")
+    def __init__(self, metric, name: str, labelnames: tuple[str, ...]) -> None:
+        self._metric = metric
         self.name = name
-        self.help = help
         self.labelnames = labelnames
         self._nameset = frozenset(labelnames)
-        self._lock = lock
 
-    def _key(self, labels: dict[str, str]) -> tuple[str, ...]:
+    def _child(self, labels: dict[str, str]):
         # Label values should come from bounded sets (flow, state, event, our reason codes):
         # every distinct combination is a series kept forever.
         if labels.keys() != self._nameset:
-            raise ValueError(
-                f"{self.name} takes labels {sorted(self.labelnames)}, got {sorted(labels)}"
-            )
-        return tuple(str(labels[name]) for name in self.labelnames)
-
-    def header(self) -> list[str]:
-        return [f"# HELP {self.name} {_escape_help(self.help)}", f"# TYPE {self.name} {self.kind}"]
-
-    def samples(self) -> Iterator[str]:
-        raise NotImplementedError
+            raise ValueError(f"{self.name} takes labels {sorted(self.labelnames)}, got {sorted(labels)}")
+        return self._metric.labels(**{k: str(v) for k, v in labels.items()}) if self.labelnames else self._metric
 
 
 class Counter(_Metric):
     """A monotonically increasing count per label combination."""
 
-    kind = "counter"
-
-    def __init__(
-        self, name: str, help: str, labelnames: tuple[str, ...], lock: threading.Lock
-    ) -> None:
-        super().__init__(name, help, labelnames, lock)
-        self._values: dict[tuple[str, ...], float] = {}
-
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         if amount < 0:
             raise ValueError(f"{self.name} is a counter; it cannot go down")
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
+        self._child(labels).inc(amount)
 
     def value(self, **labels: str) -> float:
-        key = self._key(labels)
-        with self._lock:
-            return self._values.get(key, 0.0)
-
-    def samples(self) -> Iterator[str]:
-        with self._lock:
-            values = sorted(self._values.items())
-        # An unlabelled counter is shown at 0 so dashboards see it before the first event.
-        if not values and not self.labelnames:
-            values = [((), 0.0)]
-        for key, value in values:
-            pairs = zip(self.labelnames, key)
-            yield f"{self.name}{_labels_text(pairs)} {_format_value(value)}"
-
-
-class _Series:
-    """One histogram series: per-bucket counts (not cumulative; last is +Inf) and the sum."""
-
-    __slots__ = ("counts", "total")
-
-    def __init__(self, slots: int) -> None:
-        self.counts = [0] * slots
-        self.total = 0.0
+        """This process's count (a test's view; /metrics adds up every worker)."""
+        return self._child(labels)._value.get()
 
 
 class Histogram(_Metric):
     """Observations counted into cumulative buckets, with their sum and count."""
 
-    kind = "histogram"
-
-    def __init__(
-        self,
-        name: str,
-        help: str,
-        labelnames: tuple[str, ...],
-        lock: threading.Lock,
-        buckets: tuple[float, ...],
-    ) -> None:
-        super().__init__(name, help, labelnames, lock)
-        if not buckets or list(buckets) != sorted(set(buckets)):
-            raise ValueError(f"{name} buckets must be strictly increasing")
-        self.buckets = tuple(float(b) for b in buckets if not math.isinf(b))
-        self._series: dict[tuple[str, ...], _Series] = {}
-
     def observe(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        # Upper bounds are inclusive (le = "less than or equal"); past the last one is +Inf.
-        slot = bisect.bisect_left(self.buckets, value)
-        with self._lock:
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = _Series(len(self.buckets) + 1)
-            series.counts[slot] += 1
-            series.total += value
-
-    def samples(self) -> Iterator[str]:
-        with self._lock:
-            snapshot = sorted((key, s.counts[:], s.total) for key, s in self._series.items())
-        if not snapshot and not self.labelnames:
-            snapshot = [((), [0] * (len(self.buckets) + 1), 0.0)]
-        bounds = [*map(_format_value, self.buckets), "+Inf"]
-        for key, counts, total in snapshot:
-            pairs = list(zip(self.labelnames, key))
-            cumulative = 0
-            for bound, count in zip(bounds, counts):
-                cumulative += count
-                labels = _labels_text([*pairs, ("le", bound)])
-                yield f"{self.name}_bucket{labels} {cumulative}"
-            yield f"{self.name}_sum{_labels_text(pairs)} {_format_value(total)}"
-            yield f"{self.name}_count{_labels_text(pairs)} {cumulative}"
-
-
-_M = TypeVar("_M", bound=_Metric)
+        self._child(labels).observe(value)
 
 
 class Registry:
-    """Metrics in declaration order; one lock guards all updates and reads."""
+    """The metrics one app exports, in declaration order, plus the standard process metrics."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._metrics: dict[str, _Metric] = {}
+    def __init__(self, process_metrics: bool = True) -> None:
+        self._registry = CollectorRegistry()
+        self._names: set[str] = set()
+        self._process_metrics = process_metrics
 
     def counter(self, name: str, help: str, labelnames: Iterable[str] = ()) -> Counter:
-        return self._add(Counter(name, help, tuple(labelnames), self._lock))
+        labels = self._declare(name, labelnames)
+        return Counter(prometheus_client.Counter(name, help, labels, registry=self._registry), name, labels)
 
-    def histogram(
-        self,
-        name: str,
-        help: str,
-        labelnames: Iterable[str] = (),
-        buckets: tuple[float, ...] = STEP_BUCKETS,
-    ) -> Histogram:
-        return self._add(Histogram(name, help, tuple(labelnames), self._lock, buckets))
+    def histogram(self, name: str, help: str, labelnames: Iterable[str] = (),
+                  buckets: tuple[float, ...] = STEP_BUCKETS) -> Histogram:
+        labels = self._declare(name, labelnames)
+        if not buckets or list(buckets) != sorted(set(buckets)):
+            raise ValueError(f"{name} buckets must be strictly increasing")
+        metric = prometheus_client.Histogram(name, help, labels, registry=self._registry, buckets=buckets)
+        return Histogram(metric, name, labels)
 
-    def _add(self, metric: _Metric) -> _M:
-        if metric.name in self._metrics:
-            raise ValueError(f"metric {metric.name} is already declared")
-        self._metrics[metric.name] = metric
-        return metric
+    def _declare(self, name: str, labelnames: Iterable[str]) -> tuple[str, ...]:
+        labels = tuple(labelnames)
+        if name in self._names:
+            raise ValueError(f"metric {name} is already declared")
+        _check_names(name, labels)
+        self._names.add(name)
+        return labels
 
     def render(self) -> str:
-        """The whole registry in Prometheus text exposition format 0.0.4."""
-        lines: list[str] = []
-        for metric in list(self._metrics.values()):
-            lines.extend(metric.header())
-            lines.extend(metric.samples())
-        return "\n".join(lines) + "\n"
+        """Every metric in Prometheus text format 0.0.4: this process's, or all workers' added up."""
+        folder = os.environ.get(MULTIPROCESS_ENV)
+        if not folder:
+            text = generate_latest(self._registry).decode("utf-8")
+            if self._process_metrics:
+                text += generate_latest(_ProcessRegistry.one()).decode("utf-8")
+            return text
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined, folder)
+        if self._process_metrics:
+            combined.register(_WorkerProcesses(folder))
+        return generate_latest(combined).decode("utf-8")
+
+
+class _ProcessRegistry:
+    """process_* for this process, registered once (a collector reads /proc on each scrape)."""
+
+    _registry: CollectorRegistry | None = None
+
+    @classmethod
+    def one(cls) -> CollectorRegistry:
+        if cls._registry is None:
+            cls._registry = CollectorRegistry()
+            ProcessCollector(registry=cls._registry)
+        return cls._registry
+
+
+_WORKER_FILE = re.compile(r"_(\d+)\.db$")
+
+
+class _WorkerProcesses:
+    """process_* for every live worker, each with a `pid` label: the workers are the processes
+    whose value files are in the multiprocess folder."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def _pids(self) -> list[int]:
+        pids = {int(m[1]) for name in os.listdir(self.folder) if (m := _WORKER_FILE.search(name))}
+        return sorted(pid for pid in pids if os.path.exists(f"/proc/{pid}"))
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        for pid in self._pids():
+            for family in ProcessCollector(pid=lambda pid=pid: pid, registry=None).collect():
+                merged = families.setdefault(family.name, Metric(family.name, family.documentation, family.type))
+                for sample in family.samples:
+                    merged.add_sample(sample.name, dict(sample.labels, pid=str(pid)), sample.value)
+        yield from families.values()
 
 
 class RuntimeMetrics:

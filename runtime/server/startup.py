@@ -1,11 +1,14 @@
 """`ivrc serve`: checks flows and credentials before start-up, then runs the app under uvicorn."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 
 from starlette.applications import Starlette
@@ -14,6 +17,7 @@ from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
+from . import environment
 from .app import CALLBACK_PATH, Settings, StartupError, create_app
 from .backend import DEFAULT_BUDGET
 from .callevents import TOKEN_ENV, CallEvents, token_from_env
@@ -35,6 +39,7 @@ class ServeOptions:
     log_level: str = "info"
     request_budget: float = DEFAULT_BUDGET
     call_events: bool = False  # serve /events for `ivrc studio --live`, behind IVRC_EVENTS_TOKEN
+    log_format: str = "text"
 
 
 def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
@@ -104,7 +109,20 @@ def app(paths: list[str], *, credentials: Credentials | None = None, insecure_no
     return create_app(library, settings)
 
 
-def _configure_logging(level: str) -> None:
+def uvicorn_log_config(log_format: str) -> dict | None:
+    """uvicorn's own lines (start-up, shutdown, errors) as JSON on stderr with --log-format json;
+    None keeps uvicorn's default text."""
+    if log_format != "json":
+        return None
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {"version": 1, "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "ivrc.runtime.server.logs.JsonFormatter"}},
+            "handlers": {"json": handler},
+            "loggers": {name: {"handlers": ["json"], "level": "INFO", "propagate": False}
+                        for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}}
+
+
+def _configure_logging(level: str, log_format: str = "text") -> None:
     # Every callback writes a log line; these would make each record look up thread and process
     # names that the JSON line never shows.
     logging.logThreads = False
@@ -119,7 +137,15 @@ def _configure_logging(level: str) -> None:
     ivrc = logging.getLogger("ivrc")
     if not ivrc.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("ivrc: %(levelname)s: %(message)s"))
+        if log_format == "json":
+            from .logs import JsonFormatter
+
+            handler.setFormatter(JsonFormatter())
+            # Python's warnings (deprecations in a library, say) become log lines, JSON too.
+            logging.captureWarnings(True)
+            logging.getLogger("py.warnings").addHandler(handler)
+        else:
+            handler.setFormatter(logging.Formatter("ivrc: %(levelname)s: %(message)s"))
         ivrc.addHandler(handler)
     ivrc.setLevel(level.upper())
 
@@ -127,7 +153,7 @@ def _configure_logging(level: str) -> None:
 def build_app():
     """uvicorn's factory: every worker builds its own app from the options the parent checked."""
     options = ServeOptions(**json.loads(os.environ[_CONFIG_ENV]))
-    _configure_logging(options.log_level)
+    _configure_logging(options.log_level, options.log_format)
     try:
         library = build_library(options)
         credentials = credentials_from_env(options)
@@ -145,6 +171,20 @@ def build_app():
     return app
 
 
+def _announcer(options: ServeOptions):
+    """What the server says at start-up: lines on stderr, or JSON log lines with --log-format json."""
+    if options.log_format == "json":
+        _configure_logging(options.log_level, "json")
+        log = logging.getLogger("ivrc.serve")
+        return lambda level, message, text=None: log.log(logging.getLevelName(level.upper()), message)
+
+    def say(level: str, message: str, text: str | None = None) -> None:
+        prefix = "ivrc: WARNING: " if level == "warning" else "ivrc: "
+        print(text if text is not None else prefix + message, file=sys.stderr)
+
+    return say
+
+
 def serve(options: ServeOptions) -> None:
     """Checks everything first, so a bad flow or a missing secret stops here with a clear message."""
     library = build_library(options)
@@ -156,21 +196,60 @@ def serve(options: ServeOptions) -> None:
             raise StartupError(str(err)) from None
     import uvicorn
 
-    print(f"ivrc: serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
-          f"{options.callback_path}", file=sys.stderr)
+    say = _announcer(options)
+    say("info", f"serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
+                f"{options.callback_path}")
     for entry in library.listing():
-        print(f"  {entry['flow']} {entry['version']} ({entry['direction']}) "
-              f"{', '.join(entry['numbers']) or ''}", file=sys.stderr)
+        say("info", f"flow {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers'])}".rstrip(),
+            f"  {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers']) or ''}")
+    for need in environment.unset([loaded.machine for loaded in library.current.values()], os.environ):
+        say("warning", f"{need.name} is not set: flow {need.flow} reads it in state {need.state}, so calls that "
+                       f"reach that state will take the error path. Set it before starting the server.")
     if options.call_events:
-        print(f"ivrc: call events on: GET http://{options.host}:{options.port}/events with the token from "
-              f"{TOKEN_ENV} (numbers masked; each worker streams its own calls)", file=sys.stderr)
+        say("info", f"call events on: GET http://{options.host}:{options.port}/events with the token from {TOKEN_ENV}",
+            f"ivrc: call events on: GET http://{options.host}:{options.port}/events with the token from "
+            f"{TOKEN_ENV} (numbers masked; each worker streams its own calls)")
     if options.insecure_no_signatures:
-        print("ivrc: WARNING: signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
-              "server can drive calls. Never use this in production.", file=sys.stderr)
+        say("warning", "signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
+                       "server can drive calls. Never use this in production.")
     os.environ[_CONFIG_ENV] = json.dumps(asdict(options))
     reload_dirs = sorted({p if os.path.isdir(p) else os.path.dirname(p) or "." for p in options.paths})
+    with _shared_metrics(options.workers if not options.reload else 1):
+        _run(uvicorn, options, reload_dirs)
+
+
+@contextlib.contextmanager
+def _shared_metrics(workers: int):
+    """With several workers, their metrics meet in a folder so /metrics adds them up (see metrics.py).
+
+    A folder the operator names in PROMETHEUS_MULTIPROC_DIR is used, emptied of an earlier run's
+    values; otherwise a temporary one, removed when the server stops."""
+    from .metrics import MULTIPROCESS_ENV
+
+    named = os.environ.get(MULTIPROCESS_ENV)
+    if named:
+        os.makedirs(named, exist_ok=True)
+        for name in os.listdir(named):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(named, name))
+        yield
+        return
+    if workers <= 1:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="ivrc-metrics-")
+    os.environ[MULTIPROCESS_ENV] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(uvicorn, options: ServeOptions, reload_dirs: list[str]) -> None:
     uvicorn.run("ivrc.runtime.server.startup:build_app", factory=True, host=options.host, port=options.port,
                 workers=options.workers if not options.reload else None, reload=options.reload,
                 reload_dirs=reload_dirs if options.reload else None,
                 reload_includes=["*.yaml", "*.yml"] if options.reload else None,
-                log_level=options.log_level, access_log=False, server_header=False)
+                log_level=options.log_level, access_log=False, server_header=False,
+                **({"log_config": config} if (config := uvicorn_log_config(options.log_format)) else {}))

@@ -1,6 +1,8 @@
 """`ivrc call` and `ivrc test --url` against a real `ivrc serve` process: signed HTTP over loopback."""
 from __future__ import annotations
 
+from reportschemas import validate_junit
+
 
 def test_a_caller_leaves_a_voicemail_over_http(ivrc, served, signed) -> None:
     run = ivrc("call", served.callback, "--to", "+46812345690", "--caller", "+46701234567", "--press", "#")
@@ -75,6 +77,8 @@ def test_the_example_scenarios_pass_against_the_live_server(ivrc, served, signed
     report = tmp_path / "junit.xml"
     run = ivrc("test", "examples", "--url", served.callback, "--junit", report)
     assert run.code == 0, run.out + run.err
+    validate_junit(report)  # with skipped scenarios, against the Jenkins schema
+    assert "<skipped" in report.read_text(encoding="utf-8")
     assert "0 failed" in run.out
     assert "SKIP  billing during office hours (it sets `now`, and a live server runs on its own clock)" in run.out
     assert "PASS  the patient asks for reception" in run.out

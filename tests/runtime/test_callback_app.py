@@ -303,7 +303,9 @@ def test_one_json_log_line_per_callback_with_masked_numbers(client: TestClient, 
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ivrc.callbacks"]
     assert [line["event"] for line in lines] == ["ice", "dice"]
     first = lines[0]
-    assert list(first)[:7] == ["callid", "flow", "version", "state", "event", "outcome", "duration_ms"]
+    assert list(first)[:9] == ["time", "level", "callid", "flow", "version", "state", "event", "outcome",
+                               "duration_ms"]
+    assert first["level"] == "info"
     assert (first["callid"], first["flow"], first["state"]) == ("a call id", "support", "main_menu")
     assert first["caller"] == "+*********67"
     everything = caplog.text + "".join(r.getMessage() for r in caplog.records)

@@ -1,45 +1,27 @@
 """Metrics: the runtime's series render as Prometheus text format 0.0.4 that parses back."""
 from __future__ import annotations
 
-import re
 import threading
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ivrc.runtime.server.metrics import CONTENT_TYPE, STEP_BUCKETS, Registry, RuntimeMetrics
 
-SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)")
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)')
-
-
-def unescape(value: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n"}.get(m.group(1), m.group(1)), value)
-
 
 def parse(text: str) -> tuple[dict[str, tuple[str, str]], list[tuple[str, dict, float]]]:
-    """A small exposition-format parser: {name: (type, help)} and the samples in order."""
+    """With prometheus-client's text-format parser: {name: (type, help)} and the samples in order."""
     assert text.endswith("\n")
-    meta: dict[str, list[str]] = {}
+    meta: dict[str, tuple[str, str]] = {}
     samples: list[tuple[str, dict, float]] = []
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            name, help_text = line[7:].split(" ", 1)
-            meta.setdefault(name, ["", ""])[1] = unescape(help_text)
-        elif line.startswith("# TYPE "):
-            name, kind = line[7:].split(" ")
-            meta.setdefault(name, ["", ""])[0] = kind
-        else:
-            match = SAMPLE.fullmatch(line)
-            assert match, f"not a sample line: {line!r}"
-            name, labels_text, value = match.groups()
-            labels = {}
-            if labels_text:
-                found = LABEL.findall(labels_text)
-                rebuilt = ",".join(f'{k}="{v}"' for k, v in found)
-                assert rebuilt == labels_text, f"bad label syntax: {labels_text!r}"
-                labels = {k: unescape(v) for k, v in found}
-            samples.append((name, labels, float(value)))
-    return {name: (kind, help_text) for name, (kind, help_text) in meta.items()}, samples
+    for family in text_string_to_metric_families(text):
+        meta[family.name + ("_total" if family.type == "counter" else "")] = (family.type, family.documentation)
+        samples.extend((sample.name, dict(sample.labels), sample.value) for sample in family.samples)
+    return meta, samples
+
+
+PROCESS_METRICS = {"process_virtual_memory_bytes", "process_resident_memory_bytes", "process_start_time_seconds",
+                   "process_cpu_seconds_total", "process_open_fds", "process_max_fds"}
 
 
 def value_of(samples: list, name: str, **labels: str) -> float:
@@ -50,6 +32,9 @@ def value_of(samples: list, name: str, **labels: str) -> float:
 
 def test_runtime_metrics_are_declared_with_help_and_type() -> None:
     meta, samples = parse(RuntimeMetrics().render())
+    assert PROCESS_METRICS <= set(meta)  # the standard process metrics come too
+    meta = {name: value for name, value in meta.items() if name.startswith("ivrc_")}
+    samples = [sample for sample in samples if sample[0].startswith("ivrc_")]
     assert meta == {
         "ivrc_callbacks_total": ("counter", meta["ivrc_callbacks_total"][1]),
         "ivrc_step_seconds": ("histogram", meta["ivrc_step_seconds"][1]),
@@ -112,7 +97,7 @@ def test_histogram_buckets_are_cumulative() -> None:
 
 
 def test_label_values_are_escaped() -> None:
-    registry = Registry()
+    registry = Registry(process_metrics=False)
     counter = registry.counter("odd_total", "Odd labels.\nSecond line \\ here.", ("flow",))
     nasty = 'a"b\\c\nd'
     counter.inc(flow=nasty)
@@ -125,25 +110,27 @@ def test_label_values_are_escaped() -> None:
 
 
 def test_labelled_histogram_puts_le_last() -> None:
-    registry = Registry()
+    registry = Registry(process_metrics=False)
     registry.histogram("h_seconds", "H.", ("flow",), buckets=(0.1, 1.0)).observe(0.5, flow="x")
     lines = registry.render().splitlines()
-    assert 'h_seconds_bucket{flow="x",le="0.1"} 0' in lines
-    assert 'h_seconds_bucket{flow="x",le="+Inf"} 1' in lines
+    assert 'h_seconds_bucket{flow="x",le="0.1"} 0.0' in lines
+    assert 'h_seconds_bucket{flow="x",le="+Inf"} 1.0' in lines
     assert 'h_seconds_sum{flow="x"} 0.5' in lines
 
 
 def test_series_render_in_a_stable_order() -> None:
-    registry = Registry()
+    """First seen, first shown, on every scrape."""
+    registry = Registry(process_metrics=False)
     counter = registry.counter("c_total", "C.", ("k",))
     for k in ("b", "c", "a"):
         counter.inc(k=k)
     lines = [line for line in registry.render().splitlines() if not line.startswith("#")]
-    assert lines == ['c_total{k="a"} 1.0', 'c_total{k="b"} 1.0', 'c_total{k="c"} 1.0']
+    assert lines == ['c_total{k="b"} 1.0', 'c_total{k="c"} 1.0', 'c_total{k="a"} 1.0']
+    assert registry.render() == registry.render()
 
 
 def test_unlabelled_counter_shows_zero() -> None:
-    registry = Registry()
+    registry = Registry(process_metrics=False)
     registry.counter("up_total", "Up.")
     assert registry.render() == "# HELP up_total Up.\n# TYPE up_total counter\nup_total 0.0\n"
 

@@ -57,9 +57,13 @@ def test_one_json_line_with_the_core_fields_first(caplog: pytest.LogCaptureFixtu
     assert "\n" not in line
     assert len(caplog.records) == 1
     [record] = lines(caplog)
-    assert list(record) == [*CORE_FIELDS, "menu"]
+    assert list(record) == ["time", "level", *CORE_FIELDS, "menu"]
     assert record["duration_ms"] == 1.25 and record["menu"] == "main"
     assert caplog.records[0].levelno == logging.INFO
+    assert record["level"] == "info"
+    assert record["time"].endswith("Z")
+    written = datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
+    assert abs((datetime.now(timezone.utc) - written).total_seconds()) < 3600  # a real time, in UTC
 
 
 def test_missing_core_fields_are_null(caplog: pytest.LogCaptureFixture) -> None:
