@@ -32,17 +32,22 @@ DEMO_SECRET := BeIukql3pTKJ8RGL5zo0DA==
 DEMO_S3_CREDENTIALS := AKIAEXAMPLE:example-secret:eu-north-1
 serve: export VOICEMAIL_S3_CREDENTIALS ?= $(DEMO_S3_CREDENTIALS)
 
+# The account and order examples ask a stand-in bank and order desk (examples/backend.py), which
+# `make serve` starts on 127.0.0.1:8091 and stops with the server; its bearer token is a stand-in too.
+DEMO_BANK_TOKEN := demo-bank-token
+serve: export BANK_API_TOKEN ?= $(DEMO_BANK_TOKEN)
+
 serve: $(BIN)/ivrc
 	@if [ "$$VOICEMAIL_S3_CREDENTIALS" = "$(DEMO_S3_CREDENTIALS)" ]; then \
 	  echo "make serve: VOICEMAIL_S3_CREDENTIALS is not set; using a stand-in (local use only)"; \
 	fi
 	@if [ -z "$$SINCH_APPLICATION_KEY" ]; then \
 	  echo "make serve: SINCH_APPLICATION_KEY is not set; using the public demo credentials (local use only)"; \
-	  SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \
-	    $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
-	else \
-	  $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
-	fi
+	  export SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET); \
+	fi; \
+	echo "make serve: the example backend answers on http://127.0.0.1:8091 (examples/backend.py)"; \
+	$(BIN)/python examples/backend.py --exit-with $$$$ & \
+	exec $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT)
 
 # Talk to `make serve` from a second terminal, as a caller: make call TO=+46812345670
 TO ?= +46812345670

@@ -7,7 +7,7 @@
 Replace it with your own systems: the flows' request states name the real URLs (https) and read
 their credentials from the server's environment.
 
-Accounts: 123456 (PIN 2468), 234567 (PIN 1357), 9123456 (business, PIN 9876).
+Accounts: 123456 (PIN 1234), 234567 (PIN 1357), 9123456 (business, PIN 9876).
 Orders: 100200 shipped, 100300 being packed, 500500 makes the order desk fail (503); others are unknown (404).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from starlette.routing import Route
 PORT = 8091
 TOKEN_ENV = "BANK_API_TOKEN"  # what account_pin.yaml sends as its bearer token
 ACCOUNTS = {
-    "123456": {"pin": "2468", "holder": "Ada Lovelace", "balance": "1250.00"},
+    "123456": {"pin": "1234", "holder": "Ada Lovelace", "balance": "1250.00"},
     "234567": {"pin": "1357", "holder": "Alan Turing", "balance": "87.15"},
     "9123456": {"pin": "9876", "holder": "Hopper Consulting", "balance": "90210.00"},
 }

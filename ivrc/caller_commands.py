@@ -110,6 +110,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         pick,
         setup,
     )
+    from ivrc.runtime.emulation.stubs import Stubs
 
     try:
         machines = compile_paths(args.paths)
@@ -123,7 +124,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _quiet_engine()
     if args.custom and variables:
         raise UsageError("give either --var (ivrc builds the callout's custom) or --custom, not both")
-    world = InProcess(machines, frozen_clock(now, machine.timezone), env)
+    stubs = Stubs(_stubs(args))
+    world = InProcess(machines, frozen_clock(now, machine.timezone), env, backend=stubs)
     how = setup(machine, called=args.to, outbound=True if args.outbound else None, custom=args.custom,
                 variables=variables, amd=args.amd)
     call = Call(world.transport(), caller=args.caller, clock=world.clock, observer=_live, **how.call_kwargs())
@@ -132,10 +134,41 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except CallFailed as err:
         return _call_failed(err)
     finally:
+        for state in dict.fromkeys(stubs.unstubbed):
+            print(f"ivrc: note: state '{state}' made a request with no stub, so it took its failure path "
+                  f"(give one with --stub {state}='{{\"status\": 200, \"json\": {{...}}}}')", file=sys.stderr)
         for name in sorted(env.used):
             print(f"ivrc: note: the flow read {name} from the server's environment; the simulation used a "
                   f"placeholder (give a value with --env {name}=VALUE)", file=sys.stderr)
     return OK
+
+
+def _stubs(args: argparse.Namespace) -> dict:
+    """--stubs FILE and --stub STATE=JSON, as a scenario's `requests:` (later ones win)."""
+    import json
+
+    import yaml
+
+    from ivrc.runtime.emulation.stubs import parse_stubs
+
+    found = {}
+    if args.stubs:
+        try:
+            with open(args.stubs, encoding="utf-8") as fh:
+                found.update(parse_stubs(yaml.safe_load(fh), args.stubs))
+        except OSError as err:
+            raise UsageError(f"{args.stubs}: {err.strerror or err}") from None
+        except yaml.YAMLError as err:
+            raise UsageError(f"{args.stubs}: not YAML: {err}") from None
+    for pair in args.stub:
+        state, sep, text = pair.partition("=")
+        if not sep or not state:
+            raise UsageError(f"--stub {pair!r} should be STATE=JSON, e.g. verify='{{\"status\": 200}}'")
+        try:
+            found.update(parse_stubs({state: json.loads(text)}, f"--stub {state}"))
+        except ValueError as err:
+            raise UsageError(f"--stub {state}: not JSON: {err}") from None
+    return found
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -247,6 +280,11 @@ def add_parsers(sub) -> None:
                                                        "flow's time zone)")
     sim.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                      help="a server environment variable the flow reads (others get a placeholder)")
+    sim.add_argument("--stub", action="append", default=[], metavar="STATE=JSON",
+                     help='what a request state gets back, e.g. verify=\'{"status": 200, "json": {"ok": true}}\' '
+                          "(no network is used; a request without a stub takes its failure path)")
+    sim.add_argument("--stubs", metavar="FILE",
+                     help="stubs for every request state, as a scenario's `requests:` (YAML or JSON)")
     _caller_options(sim)
     sim.set_defaults(run=cmd_simulate)
 

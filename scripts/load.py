@@ -196,7 +196,7 @@ def _expect(condition: bool, message: str) -> None:
 
 
 def account_business(transport) -> Call:
-    c = Call(transport, called=ACCOUNT_PIN).start().press("912345678#").press("4321#")
+    c = Call(transport, called=ACCOUNT_PIN).start().press("9123456#").press("9876#")
     _expect(bool(c.transferred) and c.transferred["target"] == "business-desk@pbx.granitebank.example",
             "account-pin: business account was not put through to the business desk")
     return c.hangup()

@@ -8,7 +8,24 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
-from ivrctest import Run, ivrc_runner  # noqa: E402
+from ivrctest import Run, ivrc_runner, start_example_backend, stop  # noqa: E402
+
+_BACKEND: list = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The stand-in bank and order desk the example flows' requests reach, up before any test module
+    is collected (some record example calls when they are imported)."""
+    import tempfile
+
+    process = start_example_backend(Path(tempfile.mkdtemp(prefix="ivrc-backend-")))
+    if process is not None:
+        _BACKEND.append(process)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for process in _BACKEND:
+        stop(process)
 
 
 @pytest.fixture

@@ -130,6 +130,8 @@ class Runner:
         machine = self.flow(scenario.flow_file)
         if self.url is not None and scenario.now is not None:
             return Outcome(scenario, "skip", "it sets `now`, and a live server runs on its own clock")
+        if self.url is not None and scenario.requests:
+            return Outcome(scenario, "skip", "it stubs requests, and a live server asks the real backend")
         how = setup(machine, called=scenario.called, outbound=scenario.outbound, custom=scenario.custom,
                     variables=scenario.vars, amd=scenario.amd)
         journal: list = []

@@ -74,7 +74,7 @@ def test_lines_from_stdin_when_it_is_not_a_terminal(ivrc) -> None:
 
 def test_keys_the_call_cannot_take_exit_1(ivrc) -> None:
     run = ivrc("simulate", "examples/account_pin.yaml", "--press", "123456#", "--press", "1234#", "--press", "2",
-               "--press", "5")
+               "--press", "5", "--stub", 'verify={"status": 200, "json": {"holder": "Ada"}}')
     assert run.code == 1
     assert "  ·  transferred to number +46812345702" in run.out
     assert "the caller cannot do this: pressed '5' but nothing is listening for keys (the call was transferred)" in run.err

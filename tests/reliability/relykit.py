@@ -12,7 +12,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
+from ivrctest import BANK_TOKEN, EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET, backend_fetch  # noqa: F401 (re-exported)
 
 from ivrc.compiler import compile_file, compile_text, formats
 from ivrc.runtime.emulation.emulator import HttpTransport
@@ -30,7 +30,7 @@ TUESDAY_10 = datetime.datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Stoc
 # The verified test vector of reference section 6.3; OTHER_SECRET is valid Base64 of another application.
 OTHER_KEY = "11111111-2222-3333-4444-555555555555"
 OTHER_SECRET = "c2VjcmV0LW9mLWFub3RoZXItYXBw"
-ENV = {"VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS}
+ENV = {"VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "BANK_API_TOKEN": BANK_TOKEN}
 
 SUPPORT, VOICEMAIL, ACCOUNT_PIN, MULTILINGUAL, PARTNER_LINE = (
     "+46812345670", "+46812345690", "+46812345700", "+46812345710", "+46812345711")

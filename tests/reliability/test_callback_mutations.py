@@ -25,6 +25,7 @@ from relykit import (
     TUESDAY_10,
     Recorder,
     TestClient,
+    backend_fetch,
     example_machines,
     fixed,
     library_of,
@@ -45,7 +46,7 @@ LIMIT = 1024
 def _record() -> list[dict[str, Any]]:
     """Every callback body of one run of each load-test scenario, cookies included."""
     library = library_of(*example_machines())
-    recorder = Recorder(EngineTransport(Engine(library, clock=fixed(TUESDAY_10), env=ENV)))
+    recorder = Recorder(EngineTransport(Engine(library, clock=fixed(TUESDAY_10), env=ENV, backend=backend_fetch)))
     for scenario in load_script().SCENARIOS.values():
         scenario(recorder)
     return [body for body, _ in recorder.exchanges]

@@ -15,6 +15,7 @@ import pytest
 from relykit import (
     ENV,
     TUESDAY_10,
+    backend_fetch,
     compile_flow,
     encode,
     example_machines,
@@ -118,7 +119,7 @@ def parrot() -> dict[str, Any]:
 def engine(parrot: dict[str, Any]) -> Engine:
     library = library_of(parrot, *example_machines())
     library.default_flow = "parrot"  # any called number reaches the parrot, so `called` can be a payload too
-    return Engine(library, clock=fixed(TUESDAY_10), env=ENV)
+    return Engine(library, clock=fixed(TUESDAY_10), env=ENV, backend=backend_fetch)
 
 
 # -- what a prompt may look like ----------------------------------------------------------------
@@ -257,7 +258,7 @@ def test_a_locale_cookie_that_is_not_one_of_the_flows_falls_back(engine: Engine,
 def test_outbound_custom_variables_are_spoken_as_text(payload: str, no_network) -> None:
     """A callout's `custom` JSON sets declared variables; their values are caller-grade data too."""
     library = library_of(*example_machines())
-    engine = Engine(library, clock=fixed(TUESDAY_10), env=ENV)
+    engine = Engine(library, clock=fixed(TUESDAY_10), env=ENV, backend=backend_fetch)
     custom = json.dumps({"flow": "reminder", "vars": {"clinic": payload[:40], "appointment_time": payload[:60]}})
     call = Call(EngineTransport(engine), outbound=True, custom=custom, amd="human").start().press("1")
     for event, answer in call.answers:
@@ -280,7 +281,7 @@ def test_notify_and_recording_urls_are_never_fetched(no_network) -> None:
         response = client.post(CALLBACK_PATH, content=content, headers=signed_headers(content, TUESDAY_10))
         assert response.status_code == 200
     # The voicemail flow records: it tells Sinch where to put the file, and fetches nothing itself.
-    call = Call(EngineTransport(Engine(library, clock=fixed(TUESDAY_10), env=ENV)), called="+46812345690")
+    call = Call(EngineTransport(Engine(library, clock=fixed(TUESDAY_10), env=ENV, backend=backend_fetch)), called="+46812345690")
     call.start().press("#")
     assert call.ended
 
@@ -335,7 +336,7 @@ def test_a_caller_id_in_any_script_stays_within_the_proven_cookie_bound(caller: 
     """Regression: the carried caller id was cut at 32 characters, not 32 bytes, so a non-ASCII caller
     id pushed a flow that lints clean past Sinch's 1024-byte cookie cap, and the caller heard the apology."""
     machine = _largest_flow_that_lints_clean()
-    engine = Engine(library_of(machine), clock=fixed(TUESDAY_10), env={})
+    engine = Engine(library_of(machine), clock=fixed(TUESDAY_10), env={}, backend=backend_fetch)
     body = {"event": "ice", "callid": "c1", "cli": caller, "to": {"type": "number", "endpoint": "+15550007100"}}
     answer = engine.step(parse_callback(json.dumps(body).encode()))
     assert answer.outcome == "menu", answer.error

@@ -10,7 +10,7 @@ import copy
 import shutil
 
 import httpx
-from relykit import ACCOUNT_PIN, ENV, EXAMPLES, TUESDAY_10, Switchboard, compile_flow, fixed, library_of
+from relykit import ACCOUNT_PIN, ENV, EXAMPLES, TUESDAY_10, Switchboard, backend_fetch, compile_flow, fixed, library_of
 
 from ivrc.runtime.emulation.emulator import Call, EngineTransport
 from ivrc.runtime.engine.step import Engine
@@ -66,8 +66,8 @@ def test_a_rolling_deploy_mixes_old_and_new_replicas(tmp_path) -> None:
     renamed = compile_flow(source.replace("personal_menu", "card_menu"))  # the state the call is in is gone
     clock = fixed(TUESDAY_10)
 
-    old_replica = Engine(library_of(old_machine), clock=clock, env=ENV)
-    new_replica = Engine(library_of(copy.deepcopy(old_machine)), clock=clock, env=ENV)
+    old_replica = Engine(library_of(old_machine), clock=clock, env=ENV, backend=backend_fetch)
+    new_replica = Engine(library_of(copy.deepcopy(old_machine)), clock=clock, env=ENV, backend=backend_fetch)
     new_replica.library.add(new_machine)  # new replica: the new version current, the old one from the folder
 
     class Alternate:
@@ -85,7 +85,7 @@ def test_a_rolling_deploy_mixes_old_and_new_replicas(tmp_path) -> None:
     started_new.press("1234#").press("1")
     assert started_new.transferred["target"] == "+46812345701"
 
-    gone = Engine(library_of(renamed), clock=clock, env=ENV)
+    gone = Engine(library_of(renamed), clock=clock, env=ENV, backend=backend_fetch)
     call = Call(EngineTransport(new_replica), called=ACCOUNT_PIN).start().press("123456#").press("1234#")
     call.transport = EngineTransport(gone)
     call.press("1")  # the state 'personal_menu' is not in the only version this replica has
@@ -93,12 +93,14 @@ def test_a_rolling_deploy_mixes_old_and_new_replicas(tmp_path) -> None:
     assert call.ended
 
 
-def test_a_broken_file_in_the_machines_folder_costs_only_that_version(tmp_path, caplog) -> None:
+def test_a_broken_file_in_the_machines_folder_costs_only_that_version(tmp_path, caplog, monkeypatch) -> None:
     """Regression: a saved machine of the wrong shape (another ivrc release, a hand edit) raised out of
     load_saved and stopped `ivrc serve` from starting, on every replica sharing the folder."""
     import json
 
     from ivrc.runtime.server.startup import ServeOptions, build_library
+
+    monkeypatch.setenv("BANK_API_TOKEN", "demo-bank-token")  # the example's requests need it to start
 
     machines = tmp_path / "machines"
     machines.mkdir()

@@ -42,7 +42,7 @@ def test_calls_survive_a_sigkill_and_restart(launch, tmp_path) -> None:
     assert second.pid != first.pid
     board.point_at([second.callback])
 
-    waiting_for_account.press("912345678#").press("4321#")
+    waiting_for_account.press("9123456#").press("9876#")
     assert waiting_for_account.transferred["target"] == "business-desk@pbx.granitebank.example"
     waiting_for_pin.press("1234#").press("2")
     assert waiting_for_pin.transferred["target"] == "+46812345702"

@@ -8,7 +8,7 @@ import textwrap
 import warnings
 from typing import Any
 
-from ivrctest import EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET  # noqa: F401 (re-exported to the tests)
+from ivrctest import BANK_TOKEN, EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET, backend_fetch  # noqa: F401 (re-exported)
 
 from ivrc.compiler import compile_file, compile_text, formats
 from ivrc.compiler.compiled import Machine
@@ -33,7 +33,7 @@ CHRISTMAS_EVE = datetime.datetime(2026, 12, 24, 10, 0, tzinfo=UTC)  # a Thursday
 # The verified test vector of reference section 6.3.
 OTHER_SECRET = "c2VjcmV0LW9mLWFub3RoZXItYXBw"  # valid Base64, wrong application
 
-ENV = {"VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "KITCHEN_S3": S3_CREDENTIALS}
+ENV = {"VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "KITCHEN_S3": S3_CREDENTIALS, "BANK_API_TOKEN": BANK_TOKEN}
 
 
 def fixed(moment: datetime.datetime):

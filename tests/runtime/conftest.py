@@ -28,7 +28,7 @@ import copy  # noqa: E402
 import json  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
-from callkit import ENV, TUESDAY_10, example_machines, fixed, inline_machines, library_of  # noqa: E402
+from callkit import ENV, TUESDAY_10, backend_fetch, example_machines, fixed, inline_machines, library_of  # noqa: E402
 
 SAMPLE_FILES = {"ice": "IncomingCallEventDto.json", "ace": "AnsweredCallEventDto.json",
                 "pie": "PromptInputEventDto.json", "dice": "DisconnectedCallEventDto.json",
@@ -55,7 +55,7 @@ def make_engine(library) -> Callable[..., Any]:
 
     def make(moment=TUESDAY_10, env=None, metrics=None):
         return Engine(library, clock=fixed(moment), env=ENV if env is None else env,
-                      metrics=metrics if metrics is not None else RuntimeMetrics())
+                      metrics=metrics if metrics is not None else RuntimeMetrics(), backend=backend_fetch)
 
     return make
 

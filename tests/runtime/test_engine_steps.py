@@ -322,7 +322,7 @@ def test_collect_conversation_account_pin_example(call) -> None:
     assert c.heard()[-2:] == ["Sorry, that is not a valid account number.",
                               "Please enter your account number again. It has six to ten digits and does not "
                               "start with zero."]
-    c.press("912345#").press("1234#")
+    c.press("9123456#").press("9876#")
     assert c.transferred["kind"] == "sip"
     assert c.transferred["action"]["transport"] == "TLS"
     assert c.transferred["action"]["callHeaders"] == [{"key": "X-Queue", "value": "business"}]

@@ -7,7 +7,7 @@ import pytest
 from standin import EXAMPLES, KEY, SinchStandIn
 
 NUMBERS = {"+46812345670": "support", "+46812345690": "voicemail", "+46812345700": "account-pin",
-           "+46812345710": "multilingual", "+46812345711": "multilingual"}
+           "+46812345710": "multilingual", "+46812345711": "multilingual", "+46812345790": "order-status"}
 CALLBACKS = f"/v1/configuration/callbacks/applications/{KEY}"
 OTHER_APP = "11983f76-12c8-1111-9515-4785c7b67ca8"
 

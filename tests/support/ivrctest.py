@@ -20,6 +20,10 @@ KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
 SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
 # What the voicemail examples read from the server's environment, as a stand-in.
 S3_CREDENTIALS = "AKIAEXAMPLE:example-secret:eu-north-1"
+# What account_pin.yaml sends the example backend (examples/backend.py), and the key that signs call state.
+BANK_TOKEN = "demo-bank-token"
+STATE_KEY = "test-state-key-0123456789abcdef"
+BACKEND_PORT = 8091  # where the example flows find examples/backend.py
 STARTUP_SECONDS = 20.0
 
 
@@ -65,7 +69,8 @@ def serve_env(**changes: str | None) -> dict[str, str]:
     """The environment a test server runs with: test-vector credentials; None removes a variable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SINCH_", "IVRC_"))}
     env.update({"SINCH_APPLICATION_KEY": KEY, "SINCH_APPLICATION_SECRET": SECRET,
-                "VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "PYTHONUNBUFFERED": "1"})
+                "VOICEMAIL_S3_CREDENTIALS": S3_CREDENTIALS, "BANK_API_TOKEN": BANK_TOKEN,
+                "IVRC_STATE_KEY": STATE_KEY, "PYTHONUNBUFFERED": "1"})
     for name, value in changes.items():
         if value is None:
             env.pop(name, None)
@@ -128,3 +133,50 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def start_example_backend(folder: Path) -> subprocess.Popen | None:
+    """Starts examples/backend.py on its port for the example flows' requests; None if one already answers there.
+
+    Raises RuntimeError when the port is taken by something else, or the backend does not come up."""
+    health = f"http://127.0.0.1:{BACKEND_PORT}/health"
+    try:
+        if httpx.get(health, timeout=1).json().get("service") == "ivrc-example-backend":
+            return None  # a developer's `make serve` is running one: the same data, so use it
+        raise RuntimeError(f"port {BACKEND_PORT} is taken by something that is not the example backend")
+    except (httpx.HTTPError, ValueError):
+        pass
+    log = folder / "backend.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, str(EXAMPLES / "backend.py"), "--port", str(BACKEND_PORT)],
+                                   cwd=REPO, env=serve_env(), stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the example backend exited:\n{log.read_text()}")
+        try:
+            if httpx.get(health, timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    stop(process)
+    raise RuntimeError(f"the example backend did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+def backend_fetch(outgoing):  # type: ignore[no-untyped-def]
+    """A request state's reply from the example backend over real HTTP, for engines run in the test process."""
+    from ivrc.runtime.engine.requests import Reply
+
+    started = time.monotonic()
+    try:
+        response = httpx.request(outgoing.method, outgoing.url, params=outgoing.query or None,
+                                 headers=outgoing.headers, content=outgoing.body, timeout=outgoing.timeout)
+    except httpx.TimeoutException:
+        return Reply(error="timeout", seconds=time.monotonic() - started)
+    except httpx.HTTPError:
+        return Reply(error="connection", seconds=time.monotonic() - started)
+    try:
+        return Reply(status=response.status_code, data=response.json(), json_ok=True,
+                     seconds=time.monotonic() - started)
+    except ValueError:
+        return Reply(status=response.status_code, seconds=time.monotonic() - started)
