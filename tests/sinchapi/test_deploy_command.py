@@ -26,13 +26,13 @@ def _changes(standin: SinchStandIn) -> list:
 def test_dry_run_prints_the_plan_and_changes_nothing(ivrc, account: SinchStandIn) -> None:
     run = ivrc("deploy", "examples", "--url", "https://ivr.example.com", "--dry-run")
     assert run.code == 0, run.err
-    assert run.out.startswith("Checked 5 flow(s): account-pin (inbound), multilingual (inbound), reminder (outbound), "
-                              "support (inbound), voicemail (inbound)\n")
+    assert run.out.startswith("Checked 6 flow(s): account-pin (inbound), multilingual (inbound), order-status (inbound), "
+                              "reminder (outbound), support (inbound), voicemail (inbound)\n")
     assert f"Sinch application {KEY}" in run.out
     assert "  now  (none)\n  new  https://ivr.example.com/sinch/callback\n" in run.out
     for number, flow in NUMBERS.items():
         assert f"  + assign {number} (flow {flow})" in run.out
-    assert "6 change(s): set the callback URL, assign 5 number(s)." in run.out
+    assert "7 change(s): set the callback URL, assign 6 number(s)." in run.out
     assert run.out.rstrip().endswith("Dry run: nothing was changed.")
     assert _changes(account) == []
     assert {(r.host, r.auth) for r in account.requests} == {("config", "signed")}
