@@ -12,7 +12,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
-                           log_level=args.log_level)
+                           log_level=args.log_level, events_url=args.events_url)
     serve(options)  # a StartupError is an IvrcError: the command line prints it
     return OK
 
@@ -32,5 +32,8 @@ def add_parsers(sub) -> None:
                      help="the URL path Sinch posts callbacks to (default /sinch/callback)")
     srv.add_argument("--insecure-no-signatures", action="store_true",
                      help="DEVELOPMENT ONLY: accept unsigned callbacks (every callback logs a warning)")
+    srv.add_argument("--events-url", metavar="URL",
+                     help="POST signed call events (call ended, recording ready) to URL; the signing secret is "
+                          "read from IVRC_EVENTS_SECRET")
     srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     srv.set_defaults(run=cmd_serve)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,6 +20,7 @@ from ivrc.runtime.engine.render import Clock, system_clock
 from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.signing import Credentials, verify
 
+from .events_out import EventsConfig, EventSender
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import ReplayGuard
@@ -41,6 +44,7 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Clock = system_clock
     env: dict[str, str] | None = None
+    events: EventsConfig | None = None  # where call events go (`--events-url`), or nowhere
 
 
 class StartupError(IvrcError):
@@ -86,6 +90,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     metrics = RuntimeMetrics()
     engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics)
     replays = ReplayGuard()
+    events = EventSender(settings.events, metrics) if settings.events is not None else None
 
     def reject(status: int, error: str, reason: str, message: str) -> JSONResponse:
         metrics.rejected_requests.inc(reason=reason)
@@ -124,9 +129,11 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         log_callback(callback_log, callid=cb.callid, flow=answer.flow, version=answer.version, state=answer.state,
                      event=cb.event, outcome=answer.outcome, duration_ms=round(elapsed * 1000, 3),
                      error=answer.error, caller=cb.caller, **answer.details)
+        # Queued only once Sinch has its answer, and never waited for (events_out.py).
+        background = BackgroundTask(events.enqueue, answer.report) if events and answer.report else None
         if answer.svaml is None:
-            return Response(status_code=200)
-        return Response(_encode(answer.svaml), media_type="application/json")
+            return Response(status_code=200, background=background)
+        return Response(_encode(answer.svaml), media_type="application/json", background=background)
 
     async def wrong_method(request: Request) -> Response:
         return _error(405, "method-not-allowed", "method", f"Sinch callbacks are POSTed to {settings.callback_path}")
@@ -140,7 +147,17 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     async def metrics_page(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    app = Starlette(routes=[
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        if events is not None:
+            await events.start()
+        try:
+            yield
+        finally:
+            if events is not None:
+                await events.stop()
+
+    app = Starlette(lifespan=lifespan, routes=[
         Route(settings.callback_path, callback, methods=["POST"]),
         Route(settings.callback_path, wrong_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
         Route("/healthz", health, methods=["GET"]),
@@ -149,4 +166,5 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     ])
     app.state.engine = engine
     app.state.metrics = metrics
+    app.state.events = events
     return app

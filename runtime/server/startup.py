@@ -8,6 +8,7 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 
+import httpx
 from starlette.applications import Starlette
 
 from ivrc.compiler.errors import IvrcError
@@ -15,6 +16,7 @@ from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
 from .app import CALLBACK_PATH, Settings, StartupError, create_app
+from .events_out import EVENTS_SECRET_ENV, EventsConfig, check_url, parse_secret
 
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
@@ -31,6 +33,8 @@ class ServeOptions:
     callback_path: str = CALLBACK_PATH
     insecure_no_signatures: bool = False
     log_level: str = "info"
+    events_url: str | None = None
+
 
 
 def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
@@ -47,6 +51,16 @@ def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials |
         return Credentials(key, secret)
     except ValueError as err:
         raise StartupError(f"{SECRET_ENV} or {KEY_ENV} is not usable: {err}") from None
+
+
+def events_from_env(url: str | None, env=os.environ) -> EventsConfig | None:
+    """Where call events go and the key that signs them, or None without --events-url; StartupError says what is wrong."""
+    if url is None:
+        return None
+    try:
+        return EventsConfig(url=check_url(url), secret=parse_secret(env.get(EVENTS_SECRET_ENV, "")))
+    except ValueError as err:
+        raise StartupError(str(err)) from None
 
 
 def build_library(options: ServeOptions, *, keep_versions: bool = True) -> Library:
@@ -75,17 +89,18 @@ def build_library(options: ServeOptions, *, keep_versions: bool = True) -> Libra
 
 
 def app(paths: list[str], *, credentials: Credentials | None = None, insecure_no_signatures: bool = False,
-        default_flow: str | None = None) -> Starlette:
+        default_flow: str | None = None, events_url: str | None = None) -> Starlette:
     """The callback app for flows and compiled machines under paths, for any ASGI server.
 
-    Credentials default to SINCH_APPLICATION_KEY and SINCH_APPLICATION_SECRET; StartupError
-    says what is missing or wrong."""
+    Credentials default to SINCH_APPLICATION_KEY and SINCH_APPLICATION_SECRET; with events_url,
+    call events are signed with IVRC_EVENTS_SECRET. StartupError says what is missing or wrong."""
     options = ServeOptions(paths=list(paths), default_flow=default_flow,
                            insecure_no_signatures=insecure_no_signatures)
     library = build_library(options, keep_versions=False)
     if credentials is None and not insecure_no_signatures:
         credentials = credentials_from_env(options)
-    settings = Settings(credentials=credentials, verify_signatures=not insecure_no_signatures)
+    settings = Settings(credentials=credentials, verify_signatures=not insecure_no_signatures,
+                        events=events_from_env(events_url))
     return create_app(library, settings)
 
 
@@ -116,11 +131,12 @@ def build_app():
     try:
         library = build_library(options)
         credentials = credentials_from_env(options)
+        events = events_from_env(options.events_url)
     except StartupError as err:
         print(f"ivrc: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
-                        callback_path=options.callback_path)
+                        callback_path=options.callback_path, events=events)
     app = create_app(library, settings)
     # Machines, templates and imports live as long as the process: keep them out of the cycle
     # collector's full passes, which would otherwise walk them again and again under load.
@@ -133,6 +149,7 @@ def serve(options: ServeOptions) -> None:
     """Checks everything first, so a bad flow or a missing secret stops here with a clear message."""
     library = build_library(options)
     credentials_from_env(options)
+    events_from_env(options.events_url)
     import uvicorn
 
     print(f"ivrc: serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
@@ -140,6 +157,10 @@ def serve(options: ServeOptions) -> None:
     for entry in library.listing():
         print(f"  {entry['flow']} {entry['version']} ({entry['direction']}) "
               f"{', '.join(entry['numbers']) or ''}", file=sys.stderr)
+    if options.events_url is not None:
+        # The host only: a URL's path or query may hold the receiver's token.
+        print(f"ivrc: call events go to {httpx.URL(options.events_url).host}, signed with {EVENTS_SECRET_ENV}",
+              file=sys.stderr)
     if options.insecure_no_signatures:
         print("ivrc: WARNING: signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
               "server can drive calls. Never use this in production.", file=sys.stderr)

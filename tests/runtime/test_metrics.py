@@ -57,6 +57,9 @@ def test_runtime_metrics_are_declared_with_help_and_type() -> None:
         "ivrc_menu_results_total": ("counter", meta["ivrc_menu_results_total"][1]),
         "ivrc_calls_ended_total": ("counter", meta["ivrc_calls_ended_total"][1]),
         "ivrc_rejected_requests_total": ("counter", meta["ivrc_rejected_requests_total"][1]),
+        "ivrc_events_sent_total": ("counter", meta["ivrc_events_sent_total"][1]),
+        "ivrc_events_retried_total": ("counter", meta["ivrc_events_retried_total"][1]),
+        "ivrc_events_dropped_total": ("counter", meta["ivrc_events_dropped_total"][1]),
     }
     assert all(help_text for _, help_text in meta.values())
     # Before any traffic only the unlabelled histogram has samples, all zero.
