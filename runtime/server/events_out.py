@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -114,13 +114,9 @@ class _Event:
 class EventSender:
     """A bounded queue of call events and the tasks that POST them; submitting never waits."""
 
-    def __init__(self, config: EventsConfig, metrics: RuntimeMetrics, *,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: EventsConfig, metrics: RuntimeMetrics) -> None:
         self.config = config
         self.metrics = metrics
-        self._transport = transport
-        self._wall_clock = wall_clock
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(maxsize=config.queue_size)
         self._tasks: list[asyncio.Task] = []
         self._client: httpx.AsyncClient | None = None
@@ -132,7 +128,7 @@ class EventSender:
     def submit(self, report: dict[str, Any]) -> None:
         """Queue one report to be sent; when the queue is full or the sender is not running, it is dropped and counted."""
         ident = event_id(report)
-        stamp = datetime.datetime.fromtimestamp(self._wall_clock(), datetime.timezone.utc)
+        stamp = datetime.datetime.now(datetime.timezone.utc)
         body = _encode({"id": ident, "timestamp": stamp.isoformat(timespec="seconds").replace("+00:00", "Z"),
                         **report}).encode()
         event = _Event(ident, str(report.get("type")), str(report.get("flow") or ""), body)
@@ -155,7 +151,7 @@ class EventSender:
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(
-            transport=self._transport, follow_redirects=False, timeout=httpx.Timeout(self.config.attempt_timeout),
+            follow_redirects=False, timeout=httpx.Timeout(self.config.attempt_timeout),
             limits=httpx.Limits(max_connections=self.config.senders, max_keepalive_connections=self.config.senders),
             headers={"content-type": "application/json", "user-agent": "ivrc-events"})
         self._tasks = [asyncio.create_task(self._work(), name=f"ivrc-events-{n}") for n in range(self.config.senders)]
@@ -187,8 +183,7 @@ class EventSender:
                 self._drop(event, "shutdown", "the server stopped while it was being sent")
                 raise
             except Exception as err:  # a bug here must cost one event, never the sender
-                log.exception("call event %s: unexpected failure", event.id)
-                self._drop(event, "error", type(err).__name__)
+                self._drop(event, "error", type(err).__name__, exc_info=True)
             finally:
                 self._queue.task_done()
 
@@ -219,7 +214,7 @@ class EventSender:
     async def _attempt(self, event: _Event) -> tuple[float | None, str | None]:
         """One POST: (0, None) when delivered, (seconds to wait at least, why) to retry, (None, why) to give up."""
         assert self._client is not None
-        stamp = int(self._wall_clock())
+        stamp = int(time.time())
         headers = {"webhook-id": event.id, "webhook-timestamp": str(stamp),
                    "webhook-signature": sign(self.config.secret, event.id, stamp, event.body)}
         try:
@@ -238,8 +233,8 @@ class EventSender:
         text = response.headers.get("retry-after", "")
         return min(float(text), self.config.max_backoff) if text.isdigit() else 0.0
 
-    def _drop(self, event: _Event, reason: str, detail: str) -> None:
+    def _drop(self, event: _Event, reason: str, detail: str, exc_info: bool = False) -> None:
         self.metrics.events_dropped.inc(type=event.type, reason=reason)
         # Never the body (it holds the caller's variables) nor the URL (it may hold a token).
         log.warning("call event %s (%s, flow %s) dropped: %s: %s", event.id, event.type, event.flow or "-", reason,
-                    mask_numbers(detail))
+                    mask_numbers(detail), exc_info=exc_info)

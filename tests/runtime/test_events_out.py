@@ -8,6 +8,7 @@ import logging
 import re
 from typing import Any
 
+import httpx
 import pytest
 from callkit import KEY, REPO, SECRET, TestClient
 from receiver import Receiver
@@ -122,6 +123,14 @@ def test_a_failing_receiver_gets_the_event_again_until_it_accepts(failures: tupl
         assert Webhook(WHSEC).verify(delivery.body, delivery.headers)["callid"] == "call-1"
     assert counts(metrics) == {'ivrc_events_sent_total{type="call.ended"}': 1.0,
                                'ivrc_events_retried_total{type="call.ended"}': float(len(failures))}
+
+
+@pytest.mark.parametrize("header, wait", [("7", 7.0), ("600", 30.0), ("Wed, 21 Oct 2026 07:28:00 GMT", 0.0),
+                                          (None, 0.0)])
+def test_a_retry_after_in_seconds_is_honoured_up_to_the_longest_backoff(header: str | None, wait: float) -> None:
+    sender = EventSender(EventsConfig(url="https://x.example/in", max_backoff=30.0), RuntimeMetrics())
+    response = httpx.Response(503, headers={"retry-after": header} if header else {})
+    assert sender._retry_after(response) == wait
 
 
 def test_connection_errors_are_retried_then_given_up_logged_once(caplog) -> None:
