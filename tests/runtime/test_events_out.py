@@ -6,12 +6,13 @@ import base64
 import json
 import logging
 import re
+import threading
 from typing import Any
 
 import httpx
 import pytest
 from callkit import KEY, REPO, SECRET, TestClient
-from receiver import Receiver
+from receiver import WAIT_SECONDS, Receiver
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from ivrc.runtime.emulation.emulator import Call, HttpTransport
@@ -204,20 +205,29 @@ def test_a_receiver_that_hangs_never_delays_a_callback(library) -> None:
         with TestClient(app) as client:
             transport = HttpTransport("http://testserver/sinch/callback", KEY, SECRET, client=client)
             custom = json.dumps({"flow": "reminder", "vars": {}})
-            call = Call(transport, outbound=True, custom=custom, amd="human").start().press("1")
-            assert call.ended and call.answers[-1] == ("DICE", None)
-            (delivery,) = receiver.wait_for(1)  # the event reached the receiver, which holds its answer
-            for n in range(10):  # later calls are answered while it is still held
-                other = Call(transport, outbound=True, custom=custom, amd="human", callid=f"later-{n}")
-                other.start().press("2").press("1")
-                assert other.ended and other.heard()[-1].startswith("Your appointment is cancelled.")
-            assert receiver.answered == 0
+            calls: list[Call] = []
+
+            def phone() -> None:
+                calls.append(Call(transport, outbound=True, custom=custom, amd="human").start().press("1"))
+                receiver.wait_for(1)  # the first event reached the receiver, which holds its answer
+                for n in range(10):  # later calls while it is still held
+                    calls.append(Call(transport, outbound=True, custom=custom, amd="human", callid=f"later-{n}")
+                                 .start().press("2").press("1"))
+
+            # In a thread, so a server that waited for the receiver fails here instead of hanging the run.
+            caller = threading.Thread(target=phone, daemon=True)
+            caller.start()
+            caller.join(WAIT_SECONDS)
+            assert not caller.is_alive(), f"callbacks waited for the receiver: {len(calls)} call(s) done"
+            assert receiver.answered == 0  # every callback above was answered while the first event was held
+            assert all(c.ended and c.answers[-1] == ("DICE", None) for c in calls) and len(calls) == 11
+            assert calls[-1].heard()[-1].startswith("Your appointment is cancelled.")
             receiver.release()
             receiver.wait_for(11)
         metrics = app.state.metrics
-    event = Webhook(WHSEC).verify(delivery.body, delivery.headers)
+    event = Webhook(WHSEC).verify(receiver.deliveries[0].body, receiver.deliveries[0].headers)
     assert event["type"] == "call.ended" and event["flow"] == "reminder" and event["state"] == "confirmed"
-    assert event["variables"] == {"answer": "confirmed"} and event["callid"] == call.callid
+    assert event["variables"] == {"answer": "confirmed"} and event["callid"] == calls[0].callid
     assert metrics.events_sent.value(type="call.ended") == 11
 
 
