@@ -13,7 +13,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
                            log_level=args.log_level, log_format=args.log_format,
-                           request_budget=args.request_budget, call_events=args.call_events)
+                           request_budget=args.request_budget, call_events=args.call_events,
+                           events_url=args.events_url)
     serve(options)  # a StartupError is an IvrcError: the command line prints it
     return OK
 
@@ -52,4 +53,7 @@ def add_parsers(sub) -> None:
                      help="json: warnings and uvicorn's own lines as JSON too, like the callback lines (default text)")
     srv.add_argument("--request-budget", type=_budget, default=3.0, metavar="SECONDS",
                      help="time all requests of one callback may take together (default 3; Sinch's deadline is 5)")
+    srv.add_argument("--events-url", metavar="URL",
+                     help="POST signed call events (call ended, recording ready) to URL; the signing secret is "
+                          "read from IVRC_EVENTS_SECRET")
     srv.set_defaults(run=cmd_serve)

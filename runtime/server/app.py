@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,6 +23,7 @@ from ivrc.runtime.signing import Credentials, verify
 
 from .backend import DEFAULT_BUDGET, Backend
 from .callevents import CallEvents, not_enabled
+from .events_out import EventsConfig, EventSender
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import ReplayGuard
@@ -48,6 +50,7 @@ class Settings:
     request_budget: float = DEFAULT_BUDGET  # seconds of requests to backends per callback
     backend_transport: Any = None  # an httpx transport for request states (tests); None: the network
     call_events: CallEvents | None = None  # the opt-in /events stream (ivrc serve --call-events)
+    events: EventsConfig | None = None  # where call events go (`--events-url`), or nowhere
 
 
 class StartupError(IvrcError):
@@ -95,6 +98,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     origins = {r.origin for loaded in library.versions.values() for r in loaded.machine.requests}
     backend = Backend(origins, transport=settings.backend_transport)
     replays = ReplayGuard()
+    events = EventSender(settings.events, metrics) if settings.events is not None else None
 
     def reject(status: int, error: str, reason: str, message: str) -> JSONResponse:
         metrics.rejected_requests.inc(reason=reason)
@@ -138,9 +142,11 @@ def create_app(library: Library, settings: Settings) -> Starlette:
             settings.call_events.publish(callid=cb.callid, event=cb.event, flow=answer.flow, version=answer.version,
                                          state=answer.state, outcome=answer.outcome, caller=cb.caller,
                                          error=answer.error, reason=cb.dice_reason)
+        # Queued only once Sinch has its answer, and never waited for (events_out.py).
+        background = BackgroundTask(events.enqueue, answer.report) if events and answer.report else None
         if answer.svaml is None:
-            return Response(status_code=200)
-        return Response(_encode(answer.svaml), media_type="application/json")
+            return Response(status_code=200, background=background)
+        return Response(_encode(answer.svaml), media_type="application/json", background=background)
 
     async def wrong_method(request: Request) -> Response:
         return _error(405, "method-not-allowed", "method", f"Sinch callbacks are POSTed to {settings.callback_path}")
@@ -156,9 +162,13 @@ def create_app(library: Library, settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if events is not None:
+            await events.start()
         try:
             yield
         finally:
+            if events is not None:
+                await events.stop()
             await backend.aclose()
 
     app = Starlette(lifespan=lifespan, routes=[
@@ -172,4 +182,5 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     ])
     app.state.engine = engine
     app.state.metrics = metrics
+    app.state.events = events
     return app

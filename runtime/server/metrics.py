@@ -194,6 +194,18 @@ class RuntimeMetrics:
         self.request_seconds = r.histogram(
             "ivrc_backend_request_seconds", "Time a request state waited for the business's system, in seconds."
         )
+        # Call events out (runtime/server/events_out.py); type is the event's type, a fixed set.
+        self.events_sent = r.counter(
+            "ivrc_events_sent_total", "Call events the business's URL accepted, by type.", ("type",)
+        )
+        self.events_retried = r.counter(
+            "ivrc_events_retried_total", "Call event attempts after the first, by type.", ("type",)
+        )
+        self.events_dropped = r.counter(
+            "ivrc_events_dropped_total",
+            "Call events never delivered, by type and reason (queue-full, rejected, gave-up, shutdown, not-running, error).",
+            ("type", "reason"),
+        )
 
     def render(self) -> str:
         return self.registry.render()

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 
+import httpx
 from starlette.applications import Starlette
 
 from ivrc.compiler.errors import IvrcError
@@ -21,6 +22,7 @@ from . import environment
 from .app import CALLBACK_PATH, Settings, StartupError, create_app
 from .backend import DEFAULT_BUDGET
 from .callevents import TOKEN_ENV, CallEvents, token_from_env
+from .events_out import EVENTS_SECRET_ENV, EventsConfig, check_url, parse_secret
 
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
@@ -40,6 +42,7 @@ class ServeOptions:
     request_budget: float = DEFAULT_BUDGET
     call_events: bool = False  # serve /events for `ivrc studio --live`, behind IVRC_EVENTS_TOKEN
     log_format: str = "text"
+    events_url: str | None = None
 
 
 def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
@@ -56,6 +59,16 @@ def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials |
         return Credentials(key, secret)
     except ValueError as err:
         raise StartupError(f"{SECRET_ENV} or {KEY_ENV} is not usable: {err}") from None
+
+
+def events_from_env(url: str | None, env=os.environ) -> EventsConfig | None:
+    """Where call events go and the key that signs them, or None without --events-url; StartupError says what is wrong."""
+    if url is None:
+        return None
+    try:
+        return EventsConfig(url=check_url(url), secret=parse_secret(env.get(EVENTS_SECRET_ENV, "")))
+    except ValueError as err:
+        raise StartupError(str(err)) from None
 
 
 def build_library(options: ServeOptions, *, keep_versions: bool = True) -> Library:
@@ -95,17 +108,18 @@ def _require_secrets(machines, env=os.environ) -> None:
 
 
 def app(paths: list[str], *, credentials: Credentials | None = None, insecure_no_signatures: bool = False,
-        default_flow: str | None = None) -> Starlette:
+        default_flow: str | None = None, events_url: str | None = None) -> Starlette:
     """The callback app for flows and compiled machines under paths, for any ASGI server.
 
-    Credentials default to SINCH_APPLICATION_KEY and SINCH_APPLICATION_SECRET; StartupError
-    says what is missing or wrong."""
+    Credentials default to SINCH_APPLICATION_KEY and SINCH_APPLICATION_SECRET; with events_url,
+    call events are signed with IVRC_EVENTS_SECRET. StartupError says what is missing or wrong."""
     options = ServeOptions(paths=list(paths), default_flow=default_flow,
                            insecure_no_signatures=insecure_no_signatures)
     library = build_library(options, keep_versions=False)
     if credentials is None and not insecure_no_signatures:
         credentials = credentials_from_env(options)
-    settings = Settings(credentials=credentials, verify_signatures=not insecure_no_signatures)
+    settings = Settings(credentials=credentials, verify_signatures=not insecure_no_signatures,
+                        events=events_from_env(events_url))
     return create_app(library, settings)
 
 
@@ -157,12 +171,14 @@ def build_app():
     try:
         library = build_library(options)
         credentials = credentials_from_env(options)
+        events = events_from_env(options.events_url)
     except StartupError as err:
         print(f"ivrc: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
                         callback_path=options.callback_path, request_budget=options.request_budget,
-                        call_events=CallEvents(token_from_env(os.environ)) if options.call_events else None)
+                        call_events=CallEvents(token_from_env(os.environ)) if options.call_events else None,
+                        events=events)
     app = create_app(library, settings)
     # Machines, templates and imports live as long as the process: keep them out of the cycle
     # collector's full passes, which would otherwise walk them again and again under load.
@@ -194,6 +210,7 @@ def serve(options: ServeOptions) -> None:
             token_from_env(os.environ)
         except ValueError as err:
             raise StartupError(str(err)) from None
+    events_from_env(options.events_url)
     import uvicorn
 
     say = _announcer(options)
@@ -209,6 +226,9 @@ def serve(options: ServeOptions) -> None:
         say("info", f"call events on: GET http://{options.host}:{options.port}/events with the token from {TOKEN_ENV}",
             f"ivrc: call events on: GET http://{options.host}:{options.port}/events with the token from "
             f"{TOKEN_ENV} (numbers masked; each worker streams its own calls)")
+    if options.events_url is not None:
+        # The host only: a URL's path or query may hold the receiver's token.
+        say("info", f"call events go to {httpx.URL(options.events_url).host}, signed with {EVENTS_SECRET_ENV}")
     if options.insecure_no_signatures:
         say("warning", "signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
                        "server can drive calls. Never use this in production.")

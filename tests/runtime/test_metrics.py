@@ -44,6 +44,9 @@ def test_runtime_metrics_are_declared_with_help_and_type() -> None:
         "ivrc_rejected_requests_total": ("counter", meta["ivrc_rejected_requests_total"][1]),
         "ivrc_backend_requests_total": ("counter", meta["ivrc_backend_requests_total"][1]),
         "ivrc_backend_request_seconds": ("histogram", meta["ivrc_backend_request_seconds"][1]),
+        "ivrc_events_sent_total": ("counter", meta["ivrc_events_sent_total"][1]),
+        "ivrc_events_retried_total": ("counter", meta["ivrc_events_retried_total"][1]),
+        "ivrc_events_dropped_total": ("counter", meta["ivrc_events_dropped_total"][1]),
     }
     assert all(help_text for _, help_text in meta.values())
     # Before any traffic only the unlabelled histograms have samples, all zero.
