@@ -36,6 +36,9 @@ serve: export VOICEMAIL_S3_CREDENTIALS ?= $(DEMO_S3_CREDENTIALS)
 # `make serve` starts on 127.0.0.1:8091 and stops with the server; its bearer token is a stand-in too.
 DEMO_BANK_TOKEN := demo-bank-token
 serve: export BANK_API_TOKEN ?= $(DEMO_BANK_TOKEN)
+# Call state in Sinch's cookies is sealed with IVRC_STATE_KEY; locally a stand-in key will do.
+DEMO_STATE_KEY := make-serve-local-state-key-not-for-production
+serve: export IVRC_STATE_KEY ?= $(DEMO_STATE_KEY)
 
 serve: $(BIN)/ivrc
 	@if [ "$$VOICEMAIL_S3_CREDENTIALS" = "$(DEMO_S3_CREDENTIALS)" ]; then \

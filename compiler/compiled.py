@@ -283,6 +283,7 @@ class Machine:
     prompts: Mapping[str, Mapping[str, tuple[Part, ...]]]  # id -> locale ("*" for any) -> parts
     states: Mapping[str, State]
     carry: tuple[str, ...]  # call fields kept in cookies for later callbacks
+    after_request: frozenset[str]  # states reached only through a request: never routed without sealed state
     max_cookie_bytes: int
     outbound: Outbound | None
     document: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON it was built from
@@ -329,7 +330,8 @@ class Machine:
             prompts={pid: {loc: tuple(_part(p) for p in parts) for loc, parts in by_locale.items()}
                      for pid, by_locale in d["prompts"].items()},
             states={name: read_state(name, s) for name, s in d["states"].items()},
-            carry=tuple(d.get("carry", ())), max_cookie_bytes=d["cookies"]["max_bytes"],
+            carry=tuple(d.get("carry", ())), after_request=frozenset(d.get("after_request", ())),
+            max_cookie_bytes=d["cookies"]["max_bytes"],
             outbound=Outbound(outbound["amd"], outbound.get("caller_id")) if outbound else None,
             document=d,
         )

@@ -10,6 +10,19 @@ AMD_MAX = 7  # "notsure"
 VAR_PREFIX = "v."
 VERSION_LENGTH = 12
 SEPARATOR = "|"
+# The seal: a MAC over the call's state cookies under a server-side key (runtime/engine/sealing.py),
+# 128 bits in unpadded base64url.
+MAC_KEY = "m"
+MAC_LENGTH = 22
+
+
+def mac_cookie_bound() -> int:
+    return len(MAC_KEY) + MAC_LENGTH
+
+
+def is_owned(key: str) -> bool:
+    """Whether a cookie key is one ivrc writes (and so one the seal covers)."""
+    return key in (STATE_KEY, AMD_KEY, MAC_KEY, "cli", "to") or key.startswith(VAR_PREFIX)
 
 
 def var_key(name: str) -> str:

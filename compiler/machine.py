@@ -254,6 +254,42 @@ def _json(value: Any) -> Any:
     return value
 
 
+def _after_request(flow: ir.Flow) -> list[str]:
+    """States a call reaches only by way of a request (a PIN check, say): a callback for one of them
+    must carry the call's sealed state, never just a menu's return value."""
+    from .graph import edges
+
+    starts = [e.target for s in flow.states if isinstance(s.action, ir.Request) for e in edges(s) if e.target]
+    seen: set[str] = set()
+    work = [t for t in starts if t in flow.state_map]
+    while work:
+        name = work.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        work.extend(e.target for e in edges(flow.state_map[name]) if e.target in flow.state_map)
+    # A state the start reaches without any request is not protected by one.
+    free = _reachable_avoiding(flow, {s.name for s in flow.states if isinstance(s.action, ir.Request)})
+    return sorted(seen - free)
+
+
+def _reachable_avoiding(flow: ir.Flow, avoid: set[str]) -> set[str]:
+    from .graph import edges
+
+    start = flow.start.target
+    if start not in flow.state_map or start in avoid:
+        return set()
+    seen = {start}
+    work = [start]
+    while work:
+        for edge in edges(flow.state_map[work.pop()]):
+            target = edge.target
+            if target in flow.state_map and target not in seen and target not in avoid:
+                seen.add(target)
+                work.append(target)
+    return seen
+
+
 def _variable(flow: ir.Flow, name: str, bound: int) -> dict[str, Any]:
     declared = flow.variable_map.get(name)
     out: dict[str, Any] = {"max_length": bound, "default": declared.default if declared else ""}
@@ -312,6 +348,9 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         "cookies": {"limit": cookies.LIMIT, "max_bytes": max((t for t, _ in per_state.values()), default=0)},
     }
     machine["carry"] = carried_call_fields(flow)
+    behind = _after_request(flow)
+    if behind:
+        machine["after_request"] = behind
     if flow.outbound is not None:
         machine["outbound"] = {"amd": flow.outbound.amd, **({"caller_id": flow.outbound.caller_id} if flow.outbound.caller_id else {})}
     machine["version"] = hashlib.sha256(canonical(machine)).hexdigest()[: cookies.VERSION_LENGTH]

@@ -151,6 +151,22 @@ def cmd_calls_hangup(args: argparse.Namespace) -> int:
     return _with_api(args, hangup)
 
 
+def _sealer():
+    """The server's state key: the call's state cookies must carry a seal the server accepts."""
+    import os
+
+    from ivrc.runtime.engine.sealing import STATE_KEY_ENV, Sealer, keys_from_env
+
+    try:
+        keys = keys_from_env(os.environ.get(STATE_KEY_ENV))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if not keys:
+        raise UsageError(f"{STATE_KEY_ENV} is not set: give it the value the server has, so the server trusts the "
+                         "call's state after it is taken off hold")
+    return Sealer(keys)
+
+
 def cmd_calls_unpark(args: argparse.Namespace) -> int:
     import json
 
@@ -159,12 +175,14 @@ def cmd_calls_unpark(args: argparse.Namespace) -> int:
     from ivrc.runtime.sinch.unpark import pick_flow, unpark_svaml
 
     variables = _pairs(args.var)
+    sealer = _sealer()
 
     def svaml_for(api) -> dict:
         machines = compile_paths([args.flow])
         called = (lambda: (api.call(args.callid).get("to") or {}).get("endpoint")) if api else None
         machine = pick_flow(machines, flow_id=args.flow_id, called=called)
-        return unpark_svaml(machine, args.state, variables=variables, locale=args.locale, call_id=args.callid)
+        return unpark_svaml(machine, args.state, variables=variables, locale=args.locale, call_id=args.callid,
+                            sealer=sealer)
 
     try:
         if args.dry_run:

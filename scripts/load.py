@@ -132,6 +132,8 @@ class ServerProcess:
         self.stderr_path = os.path.join(log_dir, f"stderr-{stamp}.log")
         env = dict(os.environ) if self.env is None else dict(self.env)
         env.setdefault("SINCH_APPLICATION_KEY", DEMO_KEY)
+        env.setdefault("IVRC_STATE_KEY", "load-test-state-key-local-only")  # seals call state
+        env.setdefault("BANK_API_TOKEN", "demo-bank-token")  # what examples/backend.py expects
         env.setdefault("SINCH_APPLICATION_SECRET", DEMO_SECRET)
         env.setdefault("VOICEMAIL_S3_CREDENTIALS", PLACEHOLDER_S3)
         env["PYTHONUNBUFFERED"] = "1"

@@ -82,7 +82,7 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
     result = {}
     for name, seen in before.items():
         variables = sorted((seen | assigned(flow.state_map[name])) & set(bounds))
-        total = cookies.state_cookie_bound(flow.id, name, locale_max) + carried
+        total = cookies.state_cookie_bound(flow.id, name, locale_max) + cookies.mac_cookie_bound() + carried
         total += sum(cookies.var_cookie_bound(v, bounds[v]) for v in variables)
         if flow.outbound is not None and flow.outbound.amd:
             total += cookies.amd_cookie_bound()

@@ -58,6 +58,9 @@ class Callback:
     notify_destination: str | None = None
     timestamp: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Every cookie Sinch echoed, as received; `cookies` holds only those the engine may trust
+    # (runtime/engine/sealing.py). None until the engine has checked the seal.
+    received: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
 
 def _type_name(value: object) -> str:

@@ -5,6 +5,7 @@ apology and hang-up), so a caller never hears dead air because of us.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from .masking import mask_numbers
 from .render import Clock, Context, StepError, system_clock
 from .requests import Made, Outgoing, Reply, build
 from .requests import outcome as request_outcome
+from .sealing import Sealer
 
 # A step is a generator: it yields each HTTP request a request state makes and is sent the reply,
 # so the engine stays free of I/O while the server sends requests asynchronously.
@@ -83,13 +85,14 @@ class Returned:
 
 class Engine:
     def __init__(self, library: Library, clock: Clock = system_clock, env: Mapping[str, str] | None = None,
-                 metrics: Any = None, backend: Fetch | None = None) -> None:
+                 metrics: Any = None, backend: Fetch | None = None, sealer: Sealer | None = None) -> None:
         self.library = library
         self.clock = clock
         self.env = os.environ if env is None else env
         self.metrics = metrics
         # How step() gets replies for request states; the server uses step_async with its HTTP client.
         self.backend = backend
+        self.sealer = sealer or Sealer()
 
     # entry
 
@@ -129,6 +132,7 @@ class Engine:
         return self._error_path(cb, None, None, StepError("bug", f"{type(err).__name__}: {err}"))
 
     def _run(self, cb: Callback) -> Walk:
+        cb = self._unsealed(cb)
         if cb.event == "ice":
             return (yield from self._ice(cb))
         if cb.event == "ace":
@@ -138,6 +142,17 @@ class Engine:
         if cb.event == "dice":
             return self._dice(cb)
         return self._notify(cb)
+
+    def _unsealed(self, cb: Callback) -> Callback:
+        """The callback with only the cookies its seal vouches for: forged or stale state is no state."""
+        received = cb.cookies
+        if not any(layout.is_owned(key) for key in received) or self.sealer.verify(cb.callid, received):
+            return dataclasses.replace(cb, received=received)
+        log.warning("callid %s: the call's cookies carry no valid seal; its state is not trusted", cb.callid)
+        if self.metrics is not None:
+            self.metrics.rejected_requests.inc(reason="unsealed-state")
+        foreign = {k: v for k, v in received.items() if not layout.is_owned(k)}
+        return dataclasses.replace(cb, cookies=foreign, received=received)
 
     def enter(self, loaded: Loaded, call: Call, state: str, event: str = "ICE", callid: str = "") -> Answer:
         """The answer that walks `call` into `state` in a reply to `event`, as a callback would.
@@ -220,6 +235,11 @@ class Engine:
         call = self._resume(loaded, cb, pin, member)
         if member is None or member not in states:
             return self._error_path(cb, loaded, call, StepError("cookie", f"unknown state {member!r}"))
+        if member in loaded.machine.after_request and not _pinned_to(states, pin, member):
+            # Only the call's sealed state may put it past a request (a PIN check): a menu result
+            # alone could be forged by anyone holding the Sinch secret.
+            return self._error_path(cb, loaded, call, StepError(
+                "cookie", f"state '{member}' comes after a request and the callback carries no sealed state for it"))
         if result.type == "hangup":
             return Answer({"instructions": [], "action": svaml.hangup()}, "caller-hung-up", loaded.flow, loaded.version, member)
         if result.type == "error":
@@ -393,7 +413,14 @@ class Engine:
             raise StepError("platform", f"{action.get('name')} is not allowed in an answer to {event}")
         pairs = cookie_instructions(call, cb.cookies)
         pairs += _carried(loaded, cb, call)
-        size = total_bytes(cb.cookies, pairs)
+        held = cb.received if cb.received is not None else cb.cookies
+        written = {k for k, _ in pairs}
+        # Cookies Sinch holds that were not trusted are overwritten, so the seal covers only our state.
+        pairs += [(k, _reset_value(loaded, k)) for k in sorted(held) if layout.is_owned(k) and k not in written
+                  and k != layout.MAC_KEY and k not in cb.cookies]
+        after = {**held, **dict(pairs)}
+        pairs.append((layout.MAC_KEY, self.sealer.seal(cb.callid, after)))
+        size = total_bytes(held, pairs)
         if size > layout.LIMIT:
             raise StepError("cookies", f"the call's cookies would be {size} bytes (Sinch keeps {layout.LIMIT})")
         head = [svaml.set_cookie(k, v) for k, v in pairs]
@@ -474,6 +501,22 @@ class Engine:
         return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
                       loaded.flow if loaded else None, loaded.version if loaded else None,
                       state, error=f"{err.kind}: {cause}", requests=call.requests if call else [])
+
+
+def _pinned_to(states: Mapping[str, State], pin: Pin | None, member: str) -> bool:
+    """Whether the sealed state names `member`, or the menu whose runMenu holds it as a fused sub-menu."""
+    if pin is None or pin.state not in states:
+        return False
+    waiting = states[pin.state]
+    return pin.state == member or (isinstance(waiting, Menu) and member in waiting.fused)
+
+
+def _reset_value(loaded: Loaded, key: str) -> str:
+    """What an untrusted ivrc cookie is overwritten with: a variable's default, else empty."""
+    if key.startswith(layout.VAR_PREFIX):
+        spec = loaded.machine.variables.get(key[len(layout.VAR_PREFIX):])
+        return spec.default if spec is not None else ""
+    return ""
 
 
 def _carried(loaded: Loaded, cb: Callback, call: Call) -> list[tuple[str, str]]:

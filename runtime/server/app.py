@@ -18,6 +18,7 @@ from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.events import BadCallback, parse_callback
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Clock, system_clock
+from ivrc.runtime.engine.sealing import Sealer
 from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.signing import Credentials, verify
 
@@ -47,6 +48,8 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     clock: Clock = system_clock
     env: dict[str, str] | None = None
+    # Keys that seal the call's state (IVRC_STATE_KEY); empty only in-process (tests), never for `ivrc serve`.
+    state_keys: tuple[bytes, ...] = ()
     request_budget: float = DEFAULT_BUDGET  # seconds of requests to backends per callback
     backend_transport: Any = None  # an httpx transport for request states (tests); None: the network
     call_events: CallEvents | None = None  # the opt-in /events stream (ivrc serve --call-events)
@@ -94,7 +97,8 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     if settings.verify_signatures and settings.credentials is None:
         raise StartupError("signature checks need credentials (or turn them off explicitly, for development only)")
     metrics = RuntimeMetrics()
-    engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics)
+    engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics,
+                    sealer=Sealer(settings.state_keys) if settings.state_keys else None)
     origins = {r.origin for loaded in library.versions.values() for r in loaded.machine.requests}
     backend = Backend(origins, transport=settings.backend_transport)
     replays = ReplayGuard()

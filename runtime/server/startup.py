@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.library import Library, load_saved, save
+from ivrc.runtime.engine.sealing import STATE_KEY_ENV, keys_from_env
 from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
 from . import environment
@@ -43,6 +44,19 @@ class ServeOptions:
     call_events: bool = False  # serve /events for `ivrc studio --live`, behind IVRC_EVENTS_TOKEN
     log_format: str = "text"
     events_url: str | None = None
+
+
+def state_keys_from_env(env=os.environ) -> tuple[bytes, ...]:
+    """The keys that seal call state: required, since the Sinch secret alone must not let anyone forge it."""
+    try:
+        keys = keys_from_env(env.get(STATE_KEY_ENV))
+    except ValueError as err:
+        raise StartupError(str(err)) from None
+    if not keys:
+        raise StartupError(f"{STATE_KEY_ENV} is not set. It seals each call's state in Sinch's cookies, so that not "
+                           "even someone holding the Sinch secret can forge it; every replica needs the same value. "
+                           "Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return keys
 
 
 def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
@@ -119,7 +133,7 @@ def app(paths: list[str], *, credentials: Credentials | None = None, insecure_no
     if credentials is None and not insecure_no_signatures:
         credentials = credentials_from_env(options)
     settings = Settings(credentials=credentials, verify_signatures=not insecure_no_signatures,
-                        events=events_from_env(events_url))
+                        state_keys=state_keys_from_env(), events=events_from_env(events_url))
     return create_app(library, settings)
 
 
@@ -172,11 +186,13 @@ def build_app():
         library = build_library(options)
         credentials = credentials_from_env(options)
         events = events_from_env(options.events_url)
+        state_keys = state_keys_from_env()
     except StartupError as err:
         print(f"ivrc: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
                         callback_path=options.callback_path, request_budget=options.request_budget,
+                        state_keys=state_keys,
                         call_events=CallEvents(token_from_env(os.environ)) if options.call_events else None,
                         events=events)
     app = create_app(library, settings)
@@ -205,6 +221,7 @@ def serve(options: ServeOptions) -> None:
     """Checks everything first, so a bad flow or a missing secret stops here with a clear message."""
     library = build_library(options)
     credentials_from_env(options)
+    state_keys_from_env()
     if options.call_events:
         try:
             token_from_env(os.environ)

@@ -10,6 +10,7 @@ from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.callstate import Call, read_variables
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Clock, StepError, system_clock
+from ivrc.runtime.engine.sealing import Sealer
 from ivrc.runtime.engine.step import Engine
 
 
@@ -42,7 +43,7 @@ def pick_flow(machines: list[Machine], *, flow_id: str | None = None,
 
 def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] | None = None,
                  locale: str | None = None, call_id: str = "unpark", clock: Clock = system_clock,
-                 env: Mapping[str, str] | None = None) -> dict[str, Any]:
+                 env: Mapping[str, str] | None = None, sealer: Sealer | None = None) -> dict[str, Any]:
     """What the runtime would answer on entering `state`, as the answer to the call's postponed ICE.
 
     Sinch's 2020 calling-API docs: unparking means sending the SVAML you would have answered
@@ -63,7 +64,8 @@ def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] |
         raise UnparkProblem(f"locale {locale!r} is not one of the flow's locales ({', '.join(machine.locales)})")
     library = Library()
     loaded = library.add(machine)
-    engine = Engine(library, clock=clock, env=os.environ if env is None else env)
+    # Sealed with the server's key, so the PIEs that follow are trusted by the server.
+    engine = Engine(library, clock=clock, env=os.environ if env is None else env, sealer=sealer)
     call = Call(machine.flow, machine.version, state, 0, locale, read_variables(machine, {}))
     for name, value in (variables or {}).items():
         spec = machine.variables.get(name)

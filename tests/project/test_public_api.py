@@ -38,9 +38,10 @@ def test_flow_errors_are_ivrc_errors(tmp_path: Path) -> None:
         ivrc.compile_paths([str(broken)])
 
 
-def test_the_app_answers_a_signed_ice() -> None:
+def test_the_app_answers_a_signed_ice(monkeypatch: pytest.MonkeyPatch) -> None:
     from ivrc.runtime.emulation.emulator import Call, HttpTransport
 
+    monkeypatch.setenv("IVRC_STATE_KEY", "test-state-key-0123456789abcdef")
     key, secret = "669E367E-6BBA-48AB-AF15-266871C28135", "BeIukql3pTKJ8RGL5zo0DA=="
     app = ivrc.app([str(EXAMPLES / "support.yaml")], credentials=ivrc.Credentials(key, secret))
     with TestClient(app, base_url="http://ivrc.test") as client:
@@ -48,6 +49,13 @@ def test_the_app_answers_a_signed_ice() -> None:
         number = ivrc.compile_paths([str(EXAMPLES / "support.yaml")])[0].numbers[0]
         call = Call(transport, called=number, key=key).start()
         assert ("hear", "Welcome to Acme support.") in [(line.kind, line.text) for line in call.lines]
+
+
+def test_the_app_without_a_state_key_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IVRC_STATE_KEY", raising=False)
+    with pytest.raises(ivrc.StartupError, match="IVRC_STATE_KEY is not set"):
+        ivrc.app([str(EXAMPLES / "support.yaml")], credentials=ivrc.Credentials(
+            "669E367E-6BBA-48AB-AF15-266871C28135", "BeIukql3pTKJ8RGL5zo0DA=="))
 
 
 def test_the_app_without_credentials_says_which_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -245,10 +245,17 @@ def test_a_state_cookie_naming_no_state_takes_the_error_path(engine: Engine, par
     assert "49" not in caplog.text
 
 
+def sealed(callid: str, cookies: dict[str, str]) -> list[dict[str, str]]:
+    """State cookies as the engine left them with Sinch: sealed (runtime/engine/sealing.py)."""
+    from ivrc.runtime.engine.sealing import Sealer
+
+    return [{"key": k, "value": v} for k, v in {**cookies, "m": Sealer().seal(callid, cookies)}.items()]
+
+
 @pytest.mark.parametrize("locale", ["{{7*7}}", "en-US]#tts[x", "xx-XX", ""])
 def test_a_locale_cookie_that_is_not_one_of_the_flows_falls_back(engine: Engine, parrot: dict, locale: str) -> None:
     body = {"event": "pie", "callid": "c1", "menuResult": {"menuId": "main", "type": "timeout", "value": ""},
-            "cookies": [{"key": "ivrc", "value": f"parrot|{parrot['version']}|choose|0|{locale}"}]}
+            "cookies": sealed("c1", {"ivrc": f"parrot|{parrot['version']}|choose|0|{locale}"})}
     answer = engine.step(parse_callback(encode(body)))
     assert answer.outcome == "menu-retry" and answer.svaml["action"]["locale"] == "en-US"
     assert_inert(answer.svaml, "PIE")

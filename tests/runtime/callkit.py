@@ -12,10 +12,12 @@ from ivrctest import BANK_TOKEN, EXAMPLES, KEY, REPO, S3_CREDENTIALS, SECRET, ba
 
 from ivrc.compiler import compile_file, compile_text, formats
 from ivrc.compiler.compiled import Machine
+from ivrc.compiler.cookies import MAC_KEY
 from ivrc.runtime.emulation.emulator import describe_prompt
 from ivrc.runtime.emulation.svaml_check import problems
 from ivrc.runtime.engine.events import parse_callback
 from ivrc.runtime.engine.library import Library
+from ivrc.runtime.engine.sealing import Sealer
 from ivrc.runtime.engine.step import Answer
 from ivrc.runtime.signing import sign
 
@@ -88,8 +90,10 @@ def encode(body: Any) -> bytes:
 # -- talking to the engine directly ----------------------------------------------------------------------------------
 
 
-def cookies_set(answer: Answer) -> dict[str, str]:
-    return {i["key"]: i["value"] for i in answer.svaml["instructions"] if i["name"] == "setCookie"}
+def cookies_set(answer: Answer, *, seal: bool = False) -> dict[str, str]:
+    """The cookies an answer sets; the seal (a MAC that changes with everything) only when asked for."""
+    return {i["key"]: i["value"] for i in answer.svaml["instructions"]
+            if i["name"] == "setCookie" and (seal or i["key"] != MAC_KEY)}
 
 
 def spoken(answer: Answer) -> list[str]:
@@ -130,9 +134,13 @@ class Phone:
         self.sinch_body = sinch_body
 
     def send(self, event: str, *, called: str | None = None, cookies: Any = None, as_map: bool = False,
-             **fields: Any) -> Answer:
-        """cookies: a dict goes out as Sinch's list of {key, value} (or as a map with as_map); anything else as is."""
+             seal: bool = True, **fields: Any) -> Answer:
+        """cookies: a dict goes out as Sinch's list of {key, value} (or as a map with as_map); anything else as is.
+
+        A dict is sealed as the engine seals the state it leaves with Sinch (seal=False: as a forger sends it)."""
         body = self.sinch_body(event, callid="call-1", **fields)
+        if seal and isinstance(cookies, dict) and cookies and MAC_KEY not in cookies:
+            cookies = {**cookies, MAC_KEY: Sealer().seal("call-1", cookies)}
         if called is not None:
             body["to"] = {"type": "number", "endpoint": called}
         if cookies is not None:

@@ -12,6 +12,7 @@ import pytest
 from callkit import DEFAULT_APOLOGY, Phone, assert_error_path, cookies_set, pin, spoken
 
 from ivrc.runtime.emulation.svaml_check import problems
+from ivrc.runtime.engine.sealing import Sealer
 from ivrc.runtime.engine.step import Answer
 
 ACCOUNT_PIN_APOLOGY = "Sorry, we are having technical problems. Please call again later."
@@ -144,14 +145,15 @@ def test_cookies_of_the_wrong_shape_count_as_absent(phone: Phone, cookies: Any) 
 
 def test_foreign_cookies_that_leave_no_room_take_the_error_path(phone: Phone, machine) -> None:
     # Sinch holds 1018 bytes; the new state and the digits would take it past 1024.
-    cookies = {"ivrc": pin(machine("kitchen"), "pin"), "someone-else": "x" * 970}
+    cookies = {"ivrc": pin(machine("kitchen"), "pin"), "someone-else": "x" * 947}  # and 23 of seal
     answer = phone.pie(cookies, "sequence", "1234")
     assert_error_path(answer, "pie", "The kitchen is sorry.")
     assert answer.error.startswith("cookies:")
 
 
 def test_cookie_with_a_lone_surrogate_is_ignored(phone: Phone, machine) -> None:
-    cookies = [{"key": "ivrc", "value": pin(machine("kitchen"), "pin")}, {"key": "v.tier", "value": "\ud800"}]
+    held = {"ivrc": pin(machine("kitchen"), "pin"), "v.tier": "\ud800"}
+    cookies = [{"key": k, "value": v} for k, v in held.items()] + [{"key": "m", "value": Sealer().seal("call-1", held)}]
     answer = phone.pie(cookies, "sequence", "1234")
     assert spoken(answer) == ["PIN 1234 accepted, basic member."]
 

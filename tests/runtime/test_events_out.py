@@ -292,6 +292,7 @@ def test_ivrc_serve_refuses_events_url_without_secret(ivrc, monkeypatch, tmp_pat
     monkeypatch.setenv("SINCH_APPLICATION_SECRET", SECRET)
     monkeypatch.delenv(EVENTS_SECRET_ENV, raising=False)
     monkeypatch.setenv("BANK_API_TOKEN", "demo-bank-token")  # the examples' requests need it too
+    monkeypatch.setenv("IVRC_STATE_KEY", "test-state-key-0123456789abcdef")
     run = ivrc("serve", "examples", "--machines-dir", tmp_path, "--events-url", "https://events.example.com/in")
     assert run.code == 2
     assert f"needs a signing secret in {EVENTS_SECRET_ENV}" in run.err and "Traceback" not in run.err

@@ -26,6 +26,7 @@ def sinch_env(standin: SinchStandIn, monkeypatch: pytest.MonkeyPatch) -> SinchSt
         monkeypatch.delenv(name, raising=False)
     for name, value in standin.env().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("IVRC_STATE_KEY", "test-state-key-0123456789abcdef")  # unpark seals as the server does
     return standin
 
 

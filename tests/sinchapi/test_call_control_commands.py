@@ -62,7 +62,9 @@ def test_unpark_sends_what_the_runtime_answers_entering_the_state(ivrc, sinch_en
     assert "call parked-1 resumed in state product_advice (connectConf)" in run.err
     (patch,) = sinch_env.made("PATCH", "/calling/v1/calls/id/parked-1")
     assert patch.auth == "signed"
-    assert patch.body == _what_the_server_answers_on_the_way_to_product_advice()
+    # The same answer, but for its seal: the seal covers the call's id and the server's key.
+    assert _unsealed(patch.body) == _unsealed(_what_the_server_answers_on_the_way_to_product_advice())
+    assert [i["key"] for i in patch.body["instructions"] if i["name"] == "setCookie"][-1] == "m"
     assert patch.body["instructions"][0]["name"] == "setCookie"
     assert patch.body["instructions"][0]["value"].startswith("multilingual|")
     assert patch.body["instructions"][0]["value"].endswith("|product_advice|0|en-US")
@@ -85,16 +87,17 @@ def test_unpark_picks_the_flow_by_the_calls_number(ivrc, sinch_env: SinchStandIn
     assert run.code == 0, run.err
     assert [r.method for r in sinch_env.requests] == ["GET", "PATCH"]
     svaml = sinch_env.requests[1].body
-    assert svaml["instructions"][1]["ids"] == ["#tts[Welcome to Fjord Outdoor.]"]
+    assert _played(svaml)[0] == ["#tts[Welcome to Fjord Outdoor.]"]
 
 
 def test_unpark_dry_run_prints_the_svaml(ivrc, monkeypatch) -> None:
     monkeypatch.delenv("SINCH_APPLICATION_SECRET", raising=False)
+    monkeypatch.setenv("IVRC_STATE_KEY", "test-state-key-0123456789abcdef")
     run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "goodbye", "--dry-run")
     assert run.code == 0, run.err
     svaml = json.loads(run.out)
     assert svaml["action"] == {"name": "hangup"}
-    assert svaml["instructions"][1]["ids"] == ["#tts[Thank you for calling Fjord Outdoor. Goodbye.]"]
+    assert _played(svaml) == [["#tts[Thank you for calling Fjord Outdoor. Goodbye.]"]]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -174,3 +177,11 @@ def test_conference_errors(ivrc, conference: SinchStandIn) -> None:
     assert run.code == 1 and "404 Not Found" in run.err and "Participant not found" in run.err
     run = ivrc("conference", "show", "nope")
     assert run.code == 1 and "Conference not found" in run.err
+
+
+def _unsealed(svaml: dict) -> dict:
+    return {**svaml, "instructions": [i for i in svaml["instructions"] if i.get("key") != "m"]}
+
+
+def _played(svaml: dict) -> list:
+    return [i["ids"] for i in svaml["instructions"] if i["name"] == "playFiles"]
