@@ -1,0 +1,115 @@
+"""Flow tests and simulations never reach the network: request states get stubs, and a missing stub is named."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FLOW = """\
+ivrc: 1
+flow: orders
+numbers: ["+46812345790"]
+start: ask
+variables:
+  status: {max_length: 12}
+states:
+  ask:
+    collect: {prompt: "Your order number?", into: order, max_digits: 6, next: look_up, no_input: bye, invalid: bye}
+  look_up:
+    request:
+      url: "https://orders.example.com/v1/orders/{{ order }}"
+      query: {lang: "{{ locale }}"}
+      save: {status: order.status}
+      next: tell
+      on_status: {404: unknown}
+      on_failure: bye
+  tell: {say: "It is {{ status }}.", hangup: true}
+  unknown: {say: "No such order.", hangup: true}
+  bye: {say: "Goodbye.", hangup: true}
+"""
+
+
+@pytest.fixture
+def flow(tmp_path: Path) -> Path:
+    path = tmp_path / "orders.yaml"
+    path.write_text(FLOW)
+    return path
+
+
+def scenarios(flow: Path, text: str) -> Path:
+    path = flow.parent / "orders.test.yaml"
+    path.write_text("flow: orders.yaml\nscenarios:\n" + text)
+    return path
+
+
+def test_a_request_without_a_stub_fails_the_scenario_and_names_the_state(ivrc, flow: Path) -> None:
+    path = scenarios(flow, "  - name: no stub\n    steps:\n      - press: '123456'\n      - expect: It is\n")
+    run = ivrc("test", path)
+    assert run.code == 1
+    assert "state 'look_up' made a request the scenario does not stub" in run.out
+    assert "requests: {look_up: {status: 200, json: {...}}}" in run.out
+
+
+def test_expect_request_checks_what_was_sent(ivrc, flow: Path) -> None:
+    path = scenarios(flow, """\
+  - name: sent right
+    requests: {look_up: {json: {order: {status: shipped}}}}
+    steps:
+      - press: "123456"
+      - expect_request: {state: look_up, method: get, path: /v1/orders/123456, query: {lang: en-US}}
+      - expect: It is shipped.
+  - name: sent wrong
+    requests: {look_up: {json: {order: {status: shipped}}}}
+    steps:
+      - press: "123456"
+      - expect_request: {path: /v1/orders/654321}
+""")
+    run = ivrc("test", path)
+    assert run.code == 1
+    assert "PASS  sent right" in run.out and "FAIL  sent wrong" in run.out
+    assert "expected a request path '/v1/orders/654321', but the flow sent: GET /v1/orders/123456 (state look_up)" \
+        in run.out
+
+
+def test_a_caller_cannot_add_a_path_segment_to_the_url(ivrc, flow: Path) -> None:
+    flow.write_text(FLOW.replace("max_digits: 6,", "max_digits: 6, pattern: '[0-9*]+',"))
+    path = scenarios(flow, """\
+  - name: a star is encoded
+    requests: {look_up: {status: 404}}
+    steps:
+      - press: "12*3"
+      - expect_request: {path: /v1/orders/12%2A3}
+      - expect: No such order.
+""")
+    run = ivrc("test", path)
+    assert run.code == 0, run.out
+
+
+@pytest.mark.parametrize(("stub", "message"), [
+    ("{look_up: {status: 99}}", "`status` is an HTTP status from 100 to 599, found 99"),
+    ("{look_up: {error: crash}}", "`error` is one of timeout, connection, found 'crash'"),
+    ("{look_up: {json: {}, body: x}}", "give `json` or `body`, not both"),
+    ("{look_up: {statuz: 200}}", "unknown key 'statuz'"),
+])
+def test_a_stub_written_wrong_is_explained_with_its_position(ivrc, flow: Path, stub: str, message: str) -> None:
+    path = scenarios(flow, f"  - name: bad stub\n    requests: {stub}\n    steps:\n      - press: '123456'\n")
+    run = ivrc("test", path)
+    assert run.code == 2
+    assert "orders.test.yaml:4:" in run.err and message in run.err
+
+
+def test_simulate_takes_stubs_and_says_which_request_had_none(ivrc, flow: Path) -> None:
+    run = ivrc("simulate", flow, "--press", "123456")
+    assert "state 'look_up' made a request with no stub, so it took its failure path" in run.err
+    assert "  🔊 Goodbye." in run.out
+    stubbed = ivrc("simulate", flow, "--press", "123456", "--stub", 'look_up={"json": {"order": {"status": "late"}}}')
+    assert "  🔊 It is late." in stubbed.out
+    bad = ivrc("simulate", flow, "--stub", "look_up={not json")
+    assert bad.code == 2 and "--stub look_up: not JSON" in bad.err
+
+
+def test_simulate_reads_a_stubs_file(ivrc, flow: Path) -> None:
+    stubs = flow.parent / "stubs.yaml"
+    stubs.write_text("look_up:\n  - {status: 404}\n")
+    run = ivrc("simulate", flow, "--press", "123456", "--stubs", stubs)
+    assert "  🔊 No such order." in run.out
