@@ -36,7 +36,8 @@ class Backend:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 transport=self._transport, follow_redirects=False, verify=True, trust_env=False, timeout=None,
-                limits=httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=50))
+                limits=httpx.Limits(max_connections=self._max_connections,
+                                    max_keepalive_connections=self._max_connections))
         return self._client
 
     async def aclose(self) -> None:
