@@ -25,7 +25,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import DEMO_KEY, DEMO_SECRET, free_port, python, server  # noqa: E402
-
 from ivrc.runtime.signing import sign  # noqa: E402
 
 STATE_KEY = "bench-state-key-local-only-0123456789"
