@@ -15,6 +15,8 @@ $(BIN)/ivrc: pyproject.toml
 
 venv: $(BIN)/ivrc
 
+# `exec`: the shell becomes `ivrc serve`, so stopping make (which passes SIGTERM to its child)
+# stops the server instead of leaving it on the port.
 # Without real credentials, serve with the public demo key and secret from the Sinch docs'
 # signing example, so signed test calls work locally. Never use them in production.
 DEMO_KEY := 669E367E-6BBA-48AB-AF15-266871C28135
@@ -23,10 +25,10 @@ DEMO_SECRET := BeIukql3pTKJ8RGL5zo0DA==
 serve: venv
 	@if [ -z "$$SINCH_APPLICATION_KEY" ]; then \
 	  echo "make serve: SINCH_APPLICATION_KEY is not set; using the public demo credentials (local use only)"; \
-	  SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \
+	  exec env SINCH_APPLICATION_KEY=$(DEMO_KEY) SINCH_APPLICATION_SECRET=$(DEMO_SECRET) \
 	    $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
 	else \
-	  $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
+	  exec $(BIN)/ivrc serve examples --host $(HOST) --port $(PORT); \
 	fi
 
 # Talk to `make serve` from a second terminal, as a caller: make call TO=+46812345670
