@@ -1,6 +1,7 @@
 """The machines a server answers with: current versions by flow and number, and older ones for calls in progress."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -95,6 +96,9 @@ def save(folder: str, machines: Iterable[dict[str, Any]]) -> None:
             os.replace(tmp, path)
         except OSError as err:
             log.warning("cannot keep machine %s: %s", path, err)
+            # A full disk fails the write after open() made the file: never leave the stub behind.
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def load_saved(folder: str, library: Library) -> int:
