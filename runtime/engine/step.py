@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from ivrc.compiler import cookies as layout
 from ivrc.compiler import svaml
+from ivrc.compiler.digitpattern import PatternError, compile_pattern
 from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
 from .callstate import Call, Pin, cookie_instructions, read_pin, read_variables, total_bytes
@@ -221,7 +222,7 @@ class Engine:
         digits = (result.value or "").strip().rstrip("#")
         valid = (result.type == "sequence" and _DIGITS.fullmatch(digits) is not None
                  and state["min_digits"] <= len(digits) <= state["max_digits"]
-                 and ("pattern" not in state or re.fullmatch(state["pattern"], digits) is not None))
+                 and ("pattern" not in state or _pattern_matches(state["pattern"], digits)))
         if not valid:
             return self._retry(loaded, call, cb, name, state, "invalid")
         call.set(state["into"], digits)
@@ -417,3 +418,11 @@ def _read_custom(custom: str | None) -> tuple[str | None, dict[str, Any], bool]:
             return data["flow"], variables, True
         return None, {}, False
     return text, {}, False
+
+
+def _pattern_matches(pattern: str, digits: str) -> bool:
+    """The caller's digits against the flow's pattern, in time linear in the digits (never backtracking)."""
+    try:
+        return compile_pattern(pattern).fullmatch(digits)
+    except (re.error, PatternError) as err:  # a machine saved by an older ivrc, or written by hand
+        raise StepError("machine", f"the digit pattern {pattern!r} cannot be used: {err}") from None
