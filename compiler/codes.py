@@ -559,6 +559,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +   say: "Your order {{ order }} is on its way. Goodbye."
                hangup: true
            """),
+        _c("IVR089", "template-too-costly", "error",
+           "A template or condition would build more than templates may: a huge number, string or loop.",
+           "Templates run on every call inside a bounded sandbox: numbers below 2**256, strings and "
+           "lists of at most 10,000 characters or items, 100,000 loop steps and 100,000 characters of "
+           "output per render. A template that must exceed a bound, such as `call.caller * 100000000` "
+           "or `7 ** 1000000000`, would send every call down the error path, so lint refuses it.",
+           "Build only what the prompt says; keep repeat counts and widths small.",
+           """
+             goodbye:
+           -   say: "Goodbye{{ '!' * 1000000 }}"
+           +   say: "Goodbye!"
+               hangup: true
+           """),
         _c("IVR090", "missing-translation", "error", "A prompt has no text for one of the flow's locales.",
            "A caller who chose that language would hear nothing.",
            "Add the text for the locale named in the message.",

@@ -6,7 +6,8 @@ from functools import lru_cache
 from typing import Iterator
 
 from jinja2 import StrictUndefined, nodes
-from jinja2.sandbox import SandboxedEnvironment
+
+from .sandbox import BoundedEnvironment
 
 # Names every template may use, besides the flow's variables.
 RESERVED = ("call", "now", "is_open", "locale")
@@ -31,8 +32,8 @@ def _as_ssml_text(value: object) -> str:
 
 
 @lru_cache(maxsize=4)
-def environment(kind: str = "plain") -> SandboxedEnvironment:
-    """The sandboxed, strict environment a template renders in.
+def environment(kind: str = "plain") -> BoundedEnvironment:
+    """The sandboxed, strict environment a template renders in, with bounded work (see sandbox.py).
 
     kind "tts" and "ssml": every {{ value }} is neutralised (see _PROMPT_SPECIALS), so caller
     data can never close a prompt part, start another, or inject markup. "plain": conditions
@@ -40,7 +41,7 @@ def environment(kind: str = "plain") -> SandboxedEnvironment:
     """
     finalize = {"tts": _as_prompt_text, "ssml": _as_ssml_text}.get(kind)
     kwargs = {"finalize": finalize} if finalize else {}
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False, **kwargs)
+    return BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False, **kwargs)
 
 
 def condition_source(expression: str) -> str:
