@@ -20,7 +20,7 @@ from ivrc.runtime.signing import Credentials, verify
 
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
-from .replay import ReplayGuard
+from .replay import Cached, ReplayGuard
 
 CALLBACK_PATH = "/sinch/callback"
 MAX_BODY_BYTES = 64 * 1024  # Sinch callbacks are around 1 kB; cookies add at most 1 kB
@@ -35,7 +35,7 @@ log = logging.getLogger("ivrc.server")
 class Settings:
     """How the server checks and answers callbacks."""
 
-    credentials: Credentials | None  # None only with signatures explicitly turned off
+    credentials: Credentials | tuple[Credentials, ...] | None  # several while a secret is rotated; None only unsigned
     verify_signatures: bool = True
     callback_path: str = CALLBACK_PATH
     max_body_bytes: int = MAX_BODY_BYTES
@@ -106,10 +106,20 @@ def create_app(library: Library, settings: Settings) -> Starlette:
             verdict = verify(headers, body, path, request.method, settings.credentials, now)
             if not verdict:
                 return reject(401, "unauthorized", verdict.reason, "the request is not signed by this Sinch application")
-            if replays.seen_before(verdict.signature, verdict.timestamp, now):
-                return reject(401, "unauthorized", "replayed", "this signed request was already received")
-        else:
-            log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
+            cached = replays.answer_for(verdict.signature, verdict.timestamp)
+            if cached is not None:
+                # Delivered again (a lost answer, a retrying load balancer): the same answer, never a refusal.
+                metrics.duplicate_requests.inc()
+                log.info("duplicate delivery of a signed callback: answered as the first time")
+                return Response(cached.body, status_code=cached.status, media_type=cached.media_type)
+            response = _answer(body, started)
+            replays.remember(verdict.signature, verdict.timestamp,
+                             Cached(response.status_code, response.body, response.media_type))
+            return response
+        log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
+        return _answer(body, started)
+
+    def _answer(body: bytes, started: float) -> Response:
         try:
             cb = parse_callback(body)
         except BadCallback as err:

@@ -227,8 +227,12 @@ class RuntimeMetrics:
         )
         self.rejected_requests = r.counter(
             "ivrc_rejected_requests_total",
-            "Requests refused before any flow ran (signature, timestamp, replay, body).",
+            "Requests refused before any flow ran (signature, timestamp, body).",
             ("reason",),
+        )
+        self.duplicate_requests = r.counter(
+            "ivrc_duplicate_requests_total",
+            "Signed requests delivered again inside the window, answered with their first answer.",
         )
 
     def render(self) -> str:

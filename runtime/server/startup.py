@@ -37,7 +37,9 @@ class ServeOptions:
     extra: dict = field(default_factory=dict)
 
 
-def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
+def credentials_from_env(options: ServeOptions, env=os.environ) -> tuple[Credentials, ...] | None:
+    """The application key with every secret accepted now: SINCH_APPLICATION_SECRET may list several,
+    separated by commas, while a secret is rotated (Base64 has no commas)."""
     if options.insecure_no_signatures:
         return None
     key, secret = env.get(KEY_ENV, "").strip(), env.get(SECRET_ENV, "").strip()
@@ -48,7 +50,7 @@ def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials |
             "secret from the Sinch dashboard into the environment; for local development only, "
             "--insecure-no-signatures turns signature checks off.")
     try:
-        return Credentials(key, secret)
+        return tuple(Credentials(key, one.strip()) for one in secret.split(",") if one.strip())
     except ValueError as err:
         raise StartupError(f"{SECRET_ENV} or {KEY_ENV} is not usable: {err}") from None
 
