@@ -1,6 +1,7 @@
 """Jinja2 for prompts and conditions: one sandboxed, strict environment, and what a template refers to."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
@@ -23,12 +24,18 @@ _SSML_SPECIALS = str.maketrans({"[": " ", "]": " ", ";": ",", "<": " ", ">": " "
                                 "\n": " ", "\r": " "})
 
 
+# What XML 1.0 forbids in a document (C0 controls but tab and line breaks, lone surrogates,
+# U+FFFE and U+FFFF): a caller id holding NUL, ESC, BEL, VT or FF made the SSML ill-formed, and a
+# lone surrogate cannot even be encoded as UTF-8. Speech has no use for them in TTS either.
+_NOT_SPEAKABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def _as_prompt_text(value: object) -> str:
-    return ("" if value is None else str(value)).translate(_PROMPT_SPECIALS)
+    return _NOT_SPEAKABLE.sub("", ("" if value is None else str(value)).translate(_PROMPT_SPECIALS))
 
 
 def _as_ssml_text(value: object) -> str:
-    return ("" if value is None else str(value)).translate(_SSML_SPECIALS)
+    return _NOT_SPEAKABLE.sub("", ("" if value is None else str(value)).translate(_SSML_SPECIALS))
 
 
 @lru_cache(maxsize=4)

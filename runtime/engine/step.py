@@ -18,7 +18,7 @@ from ivrc.compiler import svaml
 from ivrc.compiler.digitpattern import PatternError, compile_pattern
 from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
-from .callstate import Call, Pin, cookie_instructions, read_pin, read_variables, total_bytes
+from .callstate import Call, Pin, cookie_instructions, fit, read_pin, read_variables, total_bytes
 from .events import Callback, MenuResult
 from .library import Library, Loaded
 from .masking import mask_numbers
@@ -288,9 +288,10 @@ class Engine:
         spec = loaded.machine["variables"].get(name)
         if spec is None:
             raise StepError("machine", f"variable '{name}' is not declared")
-        if len(value.encode()) > spec["max_length"]:
-            raise StepError("variable", f"'{name}' would be {len(value.encode())} bytes; it holds {spec['max_length']}")
-        call.set(name, value)
+        fitted = fit(value, spec["max_length"])
+        if fitted != value:
+            log.info("variable '%s' cut to %d bytes (it holds %d)", name, len(fitted.encode()), spec["max_length"])
+        call.set(name, fitted)
 
     def _answer(self, loaded: Loaded, call: Call, cb: Callback, event: str, instructions: list, action: dict,
                 outcome: str) -> Answer:
