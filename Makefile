@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint call bench venv clean
+.PHONY: serve test test-slow lint call bench venv clean
 
 $(BIN)/ivrc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,12 @@ bench: venv
 lint: venv
 	$(BIN)/ivrc lint examples
 
+# The fast suite (slow tests left out, about 3 minutes); `make test-slow` runs the rest. CI runs both.
 test: venv
 	$(BIN)/python -m pytest
+
+test-slow: venv
+	$(BIN)/python -m pytest -m slow
 
 clean:
 	rm -rf $(VENV) build *.egg-info

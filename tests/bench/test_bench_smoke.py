@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real servers or subprocesses for seconds each: run by `make test-slow`
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -26,6 +26,7 @@ def test_tags_are_replaced_as_the_regex_would(text: str) -> None:
     assert _replace_tags(text, "x") == TAGS.sub("x", text)
 
 
+@pytest.mark.slow
 def test_a_megabyte_of_unclosed_template_tags_lints_in_bounded_time(tmp_path: Path) -> None:
     # A prompt of repeated '{{' made the tag regex rescan to the end from every opener:
     # 89 s at 80k characters, hours at 1 MiB. Linear, it takes about a second.

@@ -10,9 +10,12 @@ import datetime
 from typing import Any
 
 import httpx
+import pytest
 from relykit import EXAMPLES, KEY, SECRET, SUPPORT, Switchboard, encode, load_script, stamp
 
 from ivrc.runtime.signing import sign
+
+pytestmark = pytest.mark.slow  # real servers or subprocesses for seconds each: run by `make test-slow`
 
 
 def _callbacks(server: Any) -> float:

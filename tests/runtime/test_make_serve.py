@@ -11,6 +11,9 @@ from pathlib import Path
 
 import httpx
 import ivrctest
+import pytest
+
+pytestmark = pytest.mark.slow  # real servers or subprocesses for seconds each: run by `make test-slow`
 
 REPO = Path(__file__).resolve().parents[2]
 DEADLINE = 30  # seconds to start (a busy CI machine) or to let go of the port; polled, never slept
