@@ -57,11 +57,12 @@ def test_runtime_metrics_are_declared_with_help_and_type() -> None:
         "ivrc_menu_results_total": ("counter", meta["ivrc_menu_results_total"][1]),
         "ivrc_calls_ended_total": ("counter", meta["ivrc_calls_ended_total"][1]),
         "ivrc_rejected_requests_total": ("counter", meta["ivrc_rejected_requests_total"][1]),
+        "ivrc_duplicate_requests_total": ("counter", meta["ivrc_duplicate_requests_total"][1]),
     }
     assert all(help_text for _, help_text in meta.values())
-    # Before any traffic only the unlabelled histogram has samples, all zero.
+    # Before any traffic only the unlabelled histogram and counter have samples, all zero.
     assert {name for name, _, _ in samples} == {
-        "ivrc_step_seconds_bucket", "ivrc_step_seconds_sum", "ivrc_step_seconds_count",
+        "ivrc_step_seconds_bucket", "ivrc_step_seconds_sum", "ivrc_step_seconds_count", "ivrc_duplicate_requests_total",
     }
     assert all(value == 0 for _, _, value in samples)
 
