@@ -12,7 +12,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(paths=args.paths, host=args.host, port=args.port, workers=args.workers, reload=args.reload,
                            default_flow=args.default_flow, machines_dir=args.machines_dir,
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
-                           log_level=args.log_level)
+                           log_level=args.log_level, keep_alive_timeout=args.keep_alive_timeout,
+                           request_timeout=args.request_timeout, limit_concurrency=args.limit_concurrency,
+                           graceful_shutdown_timeout=args.graceful_shutdown_timeout)
+    for name in ("keep_alive_timeout", "request_timeout", "limit_concurrency", "graceful_shutdown_timeout"):
+        if getattr(args, name) <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be more than 0")
     try:
         serve(options)
     except StartupError as err:
@@ -35,4 +40,14 @@ def add_parsers(sub) -> None:
     srv.add_argument("--insecure-no-signatures", action="store_true",
                      help="DEVELOPMENT ONLY: accept unsigned callbacks (every callback logs a warning)")
     srv.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    srv.add_argument("--keep-alive-timeout", type=int, default=5, metavar="SECONDS",
+                     help="close a connection idle this long between requests (default 5)")
+    srv.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                     help="close a connection that takes longer to send one whole request, headers and body "
+                          "(default 10)")
+    srv.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
+                     help="connections and requests served at once; more get 503 (default 1000, lowered to fit "
+                          "the open-file limit)")
+    srv.add_argument("--graceful-shutdown-timeout", type=int, default=10, metavar="SECONDS",
+                     help="on SIGTERM, wait at most this long for answers in progress (default 10)")
     srv.set_defaults(run=cmd_serve)

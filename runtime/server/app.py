@@ -1,11 +1,13 @@
 """The Starlette app: one Sinch callback endpoint, plus health, a flow listing and metrics."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -18,6 +20,7 @@ from ivrc.runtime.engine.render import Clock, system_clock
 from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.signing import Credentials, verify
 
+from .connections import QuietAcceptErrors
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import Cached, ReplayGuard
@@ -147,7 +150,13 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     async def metrics_page(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    app = Starlette(routes=[
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Out of file descriptors, asyncio reports every refused accept with a traceback: once per minute is enough.
+        asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
+        yield
+
+    app = Starlette(lifespan=lifespan, routes=[
         Route(settings.callback_path, callback, methods=["POST"]),
         Route(settings.callback_path, wrong_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
         Route("/healthz", health, methods=["GET"]),

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.signing import Credentials
 
+from . import connections
 from .app import CALLBACK_PATH, Settings, create_app
 
 KEY_ENV = "SINCH_APPLICATION_KEY"
@@ -34,6 +35,13 @@ class ServeOptions:
     callback_path: str = CALLBACK_PATH
     insecure_no_signatures: bool = False
     log_level: str = "info"
+    # Connection limits (docs/deployment.md, "Capacity"): seconds a connection may idle between
+    # requests, seconds it has to send one whole request, requests and connections served at once
+    # (more get 503), and seconds SIGTERM waits for answers in progress.
+    keep_alive_timeout: int = 5
+    request_timeout: float = 10.0
+    limit_concurrency: int = 1000
+    graceful_shutdown_timeout: int = 10
     extra: dict = field(default_factory=dict)
 
 
@@ -106,6 +114,8 @@ def build_app():
     """uvicorn's factory: every worker builds its own app from the options the parent checked."""
     options = ServeOptions(**json.loads(os.environ[_CONFIG_ENV]))
     _configure_logging(options.log_level)
+    connections.configure(options.request_timeout)
+    connections.raise_fd_limit()
     try:
         library = build_library(options)
         credentials = credentials_from_env(options)
@@ -136,10 +146,19 @@ def serve(options: ServeOptions) -> None:
     if options.insecure_no_signatures:
         print("ivrc: WARNING: signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
               "server can drive calls. Never use this in production.", file=sys.stderr)
+    soft, _ = connections.raise_fd_limit()
+    # Every connection holds a file descriptor; keep some for logs, machines and the listening socket.
+    concurrency = max(1, min(options.limit_concurrency, soft - 64))
+    if concurrency < options.limit_concurrency:
+        print(f"ivrc: serving at most {concurrency} connections at once: the open-file limit is {soft} "
+              "(raise `ulimit -n` for more)", file=sys.stderr)
     os.environ[_CONFIG_ENV] = json.dumps(asdict(options))
     reload_dirs = sorted({p if os.path.isdir(p) else os.path.dirname(p) or "." for p in options.paths})
     uvicorn.run("ivrc.runtime.server.startup:build_app", factory=True, host=options.host, port=options.port,
                 workers=options.workers if not options.reload else None, reload=options.reload,
                 reload_dirs=reload_dirs if options.reload else None,
                 reload_includes=["*.yaml", "*.yml"] if options.reload else None,
-                log_level=options.log_level, access_log=False, server_header=False)
+                log_level=options.log_level, access_log=False, server_header=False,
+                http="ivrc.runtime.server.connections:GuardedH11Protocol",
+                timeout_keep_alive=options.keep_alive_timeout, limit_concurrency=concurrency,
+                timeout_graceful_shutdown=options.graceful_shutdown_timeout)
