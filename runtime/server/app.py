@@ -154,7 +154,13 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Out of file descriptors, asyncio reports every refused accept with a traceback: once per minute is enough.
         asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
-        yield
+        watcher = settings.extra.get("watcher")  # `ivrc serve --reload` (reloader.py)
+        task = asyncio.create_task(watcher.run()) if watcher is not None else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
 
     app = Starlette(lifespan=lifespan, routes=[
         Route(settings.callback_path, callback, methods=["POST"]),

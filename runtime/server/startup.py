@@ -124,6 +124,10 @@ def build_app():
         raise SystemExit(2) from None
     settings = Settings(credentials=credentials, verify_signatures=credentials is not None,
                         callback_path=options.callback_path)
+    if options.reload:
+        from .reloader import FlowWatcher
+
+        settings.extra["watcher"] = FlowWatcher(options.paths, library, options.machines_dir)
     app = create_app(library, settings)
     # Machines, templates and imports live as long as the process: keep them out of the cycle
     # collector's full passes, which would otherwise walk them again and again under load.
@@ -153,11 +157,12 @@ def serve(options: ServeOptions) -> None:
         print(f"ivrc: serving at most {concurrency} connections at once: the open-file limit is {soft} "
               "(raise `ulimit -n` for more)", file=sys.stderr)
     os.environ[_CONFIG_ENV] = json.dumps(asdict(options))
-    reload_dirs = sorted({p if os.path.isdir(p) else os.path.dirname(p) or "." for p in options.paths})
+    if options.reload:
+        # Flow files are watched by the server itself (reloader.py), not by restarting the process.
+        print("ivrc: --reload: watching the flow files; a flow saved with errors keeps the last good version",
+              file=sys.stderr)
     uvicorn.run("ivrc.runtime.server.startup:build_app", factory=True, host=options.host, port=options.port,
-                workers=options.workers if not options.reload else None, reload=options.reload,
-                reload_dirs=reload_dirs if options.reload else None,
-                reload_includes=["*.yaml", "*.yml"] if options.reload else None,
+                workers=options.workers if not options.reload else None,
                 log_level=options.log_level, access_log=False, server_header=False,
                 http="ivrc.runtime.server.connections:GuardedH11Protocol",
                 timeout_keep_alive=options.keep_alive_timeout, limit_concurrency=concurrency,
