@@ -26,9 +26,10 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             continue
         try:
             tree = parse(condition_source(text.source) if kind == "condition" else text.source)
+            problems = list(_problems(tree))
         except (TemplateSyntaxError, RecursionError):
-            continue  # IVR080 says so
-        for lineno, problem in _problems(tree):
+            continue  # IVR080 says so (a syntax error, or nested too deeply to walk)
+        for lineno, problem in problems:
             yield Diagnostic("IVR089", f"this {'condition' if kind == 'condition' else 'template'} would exceed "
                                        f"the template bounds: {problem}", doc.locate(text.path, lineno),
                              help=f"templates may build at most {MAX_STRING:,} characters and numbers below "

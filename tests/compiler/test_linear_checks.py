@@ -62,3 +62,10 @@ def test_did_you_mean_work_is_bounded_per_file(monkeypatch: pytest.MonkeyPatch) 
 def test_a_small_flow_still_gets_its_suggestion() -> None:
     result = check_text(HEAD + "states:\n  a: {say: x, next: goodby}\n  goodbye: {say: bye, hangup: true}\n")
     assert any("did you mean 'goodbye'" in (d.message + (d.help or "")) for d in result.diagnostics)
+
+
+def test_a_condition_too_deep_to_walk_is_a_diagnostic_not_a_crash() -> None:
+    # 13,000 `or`s parse into a tree too deep to walk recursively; found by bench/adversarial_lint.py.
+    flow = HEAD + ("states:\n  a:\n    branch: [{if: '" + "a or " * 13_000 + "a', goto: b}, {else: b}]\n"
+                   "  b: {say: x, hangup: true}\n")
+    assert [d.code for d in check_text(flow).diagnostics] == ["IVR080"]
