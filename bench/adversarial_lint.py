@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeat, top = (1, LIMIT // 8) if args.quick else (args.repeat, LIMIT)
     folder = Path(tempfile.mkdtemp(prefix="ivrc-bench-"))
+    # Start-up (imports) is the same for every file: subtract it, so growth compares the work alone.
+    tiny = folder / "tiny.yaml"
+    tiny.write_text(_prompt("Hello."))
+    startup = timed_process([python(), "-m", "ivrc", "lint", str(tiny)], repeat)[1]
     rows, worst = [], 0.0
     for name, build in ATTACKS.items():
         times = []
@@ -70,13 +74,19 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(build(size))
             times.append((path.stat().st_size, timed_process([python(), "-m", "ivrc", "lint", str(path)], repeat)[1]))
         (half_size, half), (full_size, full) = times
-        growth = full / half
-        worst = max(worst, growth)
-        rows.append([name, f"{full_size / 1024:.0f}", f"{half:.2f}", f"{full:.2f}", f"{growth:.2f}"])
-    print(f"ivrc lint on adversarial flows: median of {repeat} run(s), whole processes (start-up included)")
+        work_half, work_full = half - startup, full - startup
+        # Under half a second of work, timer noise decides the ratio: such a file is fast, whatever its growth.
+        judged = work_full >= 0.5 and work_half > 0
+        growth = work_full / work_half if judged else None
+        if growth is not None:
+            worst = max(worst, growth)
+        rows.append([name, f"{full_size / 1024:.0f}", f"{half:.2f}", f"{full:.2f}",
+                     f"{growth:.2f}" if growth is not None else "(fast)"])
+    print(f"ivrc lint on adversarial flows: median of {repeat} run(s), whole processes; start-up {startup:.2f} s")
     print(table(["flow", "KiB", "half size s", "full size s", "growth"], rows))
-    # Linear work doubles when the file doubles (less, with the fixed start-up); quadratic quadruples.
-    print(f"\nworst growth when the file doubles: {worst:.2f} (linear <= 2.5) {'MET' if worst <= 2.5 else 'MISSED'}")
+    # Linear work doubles when the file doubles; quadratic work quadruples.
+    print(f"\nworst growth of the work when the file doubles: {worst:.2f} (linear <= 2.5) "
+          f"{'MET' if worst <= 2.5 else 'MISSED'}")
     return 0
 
 

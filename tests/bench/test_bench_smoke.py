@@ -41,7 +41,7 @@ def test_startup_benchmark_runs() -> None:
 
 def test_adversarial_lint_benchmark_runs() -> None:
     out = run("bench/adversarial_lint.py", "--quick")
-    assert "prompt of repeated '{{'" in out and "worst growth when the file doubles:" in out
+    assert "prompt of repeated '{{'" in out and "worst growth of the work when the file doubles:" in out
 
 
 @pytest.mark.parametrize("script", ["callbacks", "compile_scaling", "lint_vs_schema", "startup", "adversarial_lint"])
