@@ -59,8 +59,10 @@ def test_stopping_make_serve_stops_the_server(tmp_path: Path) -> None:
 
 def _stop_leftover_server(port: int) -> None:
     """On today's bug the server outlives make; find it by its port so no test leaves it running."""
-    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        pid, _, args = line.strip().partition(" ")
-        if "ivrc serve" in args and f"--port {port}" in args:
-            os.kill(int(pid), signal.SIGKILL)
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # not a process, or it ended meanwhile
+            continue
+        if b"serve" in args and b"--port" in args and args[args.index(b"--port") + 1:][:1] == [str(port).encode()]:
+            os.kill(int(proc.name), signal.SIGKILL)
