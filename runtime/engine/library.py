@@ -5,6 +5,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -84,6 +85,7 @@ def save(folder: str, machines: Iterable[dict[str, Any]]) -> None:
     except OSError as err:
         log.warning("cannot keep machine versions in %s: %s", folder, err)
         return
+    _sweep_stale_temporaries(folder)
     for machine in machines:
         path = os.path.join(folder, f"{machine['flow']}@{machine['version']}.json")
         if os.path.exists(path):
@@ -99,6 +101,25 @@ def save(folder: str, machines: Iterable[dict[str, Any]]) -> None:
             # A full disk fails the write after open() made the file: never leave the stub behind.
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+STALE_TMP_SECONDS = 600  # a write takes milliseconds; an older temporary file was left by a failed one
+
+
+def _sweep_stale_temporaries(folder: str) -> None:
+    """Removes `*.tmp` files that failed writes left behind (an older release, a process killed mid-write).
+
+    Only old ones: replicas share the folder, and a fresh one may be another process's write in progress."""
+    now = time.time()
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            if now - os.path.getmtime(path) > STALE_TMP_SECONDS:
+                os.unlink(path)
 
 
 def load_saved(folder: str, library: Library) -> int:

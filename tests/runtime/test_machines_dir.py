@@ -4,6 +4,8 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,13 @@ def test_a_machine_is_kept_when_the_disk_has_room(tmp_path: Path) -> None:
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(f"{m['flow']}@{m['version']}.json" for m in machines)
     assert json.loads((tmp_path / names[0]).read_text())["flow"] in {m["flow"] for m in machines}
+
+
+def test_temporary_files_left_by_earlier_failures_are_swept_but_fresh_ones_kept(tmp_path: Path) -> None:
+    old = tmp_path / "support@0123456789ab.json.4242.tmp"
+    fresh = tmp_path / "support@0123456789ab.json.4343.tmp"  # another replica writing right now
+    old.write_text("")
+    fresh.write_text("{")
+    os.utime(old, (time.time() - library.STALE_TMP_SECONDS - 60,) * 2)
+    library.save(str(tmp_path), example_machines()[:1])
+    assert not old.exists() and fresh.exists()
