@@ -408,6 +408,22 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -   pattern: "([1-9][0-9]{5}"
            +   pattern: "[1-9][0-9]{5}"
            """),
+        _c("IVR046", "backtracking-pattern", "error",
+           "A validation pattern uses a feature that only a backtracking matcher has, or is too large.",
+           "Callers choose the digits a pattern is matched against, so ivrc matches patterns in time "
+           "linear in the input (a backtracking matcher took 22 s on `([0-9]+)*[1-9]` and 28 zeros, "
+           "freezing every call on the server). Backreferences, lookahead and lookbehind, atomic "
+           "groups, possessive repeats and conditional groups cannot be matched that way, and a "
+           "pattern whose repeat counts multiply into more than 4,000 steps is refused as too large.",
+           "Write the alternatives out, or check the digits in a `branch:` after collecting them.",
+           """
+             collect:
+               prompt: "Please key in your PIN, four digits, the same pair twice."
+               into: pin
+               max_digits: 4
+           -   pattern: '([0-9]{2})\\1'
+           +   pattern: "[0-9]{4}"
+           """),
         _c("IVR050", "not-e164", "error", "A phone number not in E.164 format.",
            "Sinch routes and dials E.164 numbers: '+', country code, number, no spaces.",
            "Write the number like +14155550100.",
@@ -546,6 +562,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
              status:
            -   say: "Your order {{ ordr }} is on its way. Goodbye."
            +   say: "Your order {{ order }} is on its way. Goodbye."
+               hangup: true
+           """),
+        _c("IVR089", "template-too-costly", "error",
+           "A template or condition would build more than templates may: a huge number, string or loop.",
+           "Templates run on every call inside a bounded sandbox: numbers below 2**256, strings and "
+           "lists of at most 10,000 characters or items, 100,000 loop steps and 100,000 characters of "
+           "output per render. A template that must exceed a bound, such as `call.caller * 100000000` "
+           "or `7 ** 1000000000`, would send every call down the error path, so lint refuses it.",
+           "Build only what the prompt says; keep repeat counts and widths small.",
+           """
+             goodbye:
+           -   say: "Goodbye{{ '!' * 1000000 }}"
+           +   say: "Goodbye!"
                hangup: true
            """),
         _c("IVR090", "missing-translation", "error", "A prompt has no text for one of the flow's locales.",

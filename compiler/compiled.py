@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
+from .digitpattern import DigitPattern, compile_pattern
 from .errors import MachineError
 
 FORMAT = 1  # bumped when a machine written by one ivrc cannot be read by another
@@ -197,14 +198,14 @@ class Collect(Input):
     into: str = ""
     min_digits: int = 1
     max_digits: int = 1
-    pattern: re.Pattern | None = None
+    pattern: DigitPattern | None = None  # matched in time linear in the digits
     next: str = ""
 
     @classmethod
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
         pattern = data.get("pattern")
         return {**Input.fields_from(data), "into": data["into"], "min_digits": data["min_digits"],
-                "max_digits": data["max_digits"], "pattern": re.compile(pattern) if pattern is not None else None,
+                "max_digits": data["max_digits"], "pattern": compile_pattern(pattern) if pattern is not None else None,
                 "next": data["next"]}
 
 

@@ -1,8 +1,11 @@
 """Diagnostics: what the compiler found, where, and how to fix it."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from .codes import CODES
 
@@ -86,10 +89,40 @@ class Diagnostic:
         }
 
 
+# Names compared per checked file for "did you mean" lines. Each misspelt name is compared with
+# every known name, so a flow of n states all naming unknown states costs n * n comparisons (a
+# 128 KiB flow took 54 s); past the budget, help lines simply stop suggesting. Real flows use a
+# few hundred comparisons.
+SUGGESTION_BUDGET = 200_000
+_budget: contextvars.ContextVar[list[int]] = contextvars.ContextVar("suggestion_budget")
+
+
+@contextlib.contextmanager
+def suggestion_budget(comparisons: int = SUGGESTION_BUDGET) -> Iterator[None]:
+    """Bounds the "did you mean" work of everything checked inside the block."""
+    token = _budget.set([comparisons])
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def _spend(comparisons: int) -> bool:
+    left = _budget.get(None)
+    if left is None:  # outside a checked file (a single CLI message): one lookup is cheap
+        return True
+    if left[0] < comparisons:
+        return False
+    left[0] -= comparisons
+    return True
+
+
 def suggest(word: str, choices) -> str | None:
     """The closest known name to a misspelt one, for a "did you mean" help line."""
     import difflib
 
+    if not _spend(len(choices)):
+        return None
     matches = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return matches[0] if matches else None
 
@@ -98,7 +131,6 @@ def did_you_mean(word: str, choices, what: str = "") -> str | None:
     best = suggest(word, choices)
     if best is not None:
         return f"did you mean '{best}'?"
-    names = sorted(choices)
-    if names and len(names) <= 8:
-        return f"known {what or 'names'}: " + ", ".join(names)
+    if choices and len(choices) <= 8:
+        return f"known {what or 'names'}: " + ", ".join(sorted(choices))
     return None

@@ -1,6 +1,7 @@
 """Diagnostics for people and programs: text with the source line and a caret, or JSON."""
 from __future__ import annotations
 
+import functools
 import json
 from typing import Iterable
 
@@ -19,8 +20,14 @@ def _source_line(result: Result, line: int) -> str | None:
     text = result.document.text if result.document is not None else result.text
     if text is None:
         return None
-    lines = text.splitlines()
+    lines = _lines(text)
     return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+@functools.lru_cache(maxsize=2)
+def _lines(text: str) -> list[str]:
+    # Split once per file, not once per diagnostic: 1,000 findings in a 1 MiB file split 1 GB of text.
+    return text.splitlines()
 
 
 def text(results: list[Result], *, color: bool = False) -> str:

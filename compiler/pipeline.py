@@ -6,7 +6,7 @@ from typing import Any
 
 from . import ir
 from .checks import run_all
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, suggestion_budget
 from .loader import MAX_DIAGNOSTICS, Document, LoadResult, load_bytes, load_file, load_text
 from .lower import lower
 from .schema import check_schema
@@ -34,7 +34,8 @@ class Result:
 
 
 def _check(loaded: LoadResult, file: str) -> Result:
-    result = _check_unsuppressed(loaded, file)
+    with suggestion_budget():
+        result = _check_unsuppressed(loaded, file)
     # Only a flow that loaded and has the right shape can have findings waved through: hiding a
     # shape error would make a flow that cannot compile look clean.
     if result.flow is not None and result.document is not None:

@@ -1,12 +1,14 @@
 """Jinja2 for prompts and conditions: one sandboxed, strict environment, and what a template refers to."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
 from jinja2 import StrictUndefined, nodes
-from jinja2.sandbox import SandboxedEnvironment
+
+from .sandbox import BoundedEnvironment
 
 # Names every template may use, besides the flow's variables.
 RESERVED = ("call", "now", "is_open", "locale")
@@ -22,17 +24,23 @@ _SSML_SPECIALS = str.maketrans({"[": " ", "]": " ", ";": ",", "<": " ", ">": " "
                                 "\n": " ", "\r": " "})
 
 
+# What XML 1.0 forbids in a document (C0 controls but tab and line breaks, lone surrogates,
+# U+FFFE and U+FFFF): a caller id holding NUL, ESC, BEL, VT or FF made the SSML ill-formed, and a
+# lone surrogate cannot even be encoded as UTF-8. Speech has no use for them in TTS either.
+_NOT_SPEAKABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
 def _as_prompt_text(value: object) -> str:
-    return ("" if value is None else str(value)).translate(_PROMPT_SPECIALS)
+    return _NOT_SPEAKABLE.sub("", ("" if value is None else str(value)).translate(_PROMPT_SPECIALS))
 
 
 def _as_ssml_text(value: object) -> str:
-    return ("" if value is None else str(value)).translate(_SSML_SPECIALS)
+    return _NOT_SPEAKABLE.sub("", ("" if value is None else str(value)).translate(_SSML_SPECIALS))
 
 
 @lru_cache(maxsize=4)
-def environment(kind: str = "plain") -> SandboxedEnvironment:
-    """The sandboxed, strict environment a template renders in.
+def environment(kind: str = "plain") -> BoundedEnvironment:
+    """The sandboxed, strict environment a template renders in, with bounded work (see sandbox.py).
 
     kind "tts" and "ssml": every {{ value }} is neutralised (see _PROMPT_SPECIALS), so caller
     data can never close a prompt part, start another, or inject markup. "plain": conditions
@@ -40,7 +48,7 @@ def environment(kind: str = "plain") -> SandboxedEnvironment:
     """
     finalize = {"tts": _as_prompt_text, "ssml": _as_ssml_text}.get(kind)
     kwargs = {"finalize": finalize} if finalize else {}
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False, **kwargs)
+    return BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False, **kwargs)
 
 
 def condition_source(expression: str) -> str:

@@ -12,7 +12,8 @@ def _credentials(args: argparse.Namespace) -> tuple[str | None, str | None]:
     """Key and secret from the environment, as `ivrc serve` reads them; (None, None) with --unsigned."""
     if args.unsigned:
         return None, None
-    key, secret = os.environ.get(KEY_ENV, "").strip(), os.environ.get(SECRET_ENV, "").strip()
+    # While a secret is rotated the variable lists several; the first is the current one.
+    key, secret = os.environ.get(KEY_ENV, "").strip(), os.environ.get(SECRET_ENV, "").split(",")[0].strip()
     missing = [name for name, value in ((KEY_ENV, key), (SECRET_ENV, secret)) if not value]
     if missing:
         raise UsageError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; callbacks are "

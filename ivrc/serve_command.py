@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import OK
+from .common import OK, UsageError
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -14,7 +14,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            callback_path=args.callback_path, insecure_no_signatures=args.insecure_no_signatures,
                            log_level=args.log_level, log_format=args.log_format,
                            request_budget=args.request_budget, call_events=args.call_events,
-                           events_url=args.events_url)
+                           events_url=args.events_url, keep_alive_timeout=args.keep_alive_timeout,
+                           request_timeout=args.request_timeout, limit_concurrency=args.limit_concurrency,
+                           graceful_shutdown_timeout=args.graceful_shutdown_timeout)
+    for name in ("keep_alive_timeout", "request_timeout", "limit_concurrency", "graceful_shutdown_timeout"):
+        if getattr(args, name) <= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be more than 0")
     serve(options)  # a StartupError is an IvrcError: the command line prints it
     return OK
 
@@ -56,4 +61,14 @@ def add_parsers(sub) -> None:
     srv.add_argument("--events-url", metavar="URL",
                      help="POST signed call events (call ended, recording ready) to URL; the signing secret is "
                           "read from IVRC_EVENTS_SECRET")
+    srv.add_argument("--keep-alive-timeout", type=int, default=5, metavar="SECONDS",
+                     help="close a connection idle this long between requests (default 5)")
+    srv.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                     help="close a connection that takes longer to send one whole request, headers and body "
+                          "(default 10)")
+    srv.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
+                     help="connections and requests served at once; more get 503 (default 1000, lowered to fit "
+                          "the open-file limit)")
+    srv.add_argument("--graceful-shutdown-timeout", type=int, default=10, metavar="SECONDS",
+                     help="on SIGTERM, wait at most this long for answers in progress (default 10)")
     srv.set_defaults(run=cmd_serve)

@@ -7,7 +7,7 @@ import functools
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -148,11 +148,14 @@ def verify(
     body: bytes,
     path: str,
     method: str,
-    credentials: Credentials,
+    credentials: Credentials | Sequence[Credentials],
     now: datetime,
     max_skew: timedelta = DEFAULT_MAX_SKEW,
 ) -> Verdict:
     """Check a callback's Authorization header and x-timestamp against our credentials.
+
+    Several credentials may be given while a secret is rotated: a request signed with any of
+    them (for its key) is accepted.
 
     `path` is the public request path Sinch called, without the query string; `body` is the
     raw bytes exactly as received. The timestamp is checked only for authentic requests, so
@@ -175,7 +178,9 @@ def verify(
     if not colon or not key or not given:
         return Verdict(False, "malformed-authorization")
     # Keys are GUIDs, which Sinch prints in either case.
-    if key.lower() != credentials.key.lower():
+    accepted = [credentials] if isinstance(credentials, Credentials) else list(credentials)
+    candidates = [c for c in accepted if c.key.lower() == key.lower()]
+    if not candidates:
         return Verdict(False, "unknown-key")
 
     timestamp = _header(headers, "x-timestamp")
@@ -185,10 +190,13 @@ def verify(
     if content_type is None:
         return Verdict(False, "missing-content-type")
 
-    expected = _signature(
-        credentials.secret, string_to_sign(method, path, content_type, timestamp, body)
-    )
-    if not hmac.compare_digest(expected.encode("ascii"), given.encode("ascii")):
+    text = string_to_sign(method, path, content_type, timestamp, body)
+    # Every candidate is compared (no early exit), so timing does not tell which secret matched.
+    matched = False
+    for candidate in candidates:
+        expected = _signature(candidate.secret, text)
+        matched |= hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))
+    if not matched:
         return Verdict(False, "bad-signature")
 
     when = parse_timestamp(timestamp)

@@ -5,6 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No per-example deadline and no "too slow" health check: on a busy shared machine an example
+# may take seconds, and a test must fail for what the code does, never for how busy CI is.
+settings.register_profile("ivrc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ivrc")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from .. import ir
 from ..diagnostics import Diagnostic, Related
+from ..digitpattern import PatternError, compile_pattern
 from ..loader import Document
 
 
@@ -54,6 +55,13 @@ def _digits(state: ir.State, collect: ir.Collect, doc: Document) -> Iterator[Dia
     except RecursionError:
         yield Diagnostic("IVR045", "the pattern is nested too deeply to compile", doc.span(collect.path + ("pattern",)),
                          help="simplify the regular expression")
+        return
+    try:
+        compile_pattern(collect.pattern)
+    except PatternError as err:
+        yield Diagnostic("IVR046", f"the pattern cannot be matched in linear time: {err}",
+                         doc.span(collect.path + ("pattern",)),
+                         help="callers choose the digits; write the alternatives out, or check them in a `branch:`")
         return
     low, high = _width(compiled)
     if high < collect.min_digits or low > collect.max_digits:

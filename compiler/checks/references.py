@@ -7,6 +7,7 @@ from .. import ir, walk
 from ..diagnostics import Diagnostic, Related, did_you_mean
 from ..graph import edges
 from ..loader import Document
+from .prompts import _replace_tags
 
 
 def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
@@ -73,6 +74,11 @@ def _variables(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                                  help=f"declare it under `variables:`, e.g. {name}: {{max_length: 32}}")
             elif not value.is_template and len(value.source.encode()) > var.max_length:
                 yield Diagnostic("IVR073", f"the value is {len(value.source.encode())} bytes; '{name}' holds at most {var.max_length}",
+                                 doc.span(assignment.path), related=(Related(doc.span(var.path, key=True), f"'{name}' declared here"),))
+            elif value.is_template and len((fixed := _replace_tags(value.source, "")).encode()) > var.max_length:
+                # What a call fills in is cut to fit at run time; the fixed text alone never fits.
+                yield Diagnostic("IVR073", f"the value's fixed text alone is {len(fixed.encode())} bytes; '{name}' holds "
+                                           f"at most {var.max_length}",
                                  doc.span(assignment.path), related=(Related(doc.span(var.path, key=True), f"'{name}' declared here"),))
     for var in flow.variables:
         if len(var.default.encode()) > var.max_length:

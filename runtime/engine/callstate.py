@@ -92,3 +92,14 @@ def total_bytes(incoming: Mapping[str, str], pairs: list[tuple[str, str]]) -> in
     # surrogatepass: a malformed echoed cookie must count, not raise.
     return sum(len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))
                for k, v in merged.items())
+
+
+def fit(value: str, max_length: int) -> str:
+    """A value cut to at most max_length bytes of UTF-8 at a character boundary; lone surrogates dropped.
+
+    A caller id stored by `set:` may be longer than the variable holds (30 emoji are 120 bytes):
+    the call keeps going with the first max_length bytes, rather than taking the error path."""
+    raw = value.encode("utf-8", "ignore")  # "ignore": a lone surrogate cannot travel in a cookie
+    if len(raw) <= max_length:
+        return raw.decode("utf-8")
+    return raw[:max_length].decode("utf-8", "ignore")  # "ignore": the cut may split a character

@@ -1,9 +1,11 @@
 """The machines a server answers with: current versions by flow and number, and older ones for calls in progress."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -82,25 +84,49 @@ def _normalise(number: str) -> str:
     return number if number.startswith("+") else "+" + number
 
 
-def save(folder: str, machines: Iterable[Machine]) -> None:
-    """Keeps each version on disk so a restarted or reloaded server still knows it."""
+def save(folder: str, machines: Iterable[Machine | Mapping[str, Any]]) -> None:
+    """Keeps each version on disk so a restarted or reloaded server still knows it (typed, or as documents)."""
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as err:
         log.warning("cannot keep machine versions in %s: %s", folder, err)
         return
+    _sweep_stale_temporaries(folder)
     for machine in machines:
-        path = os.path.join(folder, f"{machine.flow}@{machine.version}.json")
+        document = machine.document if isinstance(machine, Machine) else machine
+        path = os.path.join(folder, f"{document['flow']}@{document['version']}.json")
         if os.path.exists(path):
             os.utime(path)
             continue
         tmp = path + f".{os.getpid()}.tmp"
         try:
             with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(machine.document, fh)
+                json.dump(document, fh)
             os.replace(tmp, path)
         except OSError as err:
             log.warning("cannot keep machine %s: %s", path, err)
+            # A full disk fails the write after open() made the file: never leave the stub behind.
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+STALE_TMP_SECONDS = 600  # a write takes milliseconds; an older temporary file was left by a failed one
+
+
+def _sweep_stale_temporaries(folder: str) -> None:
+    """Removes `*.tmp` files that failed writes left behind (an older release, a process killed mid-write).
+
+    Only old ones: replicas share the folder, and a fresh one may be another process's write in progress."""
+    now = time.time()
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            if now - os.path.getmtime(path) > STALE_TMP_SECONDS:
+                os.unlink(path)
 
 
 def load_saved(folder: str, library: Library) -> int:

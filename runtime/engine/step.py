@@ -19,7 +19,7 @@ from ivrc.compiler import svaml
 from ivrc.compiler.compiled import Assignment, Branch, Collect, Input, Menu, Next, Record, Request, State, Transfer
 from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
-from .callstate import Call, Pin, cookie_instructions, read_pin, read_variables, total_bytes
+from .callstate import Call, Pin, cookie_instructions, fit, read_pin, read_variables, total_bytes
 from .events import Callback, MenuResult
 from .library import Library, Loaded
 from .masking import mask_numbers
@@ -321,7 +321,7 @@ class Engine:
         digits = (result.value or "").strip().rstrip("#")
         valid = (result.type == "sequence" and _DIGITS.fullmatch(digits) is not None
                  and state.min_digits <= len(digits) <= state.max_digits
-                 and (state.pattern is None or state.pattern.fullmatch(digits) is not None))
+                 and (state.pattern is None or state.pattern.fullmatch(digits)))
         if not valid:
             return (yield from self._retry(loaded, call, cb, state, "invalid"))
         call.set(state.into, digits)
@@ -402,9 +402,10 @@ class Engine:
         spec = loaded.machine.variables.get(name)
         if spec is None:
             raise StepError("machine", f"variable '{name}' is not declared")
-        if len(value.encode()) > spec.max_length:
-            raise StepError("variable", f"'{name}' would be {len(value.encode())} bytes; it holds {spec.max_length}")
-        call.set(name, value)
+        fitted = fit(value, spec.max_length)
+        if fitted != value:
+            log.info("variable '%s' cut to %d bytes (it holds %d)", name, len(fitted.encode()), spec.max_length)
+        call.set(name, fitted)
 
     def _answer(self, loaded: Loaded, call: Call, cb: Callback, event: str, instructions: list, action: dict,
                 outcome: str) -> Answer:
@@ -554,3 +555,5 @@ def _read_custom(custom: str | None) -> tuple[str | None, dict[str, Any], bool]:
             return data["flow"], variables, True
         return None, {}, False
     return text, {}, False
+
+

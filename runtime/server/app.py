@@ -1,6 +1,7 @@
 """The Starlette app: one Sinch callback endpoint, plus health, a flow listing and metrics."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -24,10 +25,11 @@ from ivrc.runtime.signing import Credentials, verify
 
 from .backend import DEFAULT_BUDGET, Backend
 from .callevents import CallEvents, not_enabled
+from .connections import QuietAcceptErrors
 from .events_out import EventsConfig, EventSender
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
-from .replay import ReplayGuard
+from .replay import Cached, ReplayGuard
 
 CALLBACK_PATH = "/sinch/callback"
 MAX_BODY_BYTES = 64 * 1024  # Sinch callbacks are around 1 kB; cookies add at most 1 kB
@@ -42,7 +44,7 @@ log = logging.getLogger("ivrc.server")
 class Settings:
     """How the server checks and answers callbacks."""
 
-    credentials: Credentials | None  # None only with signatures explicitly turned off
+    credentials: Credentials | tuple[Credentials, ...] | None  # several while a secret is rotated; None only unsigned
     verify_signatures: bool = True
     callback_path: str = CALLBACK_PATH
     max_body_bytes: int = MAX_BODY_BYTES
@@ -54,6 +56,7 @@ class Settings:
     backend_transport: Any = None  # an httpx transport for request states (tests); None: the network
     call_events: CallEvents | None = None  # the opt-in /events stream (ivrc serve --call-events)
     events: EventsConfig | None = None  # where call events go (`--events-url`), or nowhere
+    watcher: Any = None  # `ivrc serve --reload`: reloads flow files as they change (reloader.py)
 
 
 class StartupError(IvrcError):
@@ -126,10 +129,20 @@ def create_app(library: Library, settings: Settings) -> Starlette:
             verdict = verify(headers, body, path, request.method, settings.credentials, now)
             if not verdict:
                 return reject(401, "unauthorized", verdict.reason, "the request is not signed by this Sinch application")
-            if replays.seen_before(verdict.signature, verdict.timestamp, now):
-                return reject(401, "unauthorized", "replayed", "this signed request was already received")
-        else:
-            log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
+            cached = replays.answer_for(verdict.signature, verdict.timestamp)
+            if cached is not None:
+                # Delivered again (a lost answer, a retrying load balancer): the same answer, never a refusal.
+                metrics.duplicate_requests.inc()
+                log.info("duplicate delivery of a signed callback: answered as the first time")
+                return Response(cached.body, status_code=cached.status, media_type=cached.media_type)
+            response = await _answer(body, started)
+            replays.remember(verdict.signature, verdict.timestamp,
+                             Cached(response.status_code, response.body, response.media_type))
+            return response
+        log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
+        return await _answer(body, started)
+
+    async def _answer(body: bytes, started: float) -> Response:
         try:
             cb = parse_callback(body)
         except BadCallback as err:
@@ -166,11 +179,17 @@ def create_app(library: Library, settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Out of file descriptors, asyncio reports every refused accept with a traceback: once per minute is enough.
+        asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
+        watcher = settings.watcher  # `ivrc serve --reload` (reloader.py)
+        task = asyncio.create_task(watcher.run()) if watcher is not None else None
         if events is not None:
             await events.start()
         try:
             yield
         finally:
+            if task is not None:
+                task.cancel()
             if events is not None:
                 await events.stop()
             await backend.aclose()

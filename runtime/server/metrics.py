@@ -183,7 +183,7 @@ class RuntimeMetrics:
         )
         self.rejected_requests = r.counter(
             "ivrc_rejected_requests_total",
-            "Requests refused before any flow ran (signature, timestamp, replay, body).",
+            "Requests refused before any flow ran (signature, timestamp, body).",
             ("reason",),
         )
         self.requests = r.counter(
@@ -205,6 +205,10 @@ class RuntimeMetrics:
             "ivrc_events_dropped_total",
             "Call events never delivered, by type and reason (queue-full, rejected, gave-up, shutdown, not-running, error).",
             ("type", "reason"),
+        )
+        self.duplicate_requests = r.counter(
+            "ivrc_duplicate_requests_total",
+            "Signed requests delivered again inside the window, answered with their first answer.",
         )
 
     def render(self) -> str:

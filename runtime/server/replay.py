@@ -1,65 +1,87 @@
-"""A bounded in-memory guard that spots a signed callback delivered a second time."""
+"""A bounded in-memory cache that answers a signed callback delivered again with the answer it got the first time."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 DEFAULT_WINDOW = timedelta(minutes=5)
 DEFAULT_MAX_ENTRIES = 100_000
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # answers are about 1 kB; this is the cache's memory bound
+
+
+@dataclass(frozen=True)
+class Cached:
+    """The answer one signed request got: status, body and media type, sent again byte for byte."""
+
+    status: int
+    body: bytes
+    media_type: str | None
 
 
 class ReplayGuard:
-    """Remembers (signature, x-timestamp) pairs for as long as the timestamp check accepts them.
+    """Remembers the answer to each signed request (signature, x-timestamp) for as long as it could come again.
 
-    `window` must be at least the max_skew given to signing.verify(): a request stays
-    acceptable until its timestamp + max_skew, so that is when its entry may be forgotten.
+    Sinch, a load balancer or a proxy may deliver one request twice, for instance when the first
+    answer was lost with its connection. A step has no side effects, so the second delivery gets
+    the first delivery's answer, unchanged; refusing it would drop a real call. A request whose
+    timestamp is outside the window never gets here: signing.verify() refuses it.
 
-    Entries are kept in arrival order and expired from the oldest end, so each entry is
-    added and removed once (O(1) amortised). Arrival order is not expiry order when
-    timestamps vary, so an early arrival with a late expiry can hold back the removal of
-    later ones; that costs memory only, which `max_entries` bounds. When the cap is hit the
-    oldest entry goes first, so a flood can push out an entry before its time: the guard
-    is a defence in depth behind the timestamp window, not a guarantee.
-    Each replica has its own guard; a replay sent to another replica is not caught.
+    Entries expire on a monotonic clock, `2 x window` after they arrive: the wall clock may be
+    stepped forward and back (NTP, a VM resumed), and an entry expired by a jump forward would
+    let an exact replay in after the jump back. 2 x window covers the whole time verify() could
+    accept a timestamp (window before it to window after it), wherever the wall clock goes.
+
+    Entries are kept in arrival order, which is expiry order (one TTL for all), and the cache is
+    bounded by entry count and answer bytes; past either bound the oldest entries go first. A
+    forgotten request is simply answered again by a fresh step. Each replica has its own cache.
     """
 
-    def __init__(
-        self, window: timedelta = DEFAULT_WINDOW, max_entries: int = DEFAULT_MAX_ENTRIES
-    ) -> None:
+    def __init__(self, window: timedelta = DEFAULT_WINDOW, max_entries: int = DEFAULT_MAX_ENTRIES,
+                 max_bytes: int = DEFAULT_MAX_BYTES, monotonic: Callable[[], float] = time.monotonic) -> None:
         if window <= timedelta(0):
             raise ValueError("replay window must be positive")
-        if max_entries < 1:
+        if max_entries < 1 or max_bytes < 1:
             raise ValueError("replay guard needs room for at least one entry")
         self.window = window
         self.max_entries = max_entries
-        self._expiry: OrderedDict[tuple[str, datetime], datetime] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._ttl = 2 * window.total_seconds()
+        self._monotonic = monotonic
+        self._entries: OrderedDict[tuple[str, datetime], tuple[float, Cached]] = OrderedDict()
+        self._bytes = 0
         # uvicorn serves callbacks on one event loop, but a threaded server must not corrupt it.
         self._lock = threading.Lock()
 
-    def seen_before(self, signature: str, timestamp: datetime, now: datetime) -> bool:
-        """True if this pair was seen inside the window; otherwise remember it and say False."""
-        key = (signature, timestamp)
-        expires = timestamp + self.window
+    def answer_for(self, signature: str, timestamp: datetime) -> Cached | None:
+        """The answer this exact signed request got before, if it is still remembered."""
         with self._lock:
-            self._evict_expired(now)
-            if key in self._expiry:
-                return True
-            if expires < now:
-                # Already outside the window: the timestamp check rejects it, nothing to keep.
-                return False
-            self._expiry[key] = expires
-            while len(self._expiry) > self.max_entries:
-                self._expiry.popitem(last=False)
-            return False
+            self._evict_expired()
+            entry = self._entries.get((signature, timestamp))
+            return entry[1] if entry is not None else None
+
+    def remember(self, signature: str, timestamp: datetime, answer: Cached) -> None:
+        with self._lock:
+            key = (signature, timestamp)
+            if key in self._entries:  # two deliveries answered at once: the first answer stays
+                return
+            self._entries[key] = (self._monotonic() + self._ttl, answer)
+            self._bytes += len(answer.body)
+            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+                self._forget_oldest()
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._expiry)
+            return len(self._entries)
 
-    def _evict_expired(self, now: datetime) -> None:
-        while self._expiry:
-            oldest_key = next(iter(self._expiry))
-            if self._expiry[oldest_key] >= now:
-                break
-            del self._expiry[oldest_key]
+    def _evict_expired(self) -> None:
+        now = self._monotonic()
+        while self._entries and next(iter(self._entries.values()))[0] < now:
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        _, (_, answer) = self._entries.popitem(last=False)
+        self._bytes -= len(answer.body)

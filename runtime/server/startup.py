@@ -19,7 +19,7 @@ from ivrc.runtime.engine.library import Library, load_saved, save
 from ivrc.runtime.engine.sealing import STATE_KEY_ENV, keys_from_env
 from ivrc.runtime.signing import KEY_ENV, SECRET_ENV, Credentials
 
-from . import environment
+from . import connections, environment
 from .app import CALLBACK_PATH, Settings, StartupError, create_app
 from .backend import DEFAULT_BUDGET
 from .callevents import TOKEN_ENV, CallEvents, token_from_env
@@ -44,6 +44,13 @@ class ServeOptions:
     call_events: bool = False  # serve /events for `ivrc studio --live`, behind IVRC_EVENTS_TOKEN
     log_format: str = "text"
     events_url: str | None = None
+    # Connection limits (docs/deployment.md, "Capacity"): seconds a connection may idle between
+    # requests, seconds it has to send one whole request, requests and connections served at once
+    # (more get 503), and seconds SIGTERM waits for answers in progress.
+    keep_alive_timeout: int = 5
+    request_timeout: float = 10.0
+    limit_concurrency: int = 1000
+    graceful_shutdown_timeout: int = 10
 
 
 def state_keys_from_env(env=os.environ) -> tuple[bytes, ...]:
@@ -59,7 +66,9 @@ def state_keys_from_env(env=os.environ) -> tuple[bytes, ...]:
     return keys
 
 
-def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials | None:
+def credentials_from_env(options: ServeOptions, env=os.environ) -> tuple[Credentials, ...] | None:
+    """The application key with every secret accepted now: SINCH_APPLICATION_SECRET may list several,
+    separated by commas, while a secret is rotated (Base64 has no commas)."""
     if options.insecure_no_signatures:
         return None
     key, secret = env.get(KEY_ENV, "").strip(), env.get(SECRET_ENV, "").strip()
@@ -70,7 +79,7 @@ def credentials_from_env(options: ServeOptions, env=os.environ) -> Credentials |
             "secret from the Sinch dashboard into the environment; for local development only, "
             "--insecure-no-signatures turns signature checks off.")
     try:
-        return Credentials(key, secret)
+        return tuple(Credentials(key, one.strip()) for one in secret.split(",") if one.strip())
     except ValueError as err:
         raise StartupError(f"{SECRET_ENV} or {KEY_ENV} is not usable: {err}") from None
 
@@ -182,6 +191,8 @@ def build_app():
     """uvicorn's factory: every worker builds its own app from the options the parent checked."""
     options = ServeOptions(**json.loads(os.environ[_CONFIG_ENV]))
     _configure_logging(options.log_level, options.log_format)
+    connections.configure(options.request_timeout)
+    connections.raise_fd_limit()
     try:
         library = build_library(options)
         credentials = credentials_from_env(options)
@@ -195,6 +206,10 @@ def build_app():
                         state_keys=state_keys,
                         call_events=CallEvents(token_from_env(os.environ)) if options.call_events else None,
                         events=events)
+    if options.reload:
+        from .reloader import FlowWatcher
+
+        settings.watcher = FlowWatcher(options.paths, library, options.machines_dir)
     app = create_app(library, settings)
     # Machines, templates and imports live as long as the process: keep them out of the cycle
     # collector's full passes, which would otherwise walk them again and again under load.
@@ -249,10 +264,18 @@ def serve(options: ServeOptions) -> None:
     if options.insecure_no_signatures:
         say("warning", "signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
                        "server can drive calls. Never use this in production.")
+    soft, _ = connections.raise_fd_limit()
+    # Every connection holds a file descriptor; keep some for logs, machines and the listening socket.
+    concurrency = max(1, min(options.limit_concurrency, soft - 64))
+    if concurrency < options.limit_concurrency:
+        say("warning", f"serving at most {concurrency} connections at once: the open-file limit is {soft} "
+                       "(raise `ulimit -n` for more)")
     os.environ[_CONFIG_ENV] = json.dumps(asdict(options))
-    reload_dirs = sorted({p if os.path.isdir(p) else os.path.dirname(p) or "." for p in options.paths})
+    if options.reload:
+        # Flow files are watched by the server itself (reloader.py), not by restarting the process.
+        say("info", "--reload: watching the flow files; a flow saved with errors keeps the last good version")
     with _shared_metrics(options.workers if not options.reload else 1):
-        _run(uvicorn, options, reload_dirs)
+        _run(uvicorn, options, concurrency)
 
 
 @contextlib.contextmanager
@@ -283,10 +306,11 @@ def _shared_metrics(workers: int):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(uvicorn, options: ServeOptions, reload_dirs: list[str]) -> None:
+def _run(uvicorn, options: ServeOptions, concurrency: int) -> None:
     uvicorn.run("ivrc.runtime.server.startup:build_app", factory=True, host=options.host, port=options.port,
-                workers=options.workers if not options.reload else None, reload=options.reload,
-                reload_dirs=reload_dirs if options.reload else None,
-                reload_includes=["*.yaml", "*.yml"] if options.reload else None,
+                workers=options.workers if not options.reload else None,
                 log_level=options.log_level, access_log=False, server_header=False,
+                http="ivrc.runtime.server.connections:GuardedH11Protocol",
+                timeout_keep_alive=options.keep_alive_timeout, limit_concurrency=concurrency,
+                timeout_graceful_shutdown=options.graceful_shutdown_timeout,
                 **({"log_config": config} if (config := uvicorn_log_config(options.log_format)) else {}))

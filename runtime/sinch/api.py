@@ -96,7 +96,8 @@ def hosts(region: str | None = None, api_url: str | None = None, config_url: str
 
 def credentials_from_env(env: Mapping[str, str] = os.environ) -> Credentials:
     """The application key and secret, as `ivrc serve` reads them; ValueError says what is missing."""
-    key, secret = env.get(KEY_ENV, "").strip(), env.get(SECRET_ENV, "").strip()
+    # While a secret is rotated the variable lists several; requests are signed with the first, the current one.
+    key, secret = env.get(KEY_ENV, "").strip(), env.get(SECRET_ENV, "").split(",")[0].strip()
     missing = [name for name, value in ((KEY_ENV, key), (SECRET_ENV, secret)) if not value]
     if missing:
         raise ValueError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; copy the "

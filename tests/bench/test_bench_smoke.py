@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real servers or subprocesses for seconds each: run by `make test-slow`
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -37,6 +39,11 @@ def test_startup_benchmark_runs() -> None:
     assert "ivrc --version" in out and "ivrc lint examples/voicemail.yaml" in out
 
 
-@pytest.mark.parametrize("script", ["callbacks", "compile_scaling", "lint_vs_schema", "startup"])
+def test_adversarial_lint_benchmark_runs() -> None:
+    out = run("bench/adversarial_lint.py", "--quick")
+    assert "prompt of repeated '{{'" in out and "worst growth of the work when the file doubles:" in out
+
+
+@pytest.mark.parametrize("script", ["callbacks", "compile_scaling", "lint_vs_schema", "startup", "adversarial_lint"])
 def test_each_script_explains_itself(script: str) -> None:
     assert "usage:" in run(f"bench/{script}.py", "--help")

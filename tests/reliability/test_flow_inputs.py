@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import sys
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Callable
@@ -39,7 +38,6 @@ TEXTS = {p.name: t for p in FLOWS + BROKEN if (t := _utf8(p)) is not None}
 EXAMPLE_TEXTS = {p.name: p.read_text(encoding="utf-8") for p in FLOWS}
 
 MEMORY_CEILING = 256 * 1024 * 1024  # bytes of Python allocations for one file: 256x the 1 MiB input cap
-TIME_GUARD = 30.0  # seconds on the wall clock, tracemalloc included: a hang guard, not a benchmark
 
 
 def _positions(result) -> list[tuple[str, int, int]]:
@@ -105,6 +103,7 @@ def _with_endings(text: str, pick: Callable[[], str]) -> str:
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(sorted(TEXTS)), endings=st.sampled_from([["\r\n"], ["\r"], ["\n", "\r\n"],
                                                                       ["\n", "\r\n", "\r"]]), seed=st.randoms())
+@pytest.mark.slow
 def test_mixed_line_endings_give_the_same_findings_at_the_same_places(name: str, endings: list[str], seed) -> None:
     """Regression (lone CR): a template finding inside a block scalar pointed lines away from the others."""
     text = TEXTS[name]
@@ -153,17 +152,18 @@ IN_THE_SUITE = ["billion laughs", "10,000 nested lists", "1,000 nested block map
                 "5,000 states, CR LF"]
 
 
-def _measured(run: Callable[[], object]) -> tuple[object, int, float]:
+def _measured(run: Callable[[], object]) -> tuple[object, int]:
+    """The result and the peak of Python allocations: counted bytes, not seconds, so a busy machine cannot fail it."""
     tracemalloc.start()
-    started = time.monotonic()
     try:
         result = run()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return result, peak, time.monotonic() - started
+    return result, peak
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", IN_THE_SUITE)
 def test_the_worst_inputs_stay_within_the_memory_ceiling(name: str, tmp_path: Path, monkeypatch) -> None:
     raw = fuzz_script().WORST[name]()
@@ -179,9 +179,8 @@ def test_the_worst_inputs_stay_within_the_memory_ceiling(name: str, tmp_path: Pa
     if name == "2 MiB":
         doors["stdin"] = lambda: _lint_stdin(raw, monkeypatch)
     for door, run in doors.items():
-        result, peak, seconds = _measured(run)
+        result, peak = _measured(run)
         assert peak < MEMORY_CEILING, f"{name} via {door}: {peak / 2**20:.0f} MiB"
-        assert seconds < TIME_GUARD, f"{name} via {door}: {seconds:.1f} s"
         if door != "stdin":
             assert result.diagnostics or result.ok, door
 

@@ -9,15 +9,16 @@ import pytest
 from relykit import REPO, fuzz_script
 
 
+@pytest.mark.slow
 def test_a_short_fuzz_run_finds_nothing(tmp_path) -> None:
     saved = tmp_path / "findings"
-    done = subprocess.run([sys.executable, str(REPO / "scripts" / "fuzz.py"), "--seconds", "8", "--count", "400",
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "fuzz.py"), "--seconds", "600", "--count", "40",
                            "--seed", "20261126", "--timeout", "30", "--save-dir", str(saved), "--quiet"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "findings         0" in done.stdout
     inputs = int(done.stdout.split()[1])
-    assert inputs >= 20, done.stdout  # it really ran
+    assert inputs == 40, done.stdout  # it ran every input: counted work, whatever the machine's speed
     assert not saved.exists()
 
 

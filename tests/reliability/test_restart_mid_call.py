@@ -11,9 +11,12 @@ import json
 import signal
 
 import httpx
+import pytest
 from relykit import ACCOUNT_PIN, EXAMPLES, VOICEMAIL, Switchboard
 
 from ivrc.runtime.emulation.emulator import Call, Unreachable
+
+pytestmark = pytest.mark.slow  # real servers or subprocesses for seconds each: run by `make test-slow`
 
 
 def test_calls_survive_a_sigkill_and_restart(launch, tmp_path) -> None:

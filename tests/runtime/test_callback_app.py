@@ -146,11 +146,59 @@ def test_timestamp_inside_the_window_is_fine(client: TestClient, sinch_body) -> 
     assert post(client, ice(sinch_body), moment=TUESDAY_10 - datetime.timedelta(minutes=4)).status_code == 200
 
 
-def test_replayed_request(client: TestClient, sinch_body) -> None:
+def _counted(client: TestClient, name: str) -> float:
+    """The sum of a counter's samples whose line starts with `name` (a metric, or a metric and labels)."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in client.get("/metrics").text.splitlines()
+               if line.startswith(name) and not line.startswith("#"))
+
+
+def test_a_duplicate_delivery_gets_the_first_answer(library, sinch_body) -> None:
+    # The first answer was lost (connection closed, a load balancer retried): refusing the
+    # duplicate with 401 dropped a real call. A step has no side effects: answer it again.
+    client = make_client(library)
     content = encode(ice(sinch_body))
     headers = signed_headers(content, TUESDAY_10)
-    assert client.post(CALLBACK_PATH, content=content, headers=headers).status_code == 200
-    _unauthorized(client.post(CALLBACK_PATH, content=content, headers=headers), "replayed")
+    first = client.post(CALLBACK_PATH, content=content, headers=headers)
+    again = client.post(CALLBACK_PATH, content=content, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and again.headers["content-type"] == "application/json"
+    assert _counted(client, "ivrc_duplicate_requests_total") == 1
+    assert _counted(client, 'ivrc_callbacks_total{event="ice"') == 1  # the flow ran once
+
+
+def test_a_wall_clock_step_forward_and_back_does_not_run_a_request_twice(library, sinch_body) -> None:
+    wall = [TUESDAY_10]
+    client = make_client(library, clock=lambda: wall[0])
+    content = encode(ice(sinch_body))
+    headers = signed_headers(content, TUESDAY_10)
+    first = client.post(CALLBACK_PATH, content=content, headers=headers)
+    wall[0] = TUESDAY_10 + datetime.timedelta(minutes=20)  # NTP steps the clock forward ...
+    _unauthorized(client.post(CALLBACK_PATH, content=content, headers=headers), "stale-timestamp")
+    other = encode(ice(sinch_body, callid="another call"))
+    assert client.post(CALLBACK_PATH, content=other, headers=signed_headers(other, wall[0])).status_code == 200
+    wall[0] = TUESDAY_10 + datetime.timedelta(seconds=2)  # ... and back
+    again = client.post(CALLBACK_PATH, content=content, headers=headers)
+    assert again.status_code == 200 and again.content == first.content
+    assert _counted(client, "ivrc_duplicate_requests_total") == 1
+    assert _counted(client, 'ivrc_callbacks_total{event="ice"') == 2  # this call once, the other call once
+
+
+def test_several_secrets_are_accepted_while_one_is_rotated(library, sinch_body) -> None:
+    client = make_client(library, credentials=(Credentials(KEY, OTHER_SECRET), Credentials(KEY, SECRET)))
+    assert post(client, ice(sinch_body, callid="old secret"), secret=SECRET).status_code == 200
+    assert post(client, ice(sinch_body, callid="new secret"), secret=OTHER_SECRET).status_code == 200
+    third = "dGhpcmQtc2VjcmV0LW5vdC1hY2NlcHRlZA=="
+    _unauthorized(post(client, ice(sinch_body, callid="third"), secret=third), "bad-signature")
+
+
+def test_serve_reads_several_secrets_separated_by_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ivrc.runtime.server.startup import ServeOptions, StartupError, credentials_from_env
+
+    env = {"SINCH_APPLICATION_KEY": KEY, "SINCH_APPLICATION_SECRET": f"{OTHER_SECRET}, {SECRET}"}
+    found = credentials_from_env(ServeOptions(paths=[]), env)
+    assert [c.secret_b64 for c in found] == [OTHER_SECRET, SECRET]
+    with pytest.raises(StartupError, match="not valid Base64"):
+        credentials_from_env(ServeOptions(paths=[]), {**env, "SINCH_APPLICATION_SECRET": f"{SECRET},not base64!"})
 
 
 def test_signature_is_checked_before_the_body_is_read_as_json(client: TestClient) -> None:
@@ -298,7 +346,7 @@ def test_one_json_log_line_per_callback_with_masked_numbers(client: TestClient, 
     content = encode(ice(sinch_body))
     headers = signed_headers(content, TUESDAY_10)
     client.post(CALLBACK_PATH, content=content, headers=headers)
-    client.post(CALLBACK_PATH, content=content, headers=headers)  # replayed: refused, logged as a warning
+    client.post(CALLBACK_PATH, content=content, headers=headers)  # a duplicate: the first answer again, no new line
     post(client, sinch_body("dice"))
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ivrc.callbacks"]
     assert [line["event"] for line in lines] == ["ice", "dice"]

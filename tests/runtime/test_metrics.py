@@ -47,13 +47,14 @@ def test_runtime_metrics_are_declared_with_help_and_type() -> None:
         "ivrc_events_sent_total": ("counter", meta["ivrc_events_sent_total"][1]),
         "ivrc_events_retried_total": ("counter", meta["ivrc_events_retried_total"][1]),
         "ivrc_events_dropped_total": ("counter", meta["ivrc_events_dropped_total"][1]),
+        "ivrc_duplicate_requests_total": ("counter", meta["ivrc_duplicate_requests_total"][1]),
     }
     assert all(help_text for _, help_text in meta.values())
-    # Before any traffic only the unlabelled histograms have samples, all zero.
+    # Before any traffic only the unlabelled histograms and counter have samples, all zero.
     assert {name for name, _, _ in samples} == {
         "ivrc_step_seconds_bucket", "ivrc_step_seconds_sum", "ivrc_step_seconds_count",
         "ivrc_backend_request_seconds_bucket", "ivrc_backend_request_seconds_sum",
-        "ivrc_backend_request_seconds_count",
+        "ivrc_backend_request_seconds_count", "ivrc_duplicate_requests_total",
     }
     assert all(value == 0 for _, _, value in samples)
 

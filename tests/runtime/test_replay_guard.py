@@ -1,4 +1,4 @@
-"""The replay guard: a repeated signed callback is caught while its timestamp is still valid."""
+"""The duplicate cache: a signed callback delivered again gets its first answer, on a monotonic clock."""
 from __future__ import annotations
 
 import threading
@@ -6,87 +6,84 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ivrc.runtime.server.replay import ReplayGuard
+from ivrc.runtime.server.replay import Cached, ReplayGuard
 
 T0 = datetime(2024, 1, 19, 12, 0, 0, tzinfo=timezone.utc)
 WINDOW = timedelta(minutes=5)
+ANSWER = Cached(200, b'{"action":{"name":"hangup"}}', "application/json")
 
 
-def test_first_delivery_passes_and_the_second_is_caught() -> None:
+class Monotonic:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_second_delivery_gets_the_first_answer() -> None:
     guard = ReplayGuard(WINDOW)
-    assert guard.seen_before("sig-a", T0, T0) is False
-    assert guard.seen_before("sig-a", T0, T0 + timedelta(seconds=1)) is True
+    assert guard.answer_for("sig-a", T0) is None
+    guard.remember("sig-a", T0, ANSWER)
+    assert guard.answer_for("sig-a", T0) == ANSWER
 
 
 def test_same_signature_with_another_timestamp_is_a_different_request() -> None:
     guard = ReplayGuard(WINDOW)
-    assert not guard.seen_before("sig-a", T0, T0)
-    assert not guard.seen_before("sig-a", T0 + timedelta(seconds=1), T0)
-    assert not guard.seen_before("sig-b", T0, T0)
-    assert len(guard) == 3
+    guard.remember("sig-a", T0, ANSWER)
+    assert guard.answer_for("sig-a", T0 + timedelta(seconds=1)) is None
+    assert guard.answer_for("sig-b", T0) is None
 
 
-def test_an_entry_lives_until_its_timestamp_leaves_the_window() -> None:
-    guard = ReplayGuard(WINDOW)
-    guard.seen_before("sig-a", T0, T0)
-    # Still inside the window at exactly timestamp + window: verify() would accept it.
-    assert guard.seen_before("sig-a", T0, T0 + WINDOW) is True
-    guard.seen_before("other", T0 + WINDOW, T0 + WINDOW + timedelta(microseconds=1))
-    assert len(guard) == 1  # sig-a expired and was evicted
-
-
-def test_a_future_dated_request_is_remembered_until_its_own_expiry() -> None:
-    guard = ReplayGuard(WINDOW)
-    future = T0 + timedelta(minutes=4)
-    guard.seen_before("sig-f", future, T0)
-    assert guard.seen_before("sig-f", future, T0 + timedelta(minutes=8)) is True
-
-
-def test_an_already_expired_timestamp_is_not_stored() -> None:
-    guard = ReplayGuard(WINDOW)
-    assert guard.seen_before("old", T0, T0 + WINDOW + timedelta(seconds=1)) is False
+def test_an_entry_lives_twice_the_window_on_the_monotonic_clock() -> None:
+    clock = Monotonic()
+    guard = ReplayGuard(WINDOW, monotonic=clock)
+    guard.remember("sig-a", T0, ANSWER)
+    clock.now += 2 * WINDOW.total_seconds()
+    assert guard.answer_for("sig-a", T0) == ANSWER
+    clock.now += 0.001
+    assert guard.answer_for("sig-a", T0) is None
     assert len(guard) == 0
 
 
-def test_expired_entries_are_evicted_as_time_moves_on() -> None:
+def test_the_first_answer_stays_when_two_deliveries_finish_together() -> None:
     guard = ReplayGuard(WINDOW)
-    for i in range(100):
-        guard.seen_before(f"sig-{i}", T0 + timedelta(seconds=i), T0 + timedelta(seconds=i))
-    assert len(guard) == 100
-    later = T0 + timedelta(seconds=50) + WINDOW + timedelta(microseconds=1)
-    guard.seen_before("new", later, later)
-    assert len(guard) == 100 - 51 + 1
+    guard.remember("sig-a", T0, ANSWER)
+    guard.remember("sig-a", T0, Cached(200, b"other", "application/json"))
+    assert guard.answer_for("sig-a", T0) == ANSWER
 
 
-def test_hard_cap_evicts_the_oldest_entries() -> None:
+def test_entry_and_byte_caps_forget_the_oldest_first() -> None:
     guard = ReplayGuard(WINDOW, max_entries=3)
     for name in ("a", "b", "c", "d"):
-        guard.seen_before(name, T0, T0)
-    assert len(guard) == 3
-    assert guard.seen_before("d", T0, T0) is True
-    assert guard.seen_before("a", T0, T0) is False  # pushed out by the cap
+        guard.remember(name, T0, ANSWER)
+    assert len(guard) == 3 and guard.answer_for("a", T0) is None and guard.answer_for("d", T0) == ANSWER
+    small = ReplayGuard(WINDOW, max_bytes=3 * len(ANSWER.body))
+    for name in ("a", "b", "c", "d"):
+        small.remember(name, T0, ANSWER)
+    assert len(small) == 3 and small.answer_for("a", T0) is None
 
 
-@pytest.mark.parametrize(
-    ("window", "cap"), [(timedelta(0), 10), (-WINDOW, 10), (WINDOW, 0)]
-)
+@pytest.mark.parametrize(("window", "cap"), [(timedelta(0), 10), (-WINDOW, 10), (WINDOW, 0)])
 def test_nonsense_configuration_is_refused(window: timedelta, cap: int) -> None:
     with pytest.raises(ValueError):
         ReplayGuard(window, cap)
 
 
-def test_concurrent_deliveries_of_one_request_let_exactly_one_through() -> None:
+def test_concurrent_deliveries_keep_one_answer() -> None:
     guard = ReplayGuard(WINDOW)
-    results: list[bool] = []
     barrier = threading.Barrier(16)
 
-    def deliver() -> None:
+    def deliver(i: int) -> None:
         barrier.wait()
-        results.append(guard.seen_before("sig-x", T0, T0))
+        if guard.answer_for("sig-x", T0) is None:
+            guard.remember("sig-x", T0, Cached(200, str(i).encode(), None))
 
-    threads = [threading.Thread(target=deliver) for _ in range(16)]
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results.count(False) == 1
+    assert len(guard) == 1

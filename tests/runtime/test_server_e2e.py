@@ -341,7 +341,7 @@ def test_metrics_and_logs_after_calls(server: Server) -> None:
     metrics = httpx.get(server.base + "/metrics")
     assert metrics.status_code == 200
     assert 'ivrc_callbacks_total{event="ice",flow="multilingual",state="partner_line"}' in metrics.text
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # polled: a busy machine may take a while to flush the log
     while "+*********43" not in server.stdout.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     lines = [json.loads(line) for line in server.stdout.read_text().splitlines() if line.startswith("{")]
@@ -390,7 +390,7 @@ def test_insecure_mode_serves_unsigned_callbacks_and_warns_each_time(start_serve
     c = Call(server.transport(None, None), called=PARTNER_LINE).start()
     assert c.parked
     c.hangup()  # a second callback: DiCE
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # polled: a busy machine may take a while to flush the log
     while server.stderr.read_text().count("signature check skipped") < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     err = server.stderr.read_text()

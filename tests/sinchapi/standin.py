@@ -30,7 +30,7 @@ KEY = "669E367E-6BBA-48AB-AF15-266871C28135"  # reference section 6.3: public, f
 SECRET = "BeIukql3pTKJ8RGL5zo0DA=="
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-FIXTURES = REPO.parent / "shared/reference/sinch-fixtures/callouts"  # beside the repository, not copied into it
+FIXTURES = REPO / "tests/fixtures/sinch/callouts"  # Sinch's samples, Apache-2.0 (see the NOTICE there)
 MAX_SKEW = datetime.timedelta(minutes=10)
 
 # Reference section 7: the fields of each callout method.

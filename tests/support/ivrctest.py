@@ -97,7 +97,7 @@ class Server:
 
 
 def start_serve(folder: Path, *paths: str | Path, machines_dir: Path | None = None, env: dict | None = None,
-                extra: tuple[str, ...] = (), port: int | None = None) -> Server:
+                extra: tuple[str, ...] = (), port: int | None = None, preexec_fn=None) -> Server:
     """Starts `ivrc serve PATHS` on a free loopback port and waits for /healthz; logs go to `folder`.
 
     Raises RuntimeError (with the server's stderr) if it exits or does not answer in time; the
@@ -108,7 +108,7 @@ def start_serve(folder: Path, *paths: str | Path, machines_dir: Path | None = No
             "--port", str(port), "--machines-dir", str(machines_dir or folder / "machines"), *extra]
     # Files, not pipes: a full pipe would stall the server.
     with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(argv, cwd=REPO, env=env or serve_env(), stdout=out, stderr=err)
+        process = subprocess.Popen(argv, cwd=REPO, env=env or serve_env(), stdout=out, stderr=err, preexec_fn=preexec_fn)
     server = Server(process, f"http://127.0.0.1:{port}", stdout, stderr)
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:

@@ -1,0 +1,53 @@
+"""`ivrc serve` connection limits: flags checked before start-up, fd-exhaustion logged once per interval."""
+from __future__ import annotations
+
+import logging
+import resource
+
+import pytest
+
+from ivrc.runtime.server.connections import QuietAcceptErrors, raise_fd_limit
+
+
+@pytest.mark.parametrize("flag", ["--keep-alive-timeout", "--request-timeout", "--limit-concurrency",
+                                  "--graceful-shutdown-timeout"])
+def test_a_limit_of_zero_is_refused_with_the_flag_named(ivrc, flag: str) -> None:
+    run = ivrc("serve", "examples", flag, "0")
+    assert run.code == 2 and f"{flag} must be more than 0" in run.err
+
+
+class FakeLoop:
+    def __init__(self) -> None:
+        self.passed: list[dict] = []
+
+    def default_exception_handler(self, context: dict) -> None:
+        self.passed.append(context)
+
+
+def test_running_out_of_descriptors_is_logged_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    now = [0.0]
+    handler = QuietAcceptErrors(interval=60, clock=lambda: now[0])
+    loop = FakeLoop()
+    refused = {"message": "socket.accept() out of system resource", "exception": OSError(24, "Too many open files")}
+    with caplog.at_level(logging.ERROR, logger="ivrc.server"):
+        for second in range(120):  # asyncio retries every second, and each attack connection refused logs
+            now[0] = float(second)
+            for _ in range(50):
+                handler(loop, refused)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2, lines
+    assert "(2999 more since the last report)" in lines[1]
+    other = {"message": "something else", "exception": RuntimeError("x")}
+    handler(loop, other)
+    assert loop.passed == [other]  # everything else goes to asyncio's own handler
+
+
+def test_the_fd_soft_limit_is_raised_to_the_hard_limit() -> None:
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, before[1]), before[1]))
+        soft, hard = raise_fd_limit()
+        assert (soft, hard) == resource.getrlimit(resource.RLIMIT_NOFILE)
+        assert soft == hard or hard == resource.RLIM_INFINITY
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, before)
