@@ -543,6 +543,56 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +   say: "Your order {{ order }} is on its way. Goodbye."
                hangup: true
            """),
+        _c("IVR082", "unknown-filter", "error", "A template uses a filter or test Jinja2 does not have.",
+           "Jinja2 finds an unknown filter only when it compiles the template, so the prompt, `set` value or "
+           "condition would fail on every call.",
+           "Use one of Jinja2's built-in filters (`int`, `upper`, `lower`, `replace`, `length`, `default`...) "
+           "or tests (`defined`, `number`, `divisibleby`...).",
+           """
+             status:
+           -   say: "Your order {{ order | spell }} is on its way."
+           +   say: "Your order {{ order | join(' ') }} is on its way."
+               hangup: true
+           """),
+        _c("IVR083", "template-type-error", "error",
+           "A template does something with a value that fails whenever it runs.",
+           "Variables and call fields are text, `now` is a date and time: comparing text with a number "
+           "(`pin < 5000`), adding them, or comparing a method that was not called (`now.weekday < 5`) "
+           "raises an error on the call, which then takes the error path.",
+           "Call methods with brackets (`now.weekday()`), and convert text with `| int` before comparing it "
+           "with a number.",
+           """
+             check_day:
+               branch:
+           -     - if: now.weekday < 5
+           +     - if: now.weekday() < 5
+                   goto: main_menu
+                 - else: closed
+           """),
+        _c("IVR084", "never-true", "warning", "A comparison whose answer is known before the call.",
+           "Text is never equal to a number (`pin == 1234` is always false), and `call.amd` is only ever "
+           "human, machine, notsure or hangup: the branch does not do what it reads as.",
+           "Compare text with text in quotes (`pin == \"1234\"`), or use one of call.amd's values.",
+           """
+             check_answer:
+               branch:
+           -     - if: call.amd == "voicemail"
+           +     - if: call.amd == "machine"
+                   goto: leave_message
+                 - else: reminder_menu
+           """),
+        _c("IVR085", "amd-not-available", "warning",
+           "`call.amd` in a flow that does not ask for answering-machine detection.",
+           "call.amd is filled only on an outbound flow with `outbound: {amd: true}`; everywhere else it is "
+           "always empty, so a test of it never matches.",
+           "Turn on detection in `outbound:`, or remove the test.",
+           """
+             outbound:
+           -   caller_id: "+46812345730"
+           +   amd: true
+           +   caller_id: "+46812345730"
+             start: check_answer
+           """),
         _c("IVR090", "missing-translation", "error", "A prompt has no text for one of the flow's locales.",
            "A caller who chose that language would hear nothing.",
            "Add the text for the locale named in the message.",

@@ -6,7 +6,7 @@ from typing import Callable, Iterator
 from ..diagnostics import Diagnostic
 from ..ir import Flow
 from ..loader import Document
-from . import cookies, hours, menus, platform, prompts, references, structure, templates
+from . import cookies, expressions, hours, menus, platform, prompts, references, structure, templates
 
 Check = Callable[[Flow, Document], Iterator[Diagnostic]]
 
@@ -15,6 +15,7 @@ ALL: tuple[Check, ...] = (
     structure.check,
     menus.check,
     templates.check,
+    expressions.check,
     prompts.check,
     hours.check,
     platform.check,

@@ -1,16 +1,18 @@
 """Templates in prompts, conditions and `set`: syntax, names that exist, schedules that exist."""
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateAssertionError, TemplateSyntaxError
 
 from .. import ir, walk
 from ..diagnostics import Diagnostic, did_you_mean
 from ..loader import Document
-from ..templates import CALL_FIELDS, RESERVED, template_references
+from ..templates import CALL_FIELDS, RESERVED, environment, template_references
 
 TEMPLATED = ("tts", "ssml", "condition", "value")
+_UNKNOWN = re.compile(r"No (filter|test) named '([^']*)'")
 
 
 def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
@@ -23,6 +25,13 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             continue
         try:
             refs = template_references(kind, text.source)
+        except TemplateAssertionError as err:
+            unknown = _UNKNOWN.match(err.message or "")
+            if unknown is None:
+                raise
+            yield _unknown_filter(unknown.group(1), unknown.group(2), doc.locate(text.path, err.lineno or 1,
+                                                                                  unknown.group(2)))
+            continue
         except TemplateSyntaxError as err:
             yield Diagnostic("IVR080", f"{'condition' if kind == 'condition' else 'template'} syntax error: {err.message}",
                              doc.locate(text.path, err.lineno or 1), help=_syntax_help(err.message or ""))
@@ -58,3 +67,14 @@ def _syntax_help(message: str) -> str | None:
     if "unexpected '}'" in message or "unexpected end of template" in message:
         return "check that every {{ has a matching }} and every {% has a matching %}"
     return None
+
+
+def _unknown_filter(what: str, name: str, span) -> Diagnostic:
+    """Jinja2 finds an unknown filter or test only when compiling; on a call it would fail every time."""
+    known = environment().filters if what == "filter" else environment().tests
+    usage = f"| {name}" if what == "filter" else f"is {name}"
+    return Diagnostic("IVR082", f"there is no {what} named '{name}' (in `{usage}`)", span,
+                      help=did_you_mean(name, [k for k in known if k.isidentifier()], f"{what}s")
+                      or f"the {what}s are Jinja2's built-in ones, e.g. "
+                      + (", ".join(("int", "upper", "lower", "replace", "length", "default")) if what == "filter"
+                         else ", ".join(("defined", "number", "string", "divisibleby"))))
