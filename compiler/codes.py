@@ -403,6 +403,20 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -   pattern: "([1-9][0-9]{5}"
            +   pattern: "[1-9][0-9]{5}"
            """),
+        _c("IVR046", "pattern-never-matches", "error", "A digit pattern that nothing a caller can key will match.",
+           "Callers key only 0-9 and `*`; `#` ends the input and is never part of it. A pattern that needs "
+           "letters, a `#`, or a length the collection cannot give rejects every caller, who hears the "
+           "`invalid` prompt until the attempts run out.",
+           "Write the pattern over the digits and `*` only, with lengths between `min_digits` and `max_digits`.",
+           """
+             collect:
+               prompt: "Please key in your six digit order number, then press the hash key."
+               into: order
+               max_digits: 7
+               terminator: "#"
+           -   pattern: "[0-9]{6}#"
+           +   pattern: "[0-9]{6}"
+           """),
         _c("IVR050", "not-e164", "error", "A phone number not in E.164 format.",
            "Sinch routes and dials E.164 numbers: '+', country code, number, no spaces.",
            "Write the number like +14155550100.",

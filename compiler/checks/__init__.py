@@ -6,7 +6,7 @@ from typing import Callable, Iterator
 from ..diagnostics import Diagnostic
 from ..ir import Flow
 from ..loader import Document
-from . import cookies, expressions, hours, menus, platform, prompts, references, structure, templates
+from . import cookies, digit_patterns, expressions, hours, menus, platform, prompts, references, structure, templates
 
 Check = Callable[[Flow, Document], Iterator[Diagnostic]]
 
@@ -14,6 +14,7 @@ ALL: tuple[Check, ...] = (
     references.check,
     structure.check,
     menus.check,
+    digit_patterns.check,
     templates.check,
     expressions.check,
     prompts.check,
