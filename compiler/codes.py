@@ -224,6 +224,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  number: "+46812345681"
            -   next: goodbye
            """),
+        _c("IVR016", "outbound-with-numbers", "error", "A flow has both `outbound` and `numbers`.",
+           "An outbound flow places calls and is chosen by the callout's `custom` value; an inbound flow "
+           "answers its `numbers`. A flow cannot be both: its start state would be answered in different "
+           "callbacks, with different rules.",
+           "Keep `outbound` for a flow that places calls, `numbers` for one that answers them; split a flow "
+           "that must do both into two files.",
+           """
+             flow: reminder
+           - numbers: ["+46812345730"]
+             outbound:
+               amd: true
+               caller_id: "+46812345730"
+           """),
     ]),
     ("References and structure", [
         _c("IVR020", "unknown-state", "error", "A reference to a state that does not exist.",

@@ -6,12 +6,25 @@ from typing import Callable, Iterator
 from ..diagnostics import Diagnostic
 from ..ir import Flow
 from ..loader import Document
-from . import cookies, digit_patterns, expressions, hours, menus, platform, prompts, references, structure, templates
+from . import (
+    cookies,
+    digit_patterns,
+    direction,
+    expressions,
+    hours,
+    menus,
+    platform,
+    prompts,
+    references,
+    structure,
+    templates,
+)
 
 Check = Callable[[Flow, Document], Iterator[Diagnostic]]
 
 ALL: tuple[Check, ...] = (
     references.check,
+    direction.check,
     structure.check,
     menus.check,
     digit_patterns.check,
