@@ -582,10 +582,12 @@ GROUPS: list[tuple[str, list[Code]]] = [
                hangup: true
            """),
         _c("IVR083", "template-type-error", "error",
-           "A template does something with a value that fails whenever it runs.",
+           "A template fails when it runs, on every call or for some values a call can have.",
            "Variables and call fields are text, `now` is a date and time: comparing text with a number "
            "(`pin < 5000`), adding them, or comparing a method that was not called (`now.weekday < 5`) "
-           "raises an error on the call, which then takes the error path.",
+           "raises an error on the call, which then takes the error path. Lint also runs every template "
+           "with sample values (empty and keyed digits, caller ids, times, each locale) and reports one "
+           "that fails, with the values that made it fail.",
            "Call methods with brackets (`now.weekday()`), and convert text with `| int` before comparing it "
            "with a number.",
            """

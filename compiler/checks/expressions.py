@@ -9,7 +9,8 @@ from jinja2 import TemplateSyntaxError, nodes
 from .. import ir, walk
 from ..diagnostics import Diagnostic, did_you_mean
 from ..loader import Document
-from ..templates import condition_source, parse
+from ..templates import CALL_FIELDS, RESERVED, condition_source, parse, template_references
+from .samples import first_failure
 
 # Sinch's answering-machine verdicts (reference: the ACE event's amd.status), as call.amd holds them.
 AMD_VALUES = ("human", "machine", "notsure", "hangup")
@@ -39,8 +40,30 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             tree = parse(condition_source(text.source) if kind == "condition" else text.source)
         except (TemplateSyntaxError, RecursionError):
             continue  # the template check reports it
-        yield from _Reader(text, doc, text_names, amd_on).read(tree)
+        found = list(_Reader(text, doc, text_names, amd_on).read(tree))
+        yield from found
+        if not any(d.code == "IVR083" for d in found):  # one mistake, one error
+            yield from _sampled(kind, text, flow, doc)
     yield from _locale_switches(flow, doc)
+
+
+def _sampled(kind: str, text: ir.Text, flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
+    try:
+        refs = template_references(kind, text.source)
+    except Exception:
+        return  # the template check reports it
+    known = set(RESERVED) | set(flow.variable_map) | set(walk.collected(flow))
+    if any(ref.kind == "bad-schedule-arg" or (ref.kind == "name" and ref.name not in known)
+           or (ref.kind == "call-field" and ref.name not in CALL_FIELDS)
+           or (ref.kind == "schedule" and ref.name not in flow.schedule_map) for ref in refs):
+        return  # an unknown name is reported as such (IVR081, IVR023): one mistake, one error
+    reads = {ref.name if ref.kind == "name" else f"call.{ref.name}" for ref in refs if ref.kind in ("name", "call-field")}
+    failure = first_failure(kind, text.source, flow, reads)
+    if failure is not None:
+        what = "condition" if kind == "condition" else "`set` value" if kind == "value" else "prompt"
+        yield Diagnostic("IVR083", f"this {what} fails {failure.describe()}: {failure.error}", doc.locate(text.path),
+                         help="a failing template sends the call to the error path; make it work for every value "
+                              "the names can have (variables start empty, digits are text)")
 
 
 class _Reader:
