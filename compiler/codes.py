@@ -148,6 +148,16 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +     say: "Welcome to Luigi's Pizza."
            +     hangup: true
            """),
+        _c("IVR009", "yaml-trap", "error", "YAML reads the text differently from how it looks.",
+           "An unquoted `#` starts a comment, so `#: main_menu` silently deletes the option; a value "
+           "starting with `{{` is read as a mapping, not as a template. The flow would not do what it says.",
+           "Put the key or the value in quotes.",
+           """
+             options:
+               1: orders
+           -   #: main_menu
+           +   "#": main_menu
+           """),
     ]),
     ("Shape", [
         _c("IVR010", "unknown-key", "error", "A key the flow language does not have.",

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from . import yamltraps
 from .diagnostics import Diagnostic, Related, Span
 
 MAX_BYTES = 1024 * 1024  # real flows are a few kB; this bounds time and memory
@@ -226,6 +227,14 @@ class _Builder:
             return self.scalar(node)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        braces = node.flow_style and yamltraps.braces_value(self.doc.text, node.start_mark.index, node.end_mark.index)
+        if braces:
+            # `say: {{ name }}` is a mapping to YAML; read it as the template the author wrote, so this
+            # one error is all the author hears about it.
+            self._report(Diagnostic(
+                "IVR009", "a value that starts with '{{' must be in quotes: YAML reads '{' as the start of a mapping",
+                _span(self.doc.file, node), help=f"put the value in quotes: \"{braces}\""))
+            return braces
         return self.mapping(node, path, depth)
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
@@ -357,7 +366,7 @@ def _load_text(text: str, file: str) -> LoadResult:
             return LoadResult(None, [Diagnostic(
                 "IVR003", "the file holds more than one YAML document", span,
                 help="a flow file holds one flow; remove the '---' and what follows, or split the file")])
-        return LoadResult(None, [Diagnostic("IVR001", message, span)])
+        return LoadResult(None, [yamltraps.explain(err, text, file)])
     except RecursionError:
         return LoadResult(None, [Diagnostic("IVR001", "the YAML is nested too deeply", Span(file, 1, 1),
                                             help=f"flows need no more than {MAX_DEPTH} levels")])
@@ -375,6 +384,8 @@ def _load_text(text: str, file: str) -> LoadResult:
             "IVR004", f"the document expands to more than {MAX_NODES} values or {MAX_DEPTH} levels "
                       "(through aliases or nesting)", _span(file, node),
             help="write repeated parts out, or use fewer anchors and aliases")])
+    builder.diagnostics.extend(yamltraps.hash_key_comments(
+        text, file, [(scalar.start, scalar.end) for scalar in doc.scalars.values()]))
     if not isinstance(doc.data, dict):
         builder.diagnostics.append(Diagnostic(
             "IVR008", "the top level of a flow must be a mapping (key: value lines)", _span(file, root),

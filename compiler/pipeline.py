@@ -11,6 +11,7 @@ from .loader import MAX_DIAGNOSTICS, Document, LoadResult, load_bytes, load_file
 from .lower import lower
 from .schema import check_schema
 from .suppress import apply_comments
+from .yamltraps import fold_consequences
 
 
 @dataclass
@@ -49,6 +50,7 @@ def _check_unsuppressed(loaded: LoadResult, file: str) -> Result:
     if doc is None:
         return result
     result.diagnostics.extend(check_schema(doc))
+    result.diagnostics = fold_consequences(result.diagnostics, doc.text)
     # Past a shape error the IR would be guesswork; stop here, as compilers stop after parse errors.
     if result.errors:
         result.diagnostics.sort(key=Diagnostic.sort_key)

@@ -44,6 +44,7 @@ class Rule:
 RULES = [
     Rule("A key written twice in the same mapping is an error", "IVR002", "IVR002-duplicate-state.yaml"),
     Rule("Tags such as `!!python/object` are not allowed", "IVR007", "IVR007-python-tag.yaml"),
+    Rule("a tab in the indentation is an error", "IVR001", "IVR001-tab-indentation.yaml"),
     Rule("starting with a letter, at most 32 characters", "IVR013",
          INBOUND.replace("flow: rules", "flow: " + "a" * 33) + "states:\n  welcome:\n    hangup: true\n"),
     Rule("A number may belong to only one flow.", "IVR100", "IVR100-number-conflict"),
