@@ -10,6 +10,7 @@ import yaml
 
 from . import yamltraps
 from .diagnostics import Diagnostic, Related, Span
+from .positions import value_offsets
 
 MAX_BYTES = 1024 * 1024  # real flows are a few kB; this bounds time and memory
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and deep documents
@@ -114,15 +115,18 @@ class Document:
         line = bisect.bisect_right(starts, offset) - 1
         return line + 1, offset - starts[line] + 1
 
-    def locate(self, path: Path, line: int = 1, needle: str | None = None) -> Span:
-        """Where, inside the scalar at path, the template's `line` (1-based) and `needle` are.
+    def locate(self, path: Path, line: int = 1, needle: str | None = None, column: int | None = None) -> Span:
+        """Where, inside the scalar at path, the template's `line` (1-based) and `needle` (or `column`) are.
 
-        Literal block scalars keep their lines, so a template line maps to a file line; folded ones
-        keep only their blank lines; in other styles we search for the needle from the scalar's start.
+        Quoted, plain and folded scalars map each character of their value back to the file
+        (positions.py); literal block scalars keep their lines, so a template line maps to a file line.
         """
         scalar = self.scalars.get(tuple(path))
         if scalar is None:
             return self.span(path)
+        exact = self._locate_in_value(tuple(path), scalar, line, needle, column)
+        if exact is not None:
+            return exact
         # A lone CR breaks lines as LF does (position() counts both); the same length keeps every offset.
         raw = _LONE_CR.sub("\n", self.text[scalar.start:scalar.end])
         begin = 0
@@ -168,6 +172,40 @@ class Document:
         line_no, column = self.position(scalar.start + at)
         width = len(needle) if needle else 1
         return Span(self.file, line_no, column, line_no, column + width)
+
+    def _locate_in_value(self, path: Path, scalar: Scalar, line: int, needle: str | None,
+                         column: int | None) -> Span | None:
+        if scalar.style == "|":
+            return None  # its lines are the file's lines: the search below handles it
+        value = self.get(path)
+        if not isinstance(value, str):
+            return None
+        cache = self.__dict__.setdefault("_offsets", {})
+        if path not in cache:
+            cache[path] = value_offsets(self.text[scalar.start:scalar.end], scalar.start, scalar.style, value)
+        offsets = cache[path]
+        if not offsets:
+            return None
+        begin = 0
+        for _ in range(max(line, 1) - 1):
+            newline = value.find("\n", begin)
+            if newline < 0:
+                break
+            begin = newline + 1
+        at = begin
+        if column is not None:
+            at = begin + column - 1
+        elif needle:
+            pattern = re.escape(needle)
+            if re.fullmatch(r"[A-Za-z0-9_]+", needle):  # a name, not part of a longer name
+                pattern = r"(?<![A-Za-z0-9_])" + pattern + r"(?![A-Za-z0-9_])"
+            match = re.compile(pattern).search(value, begin) or re.compile(pattern).search(value)
+            if match is not None:
+                at = match.start()
+        at = min(max(at, 0), len(offsets) - 1)
+        line_no, col = self.position(offsets[at])
+        width = len(needle) if needle and column is None else 1
+        return Span(self.file, line_no, col, line_no, col + width)
 
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data

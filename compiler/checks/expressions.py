@@ -61,7 +61,8 @@ def _sampled(kind: str, text: ir.Text, flow: ir.Flow, doc: Document) -> Iterator
     failure = first_failure(kind, text.source, flow, reads)
     if failure is not None:
         what = "condition" if kind == "condition" else "`set` value" if kind == "value" else "prompt"
-        yield Diagnostic("IVR083", f"this {what} fails {failure.describe()}: {failure.error}", doc.locate(text.path),
+        yield Diagnostic("IVR083", f"this {what} fails {failure.describe()}: {failure.error}",
+                         doc.locate(text.path, 1, None if kind == "condition" else "{{"),
                          help="a failing template sends the call to the error path; make it work for every value "
                               "the names can have (variables start empty, digits are text)")
 

@@ -52,22 +52,32 @@ def _part(part: ir.Part, doc: Document) -> Iterator[Diagnostic]:
         yield Diagnostic("IVR091", f"this text is {len(text.source)} characters; Sinch speaks at most {TTS_LIMIT}",
                          doc.span(text.path), help="split it into several parts of a list")
     if part.kind == "ssml":
-        problem = _ssml_problem(text)
+        problem, at = _ssml_problem(text)
         if problem:
-            yield Diagnostic("IVR092", problem, doc.span(text.path),
+            where = doc.locate(text.path, 1, column=at + 1) if at is not None else doc.span(text.path)
+            yield Diagnostic("IVR092", problem, where,
                              help="write a well-formed document like <speak>Hello <break time=\"1s\"/> there</speak>")
 
 
-def _ssml_problem(text: ir.Text) -> str | None:
-    # Template tags become a placeholder word so the markup around them can still be checked.
-    markup = _TEMPLATE_TAGS.sub("x", text.source) if text.is_template else text.source
+def _ssml_problem(text: ir.Text) -> tuple[str | None, int | None]:
+    """What is wrong with the SSML, and where in the text (an index), when the parser says."""
+    # Template tags become a placeholder word of the same length, so the markup around them can
+    # still be checked and the parser's positions are positions in the text.
+    markup = (_TEMPLATE_TAGS.sub(lambda tag: "x".ljust(len(tag.group())), text.source) if text.is_template
+              else text.source)
     if "<!DOCTYPE" in markup or "<!ENTITY" in markup:
-        return "SSML may not declare a DOCTYPE or entities"
+        return "SSML may not declare a DOCTYPE or entities", None
+    stripped = markup.strip()
     try:
-        root = ElementTree.fromstring(markup.strip())
+        root = ElementTree.fromstring(stripped)
     except ElementTree.ParseError as err:
-        return f"the SSML is not well-formed XML: {err}"
+        line, column = err.position
+        lead = len(markup) - len(markup.lstrip())
+        starts = [0] + [i + 1 for i, c in enumerate(stripped) if c == "\n"]
+        at = lead + starts[min(line, len(starts)) - 1] + column
+        reason = str(err).split(":", 1)[0]  # the parser's "line 1, column N" is replaced by the file's position
+        return f"the SSML is not well-formed XML: {reason}", at
     tag = root.tag.rsplit("}", 1)[-1]
     if tag != "speak":
-        return f"the SSML root element is <{tag}>; it must be <speak>"
-    return None
+        return f"the SSML root element is <{tag}>; it must be <speak>", len(markup) - len(markup.lstrip())
+    return None, None

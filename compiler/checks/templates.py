@@ -34,7 +34,8 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             continue
         except TemplateSyntaxError as err:
             yield Diagnostic("IVR080", f"{'condition' if kind == 'condition' else 'template'} syntax error: {err.message}",
-                             doc.locate(text.path, err.lineno or 1), help=_syntax_help(err.message or ""))
+                             doc.locate(text.path, err.lineno or 1, _syntax_needle(err.message or "", text.source)),
+                             help=_syntax_help(err.message or ""))
             continue
         except RecursionError:
             yield Diagnostic("IVR080", f"the {'condition' if kind == 'condition' else 'template'} is nested too deeply "
@@ -78,3 +79,17 @@ def _unknown_filter(what: str, name: str, span) -> Diagnostic:
                       or f"the {what}s are Jinja2's built-in ones, e.g. "
                       + (", ".join(("int", "upper", "lower", "replace", "length", "default")) if what == "filter"
                          else ", ".join(("defined", "number", "string", "divisibleby"))))
+
+
+_GOT = re.compile(r"(?:unexpected|got) '([^']+)'")
+
+
+def _syntax_needle(message: str, source: str) -> str | None:
+    """The text Jinja2 stumbled on, to point at it; an unclosed tag is pointed at where it opens."""
+    found = _GOT.search(message)
+    if found and found.group(1) in source:
+        return found.group(1)
+    if "unexpected end of template" in message:
+        opened = max(source.rfind("{{"), source.rfind("{%"))
+        return source[opened:opened + 2] if opened >= 0 else None
+    return None
