@@ -351,6 +351,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
            """),
     ]),
     ("Menus and digits", [
+        _c("IVR033", "exhausted-loops", "warning", "`exhausted` leads straight back to the same menu.",
+           "A caller who stays silent (a phone left off the hook, a caller who cannot press keys) hears the "
+           "menu again and again, and the call never ends.",
+           "Send `exhausted` to a state that ends the call: an operator, voicemail, or a goodbye.",
+           """
+             main_menu:
+               menu:
+                 prompt: "To order, press 1."
+                 options:
+                   1: orders
+           -     exhausted: main_menu
+           +     exhausted: goodbye
+           """),
         _c("IVR040", "menu-no-input-unhandled", "warning",
            "A menu or digit collection says nothing when the caller is silent.",
            "Callers who do not answer hear the same prompt again without being told why.",
@@ -454,6 +467,26 @@ GROUPS: list[tuple[str, list[Code]]] = [
            """),
     ]),
     ("Sinch platform rules", [
+        _c("IVR051", "sip-scheme", "warning", "A SIP address written with its `sip:` scheme.",
+           "ivrc gives Sinch the address as user@host; with the scheme the user name would be `sip:desk`.",
+           "Write the address without the scheme.",
+           """
+             kitchen:
+               transfer:
+           -     sip: "sip:kitchen@pbx.luigis.example.com"
+           +     sip: kitchen@pbx.luigis.example.com
+           """),
+        _c("IVR052", "transfer-to-own-number", "warning", "A transfer to one of the flow's own numbers.",
+           "The transferred call arrives back at this flow instead of reaching a person.",
+           "Transfer to the number of the person or desk that should answer.",
+           """
+             numbers: ["+46812345680"]
+             states:
+               orders:
+                 transfer:
+           -       number: "+46812345680"
+           +       number: "+46812345681"
+           """),
         _c("IVR060", "not-allowed-in-callback", "error", "Sinch does not allow this in the callback where the state runs.",
            "Sinch accepts some actions only in certain answers (e.g. park only when answering the incoming "
            "call, ICE); elsewhere the call fails.",
@@ -501,6 +534,16 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  destination: s3://luigis-orders/voicemail/
            +     credentials_env: ORDERS_S3_CREDENTIALS
                next: goodbye
+           """),
+        _c("IVR064", "ignored-transfer-option", "warning", "A transfer option Sinch ignores for this kind of transfer.",
+           "`dial_timeout` applies only to numbers, `transport` only to SIP, `music_on_hold` only to conferences "
+           "and SIP: elsewhere Sinch ignores it, so the call does not behave as the flow reads.",
+           "Remove the option, or use it on a transfer it applies to.",
+           """
+             team_meeting:
+               transfer:
+                 conference: luigis-kitchen
+           -     dial_timeout: 30
            """),
     ]),
     ("Cookies and variables", [
@@ -682,6 +725,17 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  en-US: "Goodbye."
                  sv-SE: "Hej då."
                  it-IT: "Arrivederci."
+           """),
+        _c("IVR095", "ssml-in-text", "warning", "SSML tags in a plain text prompt.",
+           "Plain text is spoken as written, so the voice would read out the tag instead of pausing or "
+           "spelling.",
+           "Write the part as SSML, with a `<speak>` root, or remove the tag.",
+           """
+             welcome:
+           -   say: "Welcome to Luigi's Pizza. <break time='500ms'/> To order, press 1."
+           +   say:
+           +     - ssml: "<speak>Welcome to Luigi's Pizza. <break time='500ms'/> To order, press 1.</speak>"
+               next: main_menu
            """),
     ]),
     ("Time", [

@@ -7,6 +7,7 @@ from ..diagnostics import Diagnostic
 from ..ir import Flow
 from ..loader import Document
 from . import (
+    advice,
     cookies,
     digit_patterns,
     direction,
@@ -34,6 +35,7 @@ ALL: tuple[Check, ...] = (
     hours.check,
     platform.check,
     cookies.check,
+    advice.check,
 )
 
 

@@ -48,9 +48,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             reported.add((ref.kind, ref.name))
             span = doc.locate(text.path, ref.lineno, ref.name or "is_open")
             if ref.kind == "name" and ref.name not in known:
-                yield Diagnostic("IVR081", f"'{ref.name}' is not defined", span,
-                                 help=did_you_mean(ref.name, known, "names")
-                                 or f"declare it under `variables:`, or use one of {', '.join(RESERVED)}")
+                yield Diagnostic("IVR081", f"'{ref.name}' is not defined", span, help=_name_help(ref.name, known))
             elif ref.kind == "call-field" and ref.name not in CALL_FIELDS:
                 yield Diagnostic("IVR081", f"call has no field '{ref.name}'", span,
                                  help=did_you_mean(ref.name, CALL_FIELDS, "fields")
@@ -93,3 +91,11 @@ def _syntax_needle(message: str, source: str) -> str | None:
         opened = max(source.rfind("{{"), source.rfind("{%"))
         return source[opened:opened + 2] if opened >= 0 else None
     return None
+
+
+def _name_help(name: str, known: set[str]) -> str:
+    """A call field written without `call.` is the likeliest slip; then a misspelling; then what exists."""
+    if name in CALL_FIELDS:
+        return f"did you mean 'call.{name}'? The call's fields are read through `call`"
+    return (did_you_mean(name, known, "names")
+            or f"declare it under `variables:`, or use one of {', '.join(RESERVED)}")
