@@ -3,7 +3,8 @@
 Hypothesis writes flows the way authors do, from the language's parts (menus, digit collection,
 branches on conditions, `set` with templates, prompts with filters, hours, locales, outbound
 flows with answering-machine detection); every flow `ivrc lint` passes is compiled and called
-by random callers (keys, digits, silence, hang-ups, at any time of the week) in the emulator.
+by random callers (keys, digits, silence, hang-ups, at any time of the week) in the emulator;
+so are the example flows.
 No answer may be the error path. Menus and collections here always name an `exhausted` state:
 running out of attempts without one is the documented way into the error path, not a fault.
 
@@ -16,13 +17,16 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 
-from ivrc.compiler import compile_text, formats
+from ivrc.compiler import compile_file, compile_text, formats
 from ivrc.runtime.emulation.emulator import Call, CallerMistake, EngineTransport
+from ivrc.runtime.emulation.simulate import PlaceholderEnv
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.step import Engine
 
@@ -181,12 +185,39 @@ def test_a_lint_clean_flow_never_takes_the_error_path(flow: dict, caller: Caller
         event("lint found errors: " + ", ".join(sorted({d.code for d in result.errors})))
         return  # lint said no: an author would fix the flow first
     event("lint clean")
+    errors, transcript = place_call(result.machine, caller)
+    assert not errors, (f"a lint-clean flow took the error path: {errors}\n--- flow\n{text}\n--- call\n"
+                        f"{transcript}\n--- lint\n{formats.text([result])}")
+
+
+EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "examples").glob("*.yaml")
+                  if not p.name.endswith(".test.yaml"))
+
+
+@lru_cache(maxsize=None)
+def example_machine(name: str) -> dict:
+    result = compile_file(str(Path(__file__).resolve().parents[2] / "examples" / name))
+    assert result.machine is not None, formats.text([result])
+    return result.machine
+
+
+@seed(SEED)
+@settings(max_examples=60 * SCALE, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from([p.name for p in EXAMPLES]), caller=callers)
+def test_the_examples_never_take_the_error_path(name: str, caller: Caller) -> None:
+    errors, transcript = place_call(example_machine(name), caller)
+    assert not errors, f"examples/{name} took the error path: {errors}\n--- call\n{transcript}"
+
+
+def place_call(machine: dict, caller: Caller) -> tuple[list[str], str]:
+    """Calls the flow as the caller does; the error-path answers on the way, and the conversation."""
     library = Library()
-    library.add(result.machine)
-    transport = Recording(Engine(library, clock=lambda: caller.moment, env={}))
-    outbound = "outbound" in flow
-    call = Call(transport, called=NUMBER, caller=caller.caller, outbound=outbound, amd=caller.amd,
-                custom="generated" if outbound else None, clock=lambda: caller.moment)
+    library.add(machine)
+    transport = Recording(Engine(library, clock=lambda: caller.moment, env=PlaceholderEnv()))
+    outbound = machine["direction"] == "outbound"
+    number = (machine.get("numbers") or [NUMBER])[0]
+    call = Call(transport, called=number, caller=caller.caller, outbound=outbound, amd=caller.amd,
+                custom=machine["flow"] if outbound else None, clock=lambda: caller.moment)
     call.start()
     for action, keys in caller.actions:
         if call.ended or call.menu is None:
@@ -201,6 +232,4 @@ def test_a_lint_clean_flow_never_takes_the_error_path(flow: dict, caller: Caller
         else:
             call.hangup()
     call.hangup()
-    errors = transport.errors
-    assert not errors, (f"a lint-clean flow took the error path: {errors}\n--- flow\n{text}\n--- call\n"
-                        f"{call.transcript()}\n--- lint\n{formats.text([result])}")
+    return transport.errors, call.transcript()
