@@ -79,7 +79,8 @@ def _names(flow: ir.Flow, i: int) -> tuple[dict[str, Any], dict[str, str]]:
     amd = _AMD[i % len(_AMD)] if flow.outbound is not None and flow.outbound.amd else ""
     call = {"caller": _CALLER[i % len(_CALLER)], "called": (flow.numbers or ("+46812345670",))[0],
             "callid": "4398599d1ba84ef3bde0a82dfb61abed", "amd": amd, "custom": ""}
-    variables = {name: _TEXT[i % len(_TEXT)] for name in list(flow.variable_map) + list(walk.collected(flow))}
+    choices = _choices(flow)
+    variables = {name: values[i % len(values)] for name, values in choices.items()}
     locale = flow.locales[i % len(flow.locales)]
     try:
         timezone: datetime.tzinfo = zone(flow.timezone)
@@ -91,3 +92,30 @@ def _names(flow: ir.Flow, i: int) -> tuple[dict[str, Any], dict[str, str]]:
     shown = {**variables, "locale": locale, "now": moment.isoformat(timespec="minutes"),
              **{f"call.{field}": value for field, value in call.items()}}
     return names, shown
+
+
+def _choices(flow: ir.Flow) -> dict[str, tuple[str, ...]]:
+    """The values each variable can hold on a call: any text, unless the flow itself decides them all.
+
+    A declared variable that only ever gets constants (its default, `set` with plain text) holds one
+    of those; digits collected and values a callout may give can be anything, the empty text first.
+    """
+    cached = flow.__dict__.get("_sample_choices")
+    if cached is not None:
+        return cached
+    constants: dict[str, set[str] | None] = {var.name: {var.default} for var in flow.variables}
+    for state in flow.states:
+        for assignment in state.sets:
+            if assignment.name in constants and constants[assignment.name] is not None:
+                if assignment.value.is_template:
+                    constants[assignment.name] = None
+                else:
+                    constants[assignment.name].add(assignment.value.source)
+    choices: dict[str, tuple[str, ...]] = {}
+    for name, values in constants.items():
+        fixed = values is not None and flow.outbound is None  # a callout may give any declared variable
+        choices[name] = tuple(sorted(values)) if fixed else _TEXT
+    for name in walk.collected(flow):
+        choices[name] = _TEXT
+    object.__setattr__(flow, "_sample_choices", choices)
+    return choices
