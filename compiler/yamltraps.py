@@ -9,7 +9,10 @@ import yaml
 from .diagnostics import Diagnostic, Related, Span
 
 # A comment line that starts `#:` is almost always the menu key `#` written without quotes.
-_HASH_KEY = re.compile(r"^([ \t]*)#:(?:[ \t]+(\S.*))?$", re.M)
+_HASH_KEY = re.compile(r"^([ \t]*)#:(?:[ \t]+(\S.*?))?\r?$", re.M)
+# YAML breaks lines at CR LF, CR and LF; a lone CR made LF keeps every offset and line count.
+_LONE_CR = re.compile(r"\r(?!\n)")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ALIAS = re.compile(r"\*([^\s,\[\]{}]*)")
 _BRACES_VALUE = re.compile(r"(?:^|[:-])[ \t]+(\{\{)")
 _OPENERS = {"flow sequence": "[", "flow mapping": "{"}
@@ -25,6 +28,7 @@ def _at_index(file: str, text: str, index: int) -> Span:
 
 def explain(err: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic:
     """The parser's complaint as an IVR001 that says what happened in a flow and how to fix it."""
+    text = _LONE_CR.sub("\n", text)
     problem = (err.problem or "invalid YAML").strip()
     context = (err.context or "").strip()
     mark = err.problem_mark or err.context_mark
@@ -88,6 +92,7 @@ def explain(err: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic:
 def hash_key_comments(text: str, file: str, inside_scalars: Iterable[tuple[int, int]]) -> list[Diagnostic]:
     """Lines `#: STATE`: meant as the menu key `#`, read by YAML as a comment, so the option is lost."""
     spans = sorted(inside_scalars)
+    text = _LONE_CR.sub("\n", text)
     found = []
     for match in _HASH_KEY.finditer(text):
         at = match.start() + len(match.group(1))
@@ -113,7 +118,7 @@ def braces_value(text: str, start: int, end: int) -> str | None:
 def fold_consequences(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
     """One mistake, one error: a key left empty because its only entries were `#:` comments is a note
     on the comment's diagnostic, not an error of its own."""
-    lines = text.splitlines()
+    lines = _LINE_BREAK.split(text)
     out = list(diagnostics)
     traps = [d for d in out if d.code == "IVR009" and d.message.startswith("an unquoted '#'")]
     for trap in traps:
