@@ -77,7 +77,9 @@ def first_failure(kind: str, source: str, flow: ir.Flow, reads: set[str]) -> Fai
 
 def _names(flow: ir.Flow, i: int) -> tuple[dict[str, Any], dict[str, str]]:
     amd = _AMD[i % len(_AMD)] if flow.outbound is not None and flow.outbound.amd else ""
-    call = {"caller": _CALLER[i % len(_CALLER)], "called": (flow.numbers or ("+46812345670",))[0],
+    # The called number can be empty: on an outbound call, or when a later event does not carry it.
+    called = ((flow.numbers or ("+46812345670",))[0], "")[i % 2]
+    call = {"caller": _CALLER[i % len(_CALLER)], "called": called,
             "callid": "4398599d1ba84ef3bde0a82dfb61abed", "amd": amd, "custom": ""}
     choices = _choices(flow)
     variables = {name: values[i % len(values)] for name, values in choices.items()}
