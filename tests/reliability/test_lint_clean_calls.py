@@ -1,8 +1,8 @@
 """A flow that lints clean never sends a call down the error path because of itself.
 
 Hypothesis writes flows the way authors do, from the language's parts (menus, digit collection,
-branches on conditions, `set` with templates, prompts with filters, hours, locales, outbound
-flows with answering-machine detection); every flow `ivrc lint` passes is compiled and called
+recordings, branches on conditions, `set` with templates, prompts with filters, SSML, hours,
+locale switches, outbound flows with answering-machine detection); every flow `ivrc lint` passes is compiled and called
 by random callers (keys, digits, silence, hang-ups, at any time of the week) in the emulator;
 so are the example flows.
 No answer may be the error path. Menus and collections here always name an `exhausted` state:
@@ -67,6 +67,8 @@ def prompts(draw) -> object:
     text = draw(st.sampled_from(["Welcome.", "Please choose.", "Thank you.", "One moment please."]))
     if draw(st.booleans()):
         text += " You said {{ " + draw(values()) + " }}."
+    if draw(st.integers(0, 4)) == 0:  # SSML, with caller data inside the markup
+        return [{"ssml": "<speak>" + text + " <break time='300ms'/></speak>"}, "Thank you."]
     if draw(st.integers(0, 3)) == 0:
         return {locale: text for locale in LOCALES}
     return text
@@ -93,9 +95,10 @@ def flows(draw) -> dict:
             # Cut to the variable's length: caller data longer than max_length is a separate matter.
             assignments = {"note": "{{ ((" + draw(values()) + ") | string)[:8] }}"}
             if draw(st.booleans()):
-                assignments = {"locale": draw(st.sampled_from(LOCALES))}
+                assignments = {"locale": draw(st.sampled_from(
+                    LOCALES + ["{{ 'sv-SE' if " + draw(conditions()) + " else 'en-US' }}", "{{ locale }}"]))}
             state["set"] = assignments
-        kind = draw(st.sampled_from(["next", "branch", "menu", "collect", "transfer", "hangup"]))
+        kind = draw(st.sampled_from(["next", "branch", "menu", "collect", "record", "transfer", "hangup"]))
         if kind == "next":
             state["next"] = later(i)
         elif kind == "branch":
@@ -119,6 +122,9 @@ def flows(draw) -> dict:
             if draw(st.booleans()):
                 collect["terminator"] = "#"
             state["collect"] = collect
+        elif kind == "record":
+            state["record"] = {"prompt": draw(prompts()), "max_length": 60, "next": anywhere(),
+                               "recording": {"destination": "https://media.example.com/voicemail/"}}
         elif kind == "transfer":
             state["transfer"] = draw(st.sampled_from([{"number": "+46812345671"}, {"sip": "desk@pbx.example.com"},
                                                       {"conference": "team-room"}]))
