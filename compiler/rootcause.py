@@ -7,7 +7,7 @@ from .diagnostics import Diagnostic, Related, suggest
 
 _UNKNOWN = re.compile(r"unknown key '(?P<key>[^']*)' in (?P<where>.+)$")
 _MISSING = re.compile(r"(?P<where>.+) is missing the required key '(?P<key>[^']*)'$")
-_DOES_NOTHING = re.compile(r"(?P<where>.+) does nothing: it needs one of (?P<keys>.+)$")
+_DOES_NOTHING = re.compile(r"(?P<where>.+) (?P<lack>does nothing|has no destination): it needs one of (?P<keys>.+)$")
 _NEVER_ENDS = re.compile(r"a call in state '(?P<state>[^']*)' can never end")
 _LOOP = re.compile(r"states loop without waiting for the caller: (?P<loop>.+)$")
 
@@ -41,7 +41,8 @@ def _fold_misspelt_keys(out: list[Diagnostic]) -> None:
             if meant is None:
                 continue
             consequence = (f"so {match['where']} is missing the required key '{meant}'" if missing.code == "IVR011"
-                           else f"so {match['where']} has no action")
+                           else f"so {match['where']} has no action" if match["lack"] == "does nothing"
+                           else f"so {match['where']} has no destination")
             out[i] = _note(unknown, missing, consequence,
                            message=f"unknown key '{found['key']}' in {found['where']}: did you mean '{meant}'?",
                            help=f"rename it to '{meant}'")

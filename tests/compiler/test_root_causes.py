@@ -32,3 +32,13 @@ def test_an_unrelated_unknown_key_leaves_the_missing_key_reported() -> None:
 
     result = check_text('ivrc: 1\nflow: f\nnumbers: ["+46812345670"]\nstates:\n  s: {hangup: true}\ncolour: red\n')
     assert sorted(d.code for d in result.diagnostics) == ["IVR010", "IVR011"]
+
+
+def test_a_misspelt_transfer_destination_is_one_error() -> None:
+    from ivrc.compiler import check_text
+
+    result = check_text('ivrc: 1\nflow: f\nnumbers: ["+46812345670"]\nstart: s\nstates:\n'
+                        '  s:\n    transfer: {numbr: "+46812345671"}\n')
+    [d] = result.diagnostics
+    assert d.message == "unknown key 'numbr' in 'transfer': did you mean 'number'?"
+    assert [r.message for r in d.related] == ["so 'transfer' has no destination"]
