@@ -33,7 +33,7 @@ def value_offsets(raw: str, base: int, style: str | None, value: str) -> list[in
             pairs = _folded(raw)
         else:
             return None
-    except (IndexError, ValueError):
+    except (IndexError, KeyError, ValueError):  # text YAML would not have loaded: no mapping
         return None
     if "".join(c for c, _ in pairs) != value:
         return None
