@@ -153,6 +153,16 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +     say: "Welcome to Luigi's Pizza."
            +     hangup: true
            """),
+        _c("IVR009", "yaml-trap", "error", "YAML reads the text differently from how it looks.",
+           "An unquoted `#` starts a comment, so `#: main_menu` silently deletes the option; a value "
+           "starting with `{{` is read as a mapping, not as a template. The flow would not do what it says.",
+           "Put the key or the value in quotes.",
+           """
+             options:
+               1: orders
+           -   #: main_menu
+           +   "#": main_menu
+           """),
     ]),
     ("Shape", [
         _c("IVR010", "unknown-key", "error", "A key the flow language does not have.",
@@ -228,6 +238,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
                transfer:
                  number: "+46812345681"
            -   next: goodbye
+           """),
+        _c("IVR016", "outbound-with-numbers", "error", "A flow has both `outbound` and `numbers`.",
+           "An outbound flow places calls and is chosen by the callout's `custom` value; an inbound flow "
+           "answers its `numbers`. A flow cannot be both: its start state would be answered in different "
+           "callbacks, with different rules.",
+           "Keep `outbound` for a flow that places calls, `numbers` for one that answers them; split a flow "
+           "that must do both into two files.",
+           """
+             flow: reminder
+           - numbers: ["+46812345730"]
+             outbound:
+               amd: true
+               caller_id: "+46812345730"
            """),
     ]),
     ("References and structure", [
@@ -333,6 +356,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
            """),
     ]),
     ("Menus and digits", [
+        _c("IVR033", "exhausted-loops", "warning", "`exhausted` leads straight back to the same menu.",
+           "A caller who stays silent (a phone left off the hook, a caller who cannot press keys) hears the "
+           "menu again and again, and the call never ends.",
+           "Send `exhausted` to a state that ends the call: an operator, voicemail, or a goodbye.",
+           """
+             main_menu:
+               menu:
+                 prompt: "To order, press 1."
+                 options:
+                   1: orders
+           -     exhausted: main_menu
+           +     exhausted: goodbye
+           """),
         _c("IVR040", "menu-no-input-unhandled", "warning",
            "A menu or digit collection says nothing when the caller is silent.",
            "Callers who do not answer hear the same prompt again without being told why.",
@@ -424,6 +460,20 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -   pattern: '([0-9]{2})\\1'
            +   pattern: "[0-9]{4}"
            """),
+        _c("IVR047", "pattern-never-matches", "error", "A digit pattern that nothing a caller can key will match.",
+           "Callers key only 0-9 and `*`; `#` ends the input and is never part of it. A pattern that needs "
+           "letters, a `#`, or a length the collection cannot give rejects every caller, who hears the "
+           "`invalid` prompt until the attempts run out.",
+           "Write the pattern over the digits and `*` only, with lengths between `min_digits` and `max_digits`.",
+           """
+             collect:
+               prompt: "Please key in your six digit order number, then press the hash key."
+               into: order
+               max_digits: 7
+               terminator: "#"
+           -   pattern: "[0-9]{6}#"
+           +   pattern: "[0-9]{6}"
+           """),
         _c("IVR050", "not-e164", "error", "A phone number not in E.164 format.",
            "Sinch routes and dials E.164 numbers: '+', country code, number, no spaces.",
            "Write the number like +14155550100.",
@@ -438,6 +488,26 @@ GROUPS: list[tuple[str, list[Code]]] = [
            """),
     ]),
     ("Sinch platform rules", [
+        _c("IVR051", "sip-scheme", "warning", "A SIP address written with its `sip:` scheme.",
+           "ivrc gives Sinch the address as user@host; with the scheme the user name would be `sip:desk`.",
+           "Write the address without the scheme.",
+           """
+             kitchen:
+               transfer:
+           -     sip: "sip:kitchen@pbx.luigis.example.com"
+           +     sip: kitchen@pbx.luigis.example.com
+           """),
+        _c("IVR052", "transfer-to-own-number", "warning", "A transfer to one of the flow's own numbers.",
+           "The transferred call arrives back at this flow instead of reaching a person.",
+           "Transfer to the number of the person or desk that should answer.",
+           """
+             numbers: ["+46812345680"]
+             states:
+               orders:
+                 transfer:
+           -       number: "+46812345680"
+           +       number: "+46812345681"
+           """),
         _c("IVR060", "not-allowed-in-callback", "error", "Sinch does not allow this in the callback where the state runs.",
            "Sinch accepts some actions only in certain answers (e.g. park only when answering the incoming "
            "call, ICE); elsewhere the call fails.",
@@ -485,6 +555,16 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  destination: s3://luigis-orders/voicemail/
            +     credentials_env: ORDERS_S3_CREDENTIALS
                next: goodbye
+           """),
+        _c("IVR064", "ignored-transfer-option", "warning", "A transfer option Sinch ignores for this kind of transfer.",
+           "`dial_timeout` applies only to numbers, `transport` only to SIP, `music_on_hold` only to conferences "
+           "and SIP: elsewhere Sinch ignores it, so the call does not behave as the flow reads.",
+           "Remove the option, or use it on a transfer it applies to.",
+           """
+             team_meeting:
+               transfer:
+                 conference: luigis-kitchen
+           -     dial_timeout: 30
            """),
     ]),
     ("Cookies and variables", [
@@ -564,6 +644,58 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +   say: "Your order {{ order }} is on its way. Goodbye."
                hangup: true
            """),
+        _c("IVR082", "unknown-filter", "error", "A template uses a filter or test Jinja2 does not have.",
+           "Jinja2 finds an unknown filter only when it compiles the template, so the prompt, `set` value or "
+           "condition would fail on every call.",
+           "Use one of Jinja2's built-in filters (`int`, `upper`, `lower`, `replace`, `length`, `default`...) "
+           "or tests (`defined`, `number`, `divisibleby`...).",
+           """
+             status:
+           -   say: "Your order {{ order | spell }} is on its way."
+           +   say: "Your order {{ order | join(' ') }} is on its way."
+               hangup: true
+           """),
+        _c("IVR083", "template-type-error", "error",
+           "A template fails when it runs, on every call or for some values a call can have.",
+           "Variables and call fields are text, `now` is a date and time: comparing text with a number "
+           "(`pin < 5000`), adding them, or comparing a method that was not called (`now.weekday < 5`) "
+           "raises an error on the call, which then takes the error path. Lint also runs every template "
+           "with sample values (empty and keyed digits, caller ids, times, each locale) and reports one "
+           "that fails, with the values that made it fail.",
+           "Call methods with brackets (`now.weekday()`), and convert text with `| int` before comparing it "
+           "with a number.",
+           """
+             check_day:
+               branch:
+           -     - if: now.weekday < 5
+           +     - if: now.weekday() < 5
+                   goto: main_menu
+                 - else: closed
+           """),
+        _c("IVR084", "never-true", "warning", "A comparison whose answer is known before the call.",
+           "Text is never equal to a number (`pin == 1234` is always false), and `call.amd` is only ever "
+           "human, machine, notsure or hangup: the branch does not do what it reads as.",
+           "Compare text with text in quotes (`pin == \"1234\"`), or use one of call.amd's values.",
+           """
+             check_answer:
+               branch:
+           -     - if: call.amd == "voicemail"
+           +     - if: call.amd == "machine"
+                   goto: leave_message
+                 - else: reminder_menu
+           """),
+        _c("IVR085", "amd-not-available", "warning",
+           "`call.amd` in a flow that does not ask for answering-machine detection.",
+           "call.amd is filled only on an outbound flow with `outbound: {amd: true}`; everywhere else it is "
+           "always empty, so a test of it never matches.",
+           "Turn on detection in `outbound:`, or remove the test.",
+           """
+             outbound:
+           -   caller_id: "+46812345730"
+           +   amd: true
+           +   caller_id: "+46812345730"
+             start: check_answer
+           """),
         _c("IVR089", "template-too-costly", "error",
            "A template or condition would build more than templates may: a huge number, string or loop.",
            "Templates run on every call inside a bounded sandbox: numbers below 2**256, strings and "
@@ -627,6 +759,17 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  en-US: "Goodbye."
                  sv-SE: "Hej då."
                  it-IT: "Arrivederci."
+           """),
+        _c("IVR095", "ssml-in-text", "warning", "SSML tags in a plain text prompt.",
+           "Plain text is spoken as written, so the voice would read out the tag instead of pausing or "
+           "spelling.",
+           "Write the part as SSML, with a `<speak>` root, or remove the tag.",
+           """
+             welcome:
+           -   say: "Welcome to Luigi's Pizza. <break time='500ms'/> To order, press 1."
+           +   say:
+           +     - ssml: "<speak>Welcome to Luigi's Pizza. <break time='500ms'/> To order, press 1.</speak>"
+               next: main_menu
            """),
     ]),
     ("Time", [

@@ -8,8 +8,10 @@ from typing import Any, Iterator
 
 import yaml
 
+from . import yamltraps
 from .diagnostics import Diagnostic, Related, Span
 from .errors import PathError
+from .positions import value_offsets
 
 MAX_BYTES = 1024 * 1024  # real flows are a few kB; this bounds time and memory
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and deep documents
@@ -114,15 +116,18 @@ class Document:
         line = bisect.bisect_right(starts, offset) - 1
         return line + 1, offset - starts[line] + 1
 
-    def locate(self, path: Path, line: int = 1, needle: str | None = None) -> Span:
-        """Where, inside the scalar at path, the template's `line` (1-based) and `needle` are.
+    def locate(self, path: Path, line: int = 1, needle: str | None = None, column: int | None = None) -> Span:
+        """Where, inside the scalar at path, the template's `line` (1-based) and `needle` (or `column`) are.
 
-        Literal block scalars keep their lines, so a template line maps to a file line; folded ones
-        keep only their blank lines; in other styles we search for the needle from the scalar's start.
+        Quoted, plain and folded scalars map each character of their value back to the file
+        (positions.py); literal block scalars keep their lines, so a template line maps to a file line.
         """
         scalar = self.scalars.get(tuple(path))
         if scalar is None:
             return self.span(path)
+        exact = self._locate_in_value(tuple(path), scalar, line, needle, column)
+        if exact is not None:
+            return exact
         # A lone CR breaks lines as LF does (position() counts both); the same length keeps every offset.
         raw = _LONE_CR.sub("\n", self.text[scalar.start:scalar.end])
         begin = 0
@@ -168,6 +173,40 @@ class Document:
         line_no, column = self.position(scalar.start + at)
         width = len(needle) if needle else 1
         return Span(self.file, line_no, column, line_no, column + width)
+
+    def _locate_in_value(self, path: Path, scalar: Scalar, line: int, needle: str | None,
+                         column: int | None) -> Span | None:
+        if scalar.style == "|":
+            return None  # its lines are the file's lines: the search below handles it
+        value = self.get(path)
+        if not isinstance(value, str):
+            return None
+        cache = self.__dict__.setdefault("_offsets", {})
+        if path not in cache:
+            cache[path] = value_offsets(self.text[scalar.start:scalar.end], scalar.start, scalar.style, value)
+        offsets = cache[path]
+        if not offsets:
+            return None
+        begin = 0
+        for _ in range(max(line, 1) - 1):
+            newline = value.find("\n", begin)
+            if newline < 0:
+                break
+            begin = newline + 1
+        at = begin
+        if column is not None:
+            at = begin + column - 1
+        elif needle:
+            pattern = re.escape(needle)
+            if re.fullmatch(r"[A-Za-z0-9_]+", needle):  # a name, not part of a longer name
+                pattern = r"(?<![A-Za-z0-9_])" + pattern + r"(?![A-Za-z0-9_])"
+            match = re.compile(pattern).search(value, begin) or re.compile(pattern).search(value)
+            if match is not None:
+                at = match.start()
+        at = min(max(at, 0), len(offsets) - 1)
+        line_no, col = self.position(offsets[at])
+        width = len(needle) if needle and column is None else 1
+        return Span(self.file, line_no, col, line_no, col + width)
 
     def get(self, path: Path, default: Any = None) -> Any:
         node = self.data
@@ -227,6 +266,14 @@ class _Builder:
             return self.scalar(node)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        braces = node.flow_style and yamltraps.braces_value(self.doc.text, node.start_mark.index, node.end_mark.index)
+        if braces:
+            # `say: {{ name }}` is a mapping to YAML; read it as the template the author wrote, so this
+            # one error is all the author hears about it.
+            self._report(Diagnostic(
+                "IVR009", "a value that starts with '{{' must be in quotes: YAML reads '{' as the start of a mapping",
+                _span(self.doc.file, node), help=f"put the value in quotes: \"{braces}\""))
+            return braces
         return self.mapping(node, path, depth)
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
@@ -358,7 +405,7 @@ def _load_text(text: str, file: str) -> LoadResult:
             return LoadResult(None, [Diagnostic(
                 "IVR003", "the file holds more than one YAML document", span,
                 help="a flow file holds one flow; remove the '---' and what follows, or split the file")])
-        return LoadResult(None, [Diagnostic("IVR001", message, span)])
+        return LoadResult(None, [yamltraps.explain(err, text, file)])
     except RecursionError:
         return LoadResult(None, [Diagnostic("IVR001", "the YAML is nested too deeply", Span(file, 1, 1),
                                             help=f"flows need no more than {MAX_DEPTH} levels")])
@@ -376,6 +423,8 @@ def _load_text(text: str, file: str) -> LoadResult:
             "IVR004", f"the document expands to more than {MAX_NODES} values or {MAX_DEPTH} levels "
                       "(through aliases or nesting)", _span(file, node),
             help="write repeated parts out, or use fewer anchors and aliases")])
+    builder.diagnostics.extend(yamltraps.hash_key_comments(
+        text, file, [(scalar.start, scalar.end) for scalar in doc.scalars.values()]))
     if not isinstance(doc.data, dict):
         builder.diagnostics.append(Diagnostic(
             "IVR008", "the top level of a flow must be a mapping (key: value lines)", _span(file, root),

@@ -9,8 +9,10 @@ from .checks import run_all
 from .diagnostics import Diagnostic, suggestion_budget
 from .loader import MAX_DIAGNOSTICS, Document, LoadResult, load_bytes, load_file, load_text
 from .lower import lower
+from .rootcause import fold
 from .schema import check_schema
 from .suppress import apply_comments
+from .yamltraps import fold_consequences
 
 
 @dataclass
@@ -50,12 +52,14 @@ def _check_unsuppressed(loaded: LoadResult, file: str) -> Result:
     if doc is None:
         return result
     result.diagnostics.extend(check_schema(doc))
+    result.diagnostics = fold(fold_consequences(result.diagnostics, doc.text))
     # Past a shape error the IR would be guesswork; stop here, as compilers stop after parse errors.
     if result.errors:
         result.diagnostics.sort(key=Diagnostic.sort_key)
         return result
     result.flow = lower(doc)
     result.diagnostics.extend(run_all(result.flow, doc))
+    result.diagnostics = fold(result.diagnostics)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
 

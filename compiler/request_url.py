@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 # The origin must be written out: scheme://host[:port], no template, no user info.
 _ORIGIN = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<host>[^/?#{}%@:\s]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
-_TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
@@ -65,11 +64,15 @@ def pieces(rest: str) -> list[tuple[bool, str]]:
     """The path-and-query text split into (is_expression, text) pieces, in order."""
     out: list[tuple[bool, str]] = []
     position = 0
-    for match in _TEMPLATE.finditer(rest):
-        if match.start() > position:
-            out.append((False, rest[position: match.start()]))
-        out.append((True, match.group(1).strip()))
-        position = match.end()
+    # A scan, not a regex: linear however many "{{" are left unclosed.
+    while (start := rest.find("{{", position)) >= 0:
+        end = rest.find("}}", start + 2)
+        if end < 0:
+            break
+        if start > position:
+            out.append((False, rest[position:start]))
+        out.append((True, rest[start + 2:end].strip()))
+        position = end + 2
     if position < len(rest):
         out.append((False, rest[position:]))
     return out

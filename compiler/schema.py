@@ -154,6 +154,13 @@ class _Translator:
     def _exactly_one(self, error: ValidationError, path: tuple, keys: list[str]) -> Iterator[Diagnostic]:
         present = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
         what = where(path)
+        if not present and path and path[-1] == "transfer":
+            # Inside a transfer the missing piece is a destination; `next` or `hangup` would be errors there.
+            yield Diagnostic("IVR014", f"{what} has no destination: it needs one of " + ", ".join(keys),
+                             self.doc.span(path, key=True),
+                             help="add one of number: \"+14155550100\", sip: desk@pbx.example.com, user: USER_ID "
+                                  "or conference: ROOM")
+            return
         if not present:
             yield Diagnostic("IVR014", f"{what} does nothing: it needs one of " + ", ".join(keys),
                              self.doc.span(path, key=True),
@@ -213,7 +220,23 @@ class _Translator:
         message = f"{shown} is not valid for {where(path)}"
         if expected:
             message += f": expected {expected}"
-        return Diagnostic(code, message, self.doc.span(path))
+        return Diagnostic(code, message, self.doc.span(path), help=_number_help(code, path, value))
+
+
+def _number_help(code: str, path: tuple, value: Any) -> str | None:
+    """For a phone number that is not E.164: the likely fix, and `private` where a transfer allows it."""
+    if code != "IVR050":
+        return None
+    text = str(value).strip()
+    digits = "".join(c for c in text if c.isdigit())
+    fixes = []
+    if digits and len(digits) <= 15 and not text.startswith("0"):
+        fixes.append(f"did you mean \"+{digits}\"?")
+    elif text.startswith("0"):
+        fixes.append("write the country code instead of the leading 0, e.g. +46 for Sweden")
+    if path and path[-1] == "caller_id" and "transfer" in path:
+        fixes.append(("or, " if fixes else "") + "to hide the caller's number, write `caller_id: private`")
+    return " ".join(fixes) or None
 
 
 def _expected(schema: dict) -> str | None:

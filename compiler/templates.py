@@ -90,9 +90,11 @@ def references(tree: nodes.Template) -> Iterator[Reference]:
 def template_references(kind: str, source: str) -> tuple[Reference, ...]:
     """What a template (or, with kind "condition", an expression) refers to.
 
-    Raises TemplateSyntaxError or RecursionError. Conditions are also compiled exactly as the
-    runtime compiles them, so their errors speak of what the author wrote."""
+    Raises TemplateSyntaxError (TemplateAssertionError for an unknown filter or test) or
+    RecursionError. Every template is also compiled exactly as the runtime compiles it, since
+    Jinja2 finds unknown filters only when compiling, and the runtime would fail there."""
     if kind == "condition":
         environment().compile_expression(source)
         return tuple(references(parse(condition_source(source))))
+    environment().compile(source)
     return tuple(references(parse(source)))

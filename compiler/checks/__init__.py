@@ -6,21 +6,40 @@ from typing import Callable, Iterator
 from ..diagnostics import Diagnostic
 from ..ir import Flow
 from ..loader import Document
-from . import bounds, cookies, hours, menus, platform, prompts, references, requests, structure, templates
+from . import (
+    advice,
+    bounds,
+    cookies,
+    digit_patterns,
+    direction,
+    expressions,
+    hours,
+    menus,
+    platform,
+    prompts,
+    references,
+    requests,
+    structure,
+    templates,
+)
 
 Check = Callable[[Flow, Document], Iterator[Diagnostic]]
 
 ALL: tuple[Check, ...] = (
     references.check,
+    direction.check,
     structure.check,
     menus.check,
+    digit_patterns.check,
     templates.check,
     bounds.check,
+    expressions.check,
     prompts.check,
     hours.check,
     platform.check,
     cookies.check,
     requests.check,
+    advice.check,
 )
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime
+import difflib
+from functools import lru_cache
 from typing import Iterator
 
 from .. import ir
@@ -13,12 +15,11 @@ from ..loader import Document
 def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     if not valid_timezone(flow.timezone):
         yield Diagnostic("IVR120", f"'{flow.timezone}' is not a known time zone", doc.span(("timezone",)),
-                         help="use an IANA name like Europe/Stockholm or America/New_York")
+                         help=_zone_help(flow.timezone))
     for schedule in flow.schedules:
         if schedule.timezone != flow.timezone and not valid_timezone(schedule.timezone):
             yield Diagnostic("IVR120", f"'{schedule.timezone}' is not a known time zone",
-                             doc.span(schedule.path + ("timezone",)),
-                             help="use an IANA name like Europe/Stockholm or America/New_York")
+                             doc.span(schedule.path + ("timezone",)), help=_zone_help(schedule.timezone))
         for day, ranges in schedule.weekly:
             spans = []
             for i, (start, end) in enumerate(ranges):
@@ -39,3 +40,26 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             except ValueError:
                 yield Diagnostic("IVR122", f"'{holiday}' is not a real date", doc.span(schedule.path + ("holidays", i)),
                                  help="write YYYY-MM-DD, or MM-DD for every year")
+
+
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    """Every IANA zone, by its name folded to lower case and by its city alone ("stockholm")."""
+    import zoneinfo
+
+    names = {name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/"))}
+    by_key = {name.lower(): name for name in names}
+    for name in sorted(names):
+        by_key.setdefault(name.rsplit("/", 1)[-1].lower(), name)
+    return by_key
+
+
+def _zone_help(name: str) -> str:
+    """Did you mean: for a misspelt zone, a city without its region, or a zone in the wrong case."""
+    zones = _zones()
+    key = name.strip().lower().replace(" ", "_")
+    close = difflib.get_close_matches(key, zones, n=1, cutoff=0.75)  # stricter than names: zones are many
+    best = zones.get(key) or (zones[close[0]] if close else None)
+    if best:
+        return f"did you mean '{best}'?"
+    return "use an IANA name like Europe/Stockholm or America/New_York"

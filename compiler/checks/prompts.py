@@ -39,8 +39,9 @@ def _static(text: ir.Text) -> str:
     return _replace_tags(text.source, "") if text.is_template else text.source
 
 
-def _replace_tags(source: str, placeholder: str) -> str:
-    """Replaces each {{ }}, {% %} and {# #} tag with the placeholder, in time linear in the text.
+def _replace_tags(source: str, placeholder: str, keep_length: bool = False) -> str:
+    """Replaces each {{ }}, {% %} and {# #} tag with the placeholder, in time linear in the text;
+    with keep_length, padded with spaces to the tag's length, so positions in the result are positions in the text.
 
     A regex like \\{\\{.*?\\}\\} rescans to the end from every unclosed opener (quadratic: a prompt of
     80k "{{" took 89 s). Here an opener whose closer is nowhere after it marks that kind as
@@ -59,7 +60,7 @@ def _replace_tags(source: str, placeholder: str) -> str:
             unclosed.add(opener)
             pos = start + 1
             continue
-        out += (source[done:start], placeholder)
+        out += (source[done:start], placeholder.ljust(end + 2 - start) if keep_length else placeholder)
         pos = done = end + 2
     out.append(source[done:])
     return "".join(out)
@@ -77,22 +78,31 @@ def _part(part: ir.Part, doc: Document) -> Iterator[Diagnostic]:
         yield Diagnostic("IVR091", f"this text is {len(text.source)} characters; Sinch speaks at most {TTS_LIMIT}",
                          doc.span(text.path), help="split it into several parts of a list")
     if part.kind == "ssml":
-        problem = _ssml_problem(text)
+        problem, at = _ssml_problem(text)
         if problem:
-            yield Diagnostic("IVR092", problem, doc.span(text.path),
+            where = doc.locate(text.path, 1, column=at + 1) if at is not None else doc.span(text.path)
+            yield Diagnostic("IVR092", problem, where,
                              help="write a well-formed document like <speak>Hello <break time=\"1s\"/> there</speak>")
 
 
-def _ssml_problem(text: ir.Text) -> str | None:
-    # Template tags become a placeholder word so the markup around them can still be checked.
-    markup = _replace_tags(text.source, "x") if text.is_template else text.source
+def _ssml_problem(text: ir.Text) -> tuple[str | None, int | None]:
+    """What is wrong with the SSML, and where in the text (an index), when the parser says."""
+    # Template tags become a placeholder word of the same length, so the markup around them can
+    # still be checked and the parser's positions are positions in the text.
+    markup = (_replace_tags(text.source, "x", keep_length=True) if text.is_template else text.source)
     if "<!DOCTYPE" in markup or "<!ENTITY" in markup:
-        return "SSML may not declare a DOCTYPE or entities"
+        return "SSML may not declare a DOCTYPE or entities", None
+    stripped = markup.strip()
     try:
-        root = ElementTree.fromstring(markup.strip())
+        root = ElementTree.fromstring(stripped)
     except ElementTree.ParseError as err:
-        return f"the SSML is not well-formed XML: {err}"
+        line, column = err.position
+        lead = len(markup) - len(markup.lstrip())
+        starts = [0] + [i + 1 for i, c in enumerate(stripped) if c == "\n"]
+        at = lead + starts[min(line, len(starts)) - 1] + column
+        reason = str(err).split(":", 1)[0]  # the parser's "line 1, column N" is replaced by the file's position
+        return f"the SSML is not well-formed XML: {reason}", at
     tag = root.tag.rsplit("}", 1)[-1]
     if tag != "speak":
-        return f"the SSML root element is <{tag}>; it must be <speak>"
-    return None
+        return f"the SSML root element is <{tag}>; it must be <speak>", len(markup) - len(markup.lstrip())
+    return None, None

@@ -74,16 +74,21 @@ def _variables(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                                  help=f"declare it under `variables:`, e.g. {name}: {{max_length: 32}}")
             elif not value.is_template and len(value.source.encode()) > var.max_length:
                 yield Diagnostic("IVR073", f"the value is {len(value.source.encode())} bytes; '{name}' holds at most {var.max_length}",
-                                 doc.span(assignment.path), related=(Related(doc.span(var.path, key=True), f"'{name}' declared here"),))
+                                 doc.span(assignment.path), related=(Related(doc.span(var.path, key=True), f"'{name}' declared here"),),
+                                 help=f"raise max_length of '{name}' to {len(value.source.encode())}, or shorten the value")
             elif value.is_template and len((fixed := _replace_tags(value.source, "")).encode()) > var.max_length:
                 # What a call fills in is cut to fit at run time; the fixed text alone never fits.
                 yield Diagnostic("IVR073", f"the value's fixed text alone is {len(fixed.encode())} bytes; '{name}' holds "
                                            f"at most {var.max_length}",
-                                 doc.span(assignment.path), related=(Related(doc.span(var.path, key=True), f"'{name}' declared here"),))
+                                 doc.span(assignment.path), related=(Related(doc.span(var.path, key=True), f"'{name}' declared here"),),
+                                 help=f"raise max_length of '{name}' to {len(fixed.encode())}, or shorten the fixed text")
     for var in flow.variables:
         if len(var.default.encode()) > var.max_length:
-            yield Diagnostic("IVR073", f"the default of '{var.name}' is longer than its max_length ({var.max_length} bytes)",
-                             doc.span(var.path + ("default",)))
+            size = len(var.default.encode())
+            yield Diagnostic("IVR073", f"the default of '{var.name}' is {size} bytes; '{var.name}' holds at most "
+                                       f"{var.max_length}", doc.span(var.path + ("default",)),
+                             help=f"raise max_length to {size}, or shorten the default (sizes are bytes of UTF-8: "
+                                  "å and é take two)")
 
 
 def _hint(word: str, names) -> str:

@@ -1,0 +1,123 @@
+"""Runs each template as a call would, with sample values of what it reads: a failure here is a failure on a call.
+
+The type reading in expressions.py names the common mistakes in the author's terms; this catches
+the rest (a filter given a value it cannot take, `now.hour | length`, an index into empty digits)
+by doing what the runtime does, in the same sandbox, with values a real call can have.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import nodes
+
+from .. import ir, walk
+from ..hours import zone
+from ..templates import condition_source, environment, parse
+
+# What the flow's names can hold on a call. Digits from callers, text from `set`, Sinch's fields:
+# the empty value first, since a variable is empty until something sets it.
+_TEXT = ("", "1234", "0", "*", "Main Street 1")
+_CALLER = ("+46700000001", "", "private", "+14155550100", "anonymous")
+_MOMENTS = (datetime.datetime(2026, 12, 24, 9, 30), datetime.datetime(2026, 6, 1, 0, 0),
+            datetime.datetime(2026, 3, 29, 23, 59), datetime.datetime(2027, 1, 1, 12, 0),
+            datetime.datetime(2026, 10, 25, 2, 30))
+_AMD = ("human", "machine", "notsure", "hangup", "")
+_SAMPLES = len(_TEXT)
+# Sampling runs the author's template at lint time: one that repeats text or raises to a power,
+# or holds a large number, could be made to do unbounded work, so it is not sampled.
+_HEAVY = (nodes.Mul, nodes.Pow)
+_LARGEST_CONSTANT = 10_000
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A template that raised with these sample values."""
+
+    error: str
+    values: tuple[tuple[str, str], ...]  # (name, value) of the names it reads, as the call had them
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{name} is {value!r}" for name, value in self.values)
+        return f"when {shown}" if shown else "on every call"
+
+
+def first_failure(kind: str, source: str, flow: ir.Flow, reads: set[str]) -> Failure | None:
+    """Renders the template (or tests the condition) with each set of sample values; the first failure."""
+    try:
+        tree = parse(condition_source(source) if kind == "condition" else source)
+    except Exception:
+        return None  # the template check reports it
+    if any(True for _ in tree.find_all(_HEAVY)) or any(
+            isinstance(c.value, (int, float)) and not isinstance(c.value, bool) and abs(c.value) > _LARGEST_CONSTANT
+            for c in tree.find_all(nodes.Const)):
+        return None
+    try:
+        if kind == "condition":
+            compiled = environment("plain").compile_expression(source)
+            run = lambda names: compiled(**names)  # noqa: E731
+        else:
+            template = environment(kind).from_string(source)
+            run = template.render
+    except Exception:
+        return None
+    failures: list[Failure] = []
+    for i in range(_SAMPLES):
+        names, shown = _names(flow, i)
+        try:
+            run(names)
+        except Exception as err:  # what the runtime turns into the error path
+            values = tuple((name, shown[name]) for name in sorted(shown) if name in reads)
+            failures.append(Failure(f"{type(err).__name__}: {err}", values))
+    if len(failures) == _SAMPLES:
+        return Failure(failures[0].error, ())  # whatever the values: say so, not one example of them
+    return failures[0] if failures else None
+
+
+def _names(flow: ir.Flow, i: int) -> tuple[dict[str, Any], dict[str, str]]:
+    amd = _AMD[i % len(_AMD)] if flow.outbound is not None and flow.outbound.amd else ""
+    # The called number can be empty: on an outbound call, or when a later event does not carry it.
+    called = ((flow.numbers or ("+46812345670",))[0], "")[i % 2]
+    call = {"caller": _CALLER[i % len(_CALLER)], "called": called,
+            "callid": "4398599d1ba84ef3bde0a82dfb61abed", "amd": amd, "custom": ""}
+    choices = _choices(flow)
+    variables = {name: values[i % len(values)] for name, values in choices.items()}
+    locale = flow.locales[i % len(flow.locales)]
+    try:
+        timezone: datetime.tzinfo = zone(flow.timezone)
+    except Exception:  # an unknown time zone is reported by the hours check
+        timezone = datetime.timezone.utc
+    moment = _MOMENTS[i % len(_MOMENTS)].replace(tzinfo=timezone)
+    open_now = i % 2 == 0
+    names = {**variables, "call": call, "locale": locale, "now": moment, "is_open": lambda _name: open_now}
+    shown = {**variables, "locale": locale, "now": moment.isoformat(timespec="minutes"),
+             **{f"call.{field}": value for field, value in call.items()}}
+    return names, shown
+
+
+def _choices(flow: ir.Flow) -> dict[str, tuple[str, ...]]:
+    """The values each variable can hold on a call: any text, unless the flow itself decides them all.
+
+    A declared variable that only ever gets constants (its default, `set` with plain text) holds one
+    of those; digits collected and values a callout may give can be anything, the empty text first.
+    """
+    cached = flow.__dict__.get("_sample_choices")
+    if cached is not None:
+        return cached
+    constants: dict[str, set[str] | None] = {var.name: {var.default} for var in flow.variables}
+    for state in flow.states:
+        for assignment in state.sets:
+            if assignment.name in constants and constants[assignment.name] is not None:
+                if assignment.value.is_template:
+                    constants[assignment.name] = None
+                else:
+                    constants[assignment.name].add(assignment.value.source)
+    choices: dict[str, tuple[str, ...]] = {}
+    for name, values in constants.items():
+        fixed = values is not None and flow.outbound is None  # a callout may give any declared variable
+        choices[name] = tuple(sorted(values)) if fixed else _TEXT
+    for name in walk.collected(flow):
+        choices[name] = _TEXT
+    object.__setattr__(flow, "_sample_choices", choices)
+    return choices
