@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test test-slow lint call bench venv clean studio browser
+.PHONY: serve test test-slow check lint call bench venv clean studio browser
 
 $(BIN)/ivrc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ test: venv browser
 
 test-slow: venv
 	$(BIN)/python -m pytest -m slow
+
+# What CI checks besides the tests: ruff, and mypy over the package as installed.
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/typecheck.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
