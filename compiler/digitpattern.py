@@ -101,7 +101,7 @@ class _Builder:
     def freeze(self) -> tuple[tuple, ...]:
         return tuple(tuple(state) for state in self.states)
 
-    def sequence(self, items: list) -> tuple[int, list[State]]:
+    def sequence(self, items: list) -> tuple[int, list[_Exit]]:
         if not items:
             empty = self.new("split", None, None)  # an epsilon step: both exits go to what follows
             state = self.states[empty]
@@ -199,7 +199,7 @@ def _char_test(op, av) -> Callable[[str], bool]:
     if op is C.ANY:
         return lambda ch: ch != "\n"
     negate = bool(av) and av[0][0] is C.NEGATE
-    tests: list[Callable[[str], bool]] = []
+    tests: list[Callable[..., bool]] = []  # each takes one character; the rest are bound defaults
     for item_op, item in av[1:] if negate else av:
         if item_op is C.LITERAL:
             tests.append(lambda ch, code=item: ord(ch) == code)

@@ -95,7 +95,8 @@ class Visit:
     via: str = ""
 
     def path(self) -> list[tuple[str, str]]:
-        steps, visit = [], self
+        steps: list[tuple[str, str]] = []
+        visit: Visit | None = self
         while visit is not None:
             steps.append((visit.state, visit.via))
             visit = visit.parent

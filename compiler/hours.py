@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,7 +22,7 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
-def is_open(weekly: dict[str, list[list[str]]], holidays: list[str], timezone: str, moment: datetime.datetime) -> bool:
+def is_open(weekly: Mapping[str, Sequence[Sequence[str]]], holidays: Collection[str], timezone: str, moment: datetime.datetime) -> bool:
     """Open at `moment` (aware) in the schedule's own time zone? Holidays close the whole day."""
     local = moment.astimezone(zone(timezone))
     day = local.date().isoformat()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 try:
     from re import _constants as sre  # type: ignore[attr-defined]
-    from re import _parser as parser
+    from re import _parser as parser  # type: ignore[attr-defined]  # re._parser has no stubs
 except ImportError:  # pragma: no cover - older Pythons
     import sre_constants as sre  # type: ignore[no-redef]
     import sre_parse as parser  # type: ignore[no-redef]

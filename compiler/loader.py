@@ -441,6 +441,7 @@ def load_bytes(raw: bytes, file: str = "<bytes>") -> LoadResult:
     text, problem = _decode(file, raw)
     if problem is not None:
         return LoadResult(None, [problem])
+    assert text is not None  # _decode gives the text whenever it gives no problem
     return load_text(text, file)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, overload
 
 from . import cookies, ir, svaml
 from .checks.cookies import budget, carried_call_fields, variable_bounds
@@ -43,6 +43,10 @@ class _Builder:
             out.append(item)
         return out
 
+    @overload
+    def prompt(self, prompt: ir.Prompt, fallback_id: str) -> str: ...
+    @overload
+    def prompt(self, prompt: ir.Prompt | None, fallback_id: str) -> str | None: ...
     def prompt(self, prompt: ir.Prompt | None, fallback_id: str) -> str | None:
         """Registers a prompt and returns its id; catalogue prompts keep their names."""
         if prompt is None:

@@ -122,6 +122,7 @@ def cross_checks(results: list[Result]) -> Iterator[Diagnostic]:
             continue
         if flow.id in ids:
             first = ids[flow.id]
+            assert first.document is not None  # only results with a flow and a document are kept
             yield Diagnostic("IVR101", f"flow id '{flow.id}' is also used by {first.file}", doc.span(("flow",)),
                              related=(Related(first.document.span(("flow",)), "first used here"),),
                              help="give each flow its own id")
@@ -130,6 +131,7 @@ def cross_checks(results: list[Result]) -> Iterator[Diagnostic]:
         for i, number in enumerate(flow.numbers):
             if number in numbers:
                 first, j = numbers[number]
+                assert first.flow is not None and first.document is not None  # as above
                 yield Diagnostic("IVR100", f"{number} is also claimed by flow '{first.flow.id}'",
                                  doc.span(("numbers", i)),
                                  related=(Related(first.document.span(("numbers", j)), "claimed here first"),),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .diagnostics import Diagnostic, Related, suggest
 
@@ -19,9 +20,9 @@ def fold(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _note(diagnostic: Diagnostic, consequence: Diagnostic, note: str, **changes) -> Diagnostic:
-    fields = {"code": diagnostic.code, "message": diagnostic.message, "span": diagnostic.span, "help": diagnostic.help,
-              "related": diagnostic.related + (Related(consequence.span, note),)}
+def _note(diagnostic: Diagnostic, consequence: Diagnostic, note: str, **changes: Any) -> Diagnostic:
+    fields: dict[str, Any] = {"code": diagnostic.code, "message": diagnostic.message, "span": diagnostic.span, "help": diagnostic.help,
+                              "related": diagnostic.related + (Related(consequence.span, note),)}
     fields.update(changes)
     return Diagnostic(**fields)
 

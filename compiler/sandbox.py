@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import re
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TypeGuard
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
@@ -110,7 +110,7 @@ def check_text(value: Any, limit: int = MAX_OUTPUT) -> Any:
     return value
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int)  # bool too: True * 'x' is 'x'
 
 

@@ -75,15 +75,15 @@ def references(tree: nodes.Template) -> Iterator[Reference]:
     for node in tree.find_all(nodes.Name):
         if node.ctx == "load" and node.name not in assigned:
             yield Reference("name", node.name, node.lineno)
-    for node in tree.find_all(nodes.Getattr):
-        if isinstance(node.node, nodes.Name) and node.node.name == "call":
-            yield Reference("call-field", node.attr, node.lineno)
-    for node in tree.find_all(nodes.Call):
-        if isinstance(node.node, nodes.Name) and node.node.name == "is_open":
-            if len(node.args) == 1 and isinstance(node.args[0], nodes.Const) and isinstance(node.args[0].value, str):
-                yield Reference("schedule", node.args[0].value, node.lineno)
+    for attribute in tree.find_all(nodes.Getattr):
+        if isinstance(attribute.node, nodes.Name) and attribute.node.name == "call":
+            yield Reference("call-field", attribute.attr, attribute.lineno)
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "is_open":
+            if len(call.args) == 1 and isinstance(call.args[0], nodes.Const) and isinstance(call.args[0].value, str):
+                yield Reference("schedule", call.args[0].value, call.lineno)
             else:
-                yield Reference("bad-schedule-arg", "", node.lineno)
+                yield Reference("bad-schedule-arg", "", call.lineno)
 
 
 @lru_cache(maxsize=4096)  # flows repeat their texts and conditions; parse each once per process

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import operator
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from jinja2 import TemplateSyntaxError, nodes
 
@@ -12,8 +12,8 @@ from ..loader import Document
 from ..sandbox import MAX_INT_BITS, MAX_STRING, TooMuchWork, check_power, check_product, check_size
 from ..templates import condition_source, parse
 
-_FOLDABLE = {nodes.Add: operator.add, nodes.Sub: operator.sub, nodes.Mul: operator.mul, nodes.Pow: operator.pow,
-             nodes.FloorDiv: operator.floordiv, nodes.Mod: operator.mod}
+_FOLDABLE: dict[type[nodes.Expr], Callable[[Any, Any], Any]] = {nodes.Add: operator.add, nodes.Sub: operator.sub, nodes.Mul: operator.mul, nodes.Pow: operator.pow,
+                                                                 nodes.FloorDiv: operator.floordiv, nodes.Mod: operator.mod}
 
 
 class _Unknown(Exception):
@@ -46,7 +46,8 @@ def _problems(tree: nodes.Template) -> Iterator[tuple[int, str]]:
             if isinstance(node, nodes.BinExpr):
                 _binary(node, assigned)
             else:
-                for arg in [*node.args, *(kw.value for kw in node.kwargs)]:
+                call = cast("nodes.Call | nodes.Filter", node)  # find_all yields only the three kinds asked for
+                for arg in [*call.args, *(kw.value for kw in call.kwargs)]:
                     _argument(arg)
         except TooMuchWork as err:
             if (node.lineno, str(err)) not in seen:  # an operator inside another repeats the same cause
@@ -94,7 +95,8 @@ def _const(node: nodes.Expr) -> Any:
         return +_const(node.node)
     fold = _FOLDABLE.get(type(node))
     if fold is not None:
-        return _fold(node, _const(node.left), _const(node.right))
+        binary = cast(nodes.BinExpr, node)  # only binary operators are foldable
+        return _fold(binary, _const(binary.left), _const(binary.right))
     raise _Unknown
 
 

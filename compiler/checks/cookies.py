@@ -78,11 +78,11 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
                 work.append(target)
     bounds = variable_bounds(flow)
     locale_max = max(len(loc) for loc in flow.locales)
-    carried = sum(cookies.call_cookie_bound(f) for f in carried_call_fields(flow))
+    carried_bound = sum(cookies.call_cookie_bound(f) for f in carried_call_fields(flow))
     result = {}
     for name, seen in before.items():
         variables = sorted((seen | assigned(flow.state_map[name])) & set(bounds))
-        total = cookies.state_cookie_bound(flow.id, name, locale_max) + cookies.mac_cookie_bound() + carried
+        total = cookies.state_cookie_bound(flow.id, name, locale_max) + cookies.mac_cookie_bound() + carried_bound
         total += sum(cookies.var_cookie_bound(v, bounds[v]) for v in variables)
         if flow.outbound is not None and flow.outbound.amd:
             total += cookies.amd_cookie_bound()

@@ -42,6 +42,8 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
 def _width_mismatch(collect: ir.Collect) -> bool:
     import re
 
+    if collect.pattern is None:  # check() looks only at collections with a pattern
+        return False
     try:
         from re import _parser as parser  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover

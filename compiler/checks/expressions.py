@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Iterator
+from typing import Iterator, cast
 
 from jinja2 import TemplateSyntaxError, nodes
 
@@ -98,17 +98,17 @@ class _Reader:
                                  self.span(node, node.attr),
                                  help=f"write now.{node.attr}(); without the brackets it is the method itself, "
                                       "which cannot be compared or spoken")
-        for node in tree.find_all(nodes.Compare):
-            left = node.expr
-            for operand in node.ops:
+        for comparison in tree.find_all(nodes.Compare):
+            left = comparison.expr
+            for operand in comparison.ops:
                 yield from self.compare(left, operand)
                 left = operand.expr
         for op_type, symbol in _ARITHMETIC.items():
-            for node in tree.find_all(op_type):
-                kinds = {self.kind(node.left), self.kind(node.right)}
+            for binary in tree.find_all(op_type):
+                kinds = {self.kind(binary.left), self.kind(binary.right)}
                 if kinds == {"text", "number"}:
                     yield Diagnostic("IVR083", f"`{symbol}` between text and a number fails on every call",
-                                     self.span(node, None),
+                                     self.span(binary, None),
                                      help="variables and call fields are text: convert with `| int` first, "
                                           "e.g. (count | int) + 1")
 
@@ -203,7 +203,7 @@ def _constants(node: nodes.Node) -> tuple | None:
     if isinstance(node, nodes.Const):
         return (node.value,)
     if isinstance(node, (nodes.List, nodes.Tuple)) and all(isinstance(item, nodes.Const) for item in node.items):
-        return tuple(item.value for item in node.items)
+        return tuple(cast(nodes.Const, item).value for item in node.items)
     return None
 
 

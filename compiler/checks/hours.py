@@ -21,7 +21,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             yield Diagnostic("IVR120", f"'{schedule.timezone}' is not a known time zone",
                              doc.span(schedule.path + ("timezone",)), help=_zone_help(schedule.timezone))
         for day, ranges in schedule.weekly:
-            spans = []
+            spans: list[tuple[str, str, int]] = []
             for i, (start, end) in enumerate(ranges):
                 path = schedule.path + ("weekly", day, i)
                 if end <= start:

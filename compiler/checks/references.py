@@ -17,7 +17,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                          doc.span(flow.start.path), help=None if _hint(flow.start.target, states) else did_you_mean(flow.start.target, states, "states"))
     for state in flow.states:
         for edge in edges(state):
-            if edge.ref is not None and edge.target not in states:
+            if edge.ref is not None and edge.target is not None and edge.target not in states:  # an edge with a ref has its target
                 yield Diagnostic("IVR020", f"state '{edge.target}' is not defined" + _hint(edge.target, states),
                                  doc.span(edge.ref.path), help=None if _hint(edge.target, states) else did_you_mean(edge.target, states, "states"),
                                  related=(Related(doc.span(state.path, key=True), f"in state '{state.name}'"),))
@@ -33,6 +33,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
 
 
 def _branch(state: ir.State, doc: Document) -> Iterator[Diagnostic]:
+    assert isinstance(state.action, ir.Branch)  # check() calls this for branch states only
     cases = state.action.cases
     elses = [i for i, c in enumerate(cases) if c.condition is None]
     if not elses:

@@ -108,15 +108,16 @@ def _choices(flow: ir.Flow) -> dict[str, tuple[str, ...]]:
     constants: dict[str, set[str] | None] = {var.name: {var.default} for var in flow.variables}
     for state in flow.states:
         for assignment in state.sets:
-            if assignment.name in constants and constants[assignment.name] is not None:
+            known = constants.get(assignment.name)
+            if known is not None:
                 if assignment.value.is_template:
                     constants[assignment.name] = None
                 else:
-                    constants[assignment.name].add(assignment.value.source)
+                    known.add(assignment.value.source)
     choices: dict[str, tuple[str, ...]] = {}
     for name, values in constants.items():
-        fixed = values is not None and flow.outbound is None  # a callout may give any declared variable
-        choices[name] = tuple(sorted(values)) if fixed else _TEXT
+        fixed = flow.outbound is None  # a callout may give any declared variable
+        choices[name] = tuple(sorted(values)) if values is not None and fixed else _TEXT
     for name in walk.collected(flow):
         choices[name] = _TEXT
     object.__setattr__(flow, "_sample_choices", choices)

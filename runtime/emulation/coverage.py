@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ivrc.compiler import graph, ir
 from ivrc.compiler.compiled import Machine, Menu
@@ -141,7 +141,7 @@ class Coverage:
         if state is not None and state in self._ir[flow].state_map:
             self.flows[flow].hit_states.add(state)
 
-    def _hit_edge(self, flow: str, source: str | None, target: str | None, prefer: list[str] = ()) -> None:
+    def _hit_edge(self, flow: str, source: str | None, target: str | None, prefer: Sequence[str] = ()) -> None:
         state = self._ir[flow].state(source) if source else None
         if state is None:
             return

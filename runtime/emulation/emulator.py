@@ -198,7 +198,7 @@ class Call:
     def start(self) -> "Call":
         if self.outbound:
             self._say("callback", f"ACE: the callout is answered ({self.amd})")
-            body = {"event": "ace", "custom": self.custom or "", "amd": {"status": self.amd, "reason": "n/a", "duration": 1}}
+            body: dict[str, Any] = {"event": "ace", "custom": self.custom or "", "amd": {"status": self.amd, "reason": "n/a", "duration": 1}}
             self._exchange("ACE", body)
         else:
             self._say("callback", f"ICE: {self.caller} calls {self.called}")
@@ -283,7 +283,9 @@ class Call:
             return
         for option in current.get("options", []):
             if option.get("dtmf") == key:
-                kind, target = _MENU_ACTION.match(option["action"]).groups()
+                action = _MENU_ACTION.match(option["action"])
+                assert action is not None  # the engine writes every option's action as menu(...) or return(...)
+                kind, target = action.groups()
                 if kind == "menu":
                     self._say("menu", f"menu → {target}", {"from": menu.current, "key": key, "to": target})
                     menu.current, menu.repeats_left = target, menu.menus[target].get("repeats", 0)

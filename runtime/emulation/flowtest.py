@@ -153,7 +153,8 @@ class Runner:
 
 def _play(call: Call, scenario: Scenario, machine: Machine, stubs: Stubs | None) -> Outcome:
     check = _Checker(call, machine, stubs)
-    index, step = 0, None
+    index: int | None = 0
+    step: Step | None = None
     # An error path nobody asked for is a broken flow (a template error, a missing setting): fail there.
     error_expected = any(s.kind == "expect_end" and s.value == "error" for s in scenario.steps)
     try:
@@ -360,7 +361,8 @@ def load_all(paths: Iterable[str]) -> tuple[list[ScenarioFile], list[str]]:
         raise ToolError(str(err)) from None
     if not files:
         raise ToolError("no scenario files found in " + ", ".join(paths) + " (scenario files end in .test.yaml)")
-    loaded, problems = [], []
+    loaded: list[ScenarioFile] = []
+    problems: list[str] = []
     for path in files:
         try:
             loaded.append(load(path))

@@ -60,7 +60,7 @@ def read_variables(machine: Machine, cookies: Mapping[str, str]) -> dict[str, st
     for name, spec in declared.items():
         raw = cookies.get(layout.var_key(name))
         size = _utf8_size(raw) if raw is not None else None
-        if size is not None and size <= spec.max_length:
+        if raw is not None and size is not None and size <= spec.max_length:
             values[name] = raw
     return values
 

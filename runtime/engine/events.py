@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 EVENTS = frozenset({"ice", "ace", "pie", "dice", "notify"})
 
@@ -117,6 +117,7 @@ def read_cookies(value: object) -> dict[str, str]:
     Cookies steer the flow but are echoed by the network, so a malformed entry is skipped
     rather than failing the callback; the step engine decides what a missing cookie means.
     """
+    pairs: Iterator[tuple[object, object]]
     if isinstance(value, list):
         pairs = (
             (item.get("key"), item.get("value")) for item in value if isinstance(item, dict)

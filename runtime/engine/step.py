@@ -225,6 +225,7 @@ class Engine:
         states = loaded.machine.states
         # The menu that answered: a return value names it; a fused sub-menu's id is its state name.
         waiting = pin.state if pin else None
+        member: str | None
         if returned is not None and returned.flow == loaded.flow and returned.state in states:
             member = returned.state
         elif result.menu_id and svaml.state_of_menu(result.menu_id) in states:
@@ -552,7 +553,9 @@ def _read_custom(custom: str | None) -> tuple[str | None, dict[str, Any], bool]:
         except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             return None, {}, False
         if isinstance(data, dict) and isinstance(data.get("flow"), str):
-            variables = data.get("vars") if isinstance(data.get("vars"), dict) else {}
+            variables = data.get("vars")
+            if not isinstance(variables, dict):
+                variables = {}
             return data["flow"], variables, True
         return None, {}, False
     return text, {}, False

@@ -126,9 +126,12 @@ def create_app(library: Library, settings: Settings) -> Starlette:
             now = settings.clock()
             # The public path Sinch signed (request.url would parse a whole URL just for this).
             path = request.scope.get("root_path", "") + request.scope["path"]
+            assert settings.credentials is not None  # create_app refuses to check signatures without credentials
             verdict = verify(headers, body, path, request.method, settings.credentials, now)
             if not verdict:
+                assert verdict.reason is not None  # a refusal always says why
                 return reject(401, "unauthorized", verdict.reason, "the request is not signed by this Sinch application")
+            assert verdict.signature is not None and verdict.timestamp is not None  # an accepted request carries both
             cached = replays.answer_for(verdict.signature, verdict.timestamp)
             if cached is not None:
                 # Delivered again (a lost answer, a retrying load balancer): the same answer, never a refusal.
@@ -151,10 +154,11 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         elapsed = time.perf_counter() - started
         metrics.step_seconds.observe(elapsed)
         metrics.callbacks.inc(event=cb.event, flow=answer.flow or "", state=answer.state or "")
+        made_requests: dict[str, Any] = {"requests": [made.log() for made in answer.requests]} if answer.requests else {}
         log_callback(callback_log, callid=cb.callid, flow=answer.flow, version=answer.version, state=answer.state,
                      event=cb.event, outcome=answer.outcome, duration_ms=round(elapsed * 1000, 3),
                      error=answer.error, caller=cb.caller, **answer.details,
-                     **({"requests": [made.log() for made in answer.requests]} if answer.requests else {}))
+                     **made_requests)
         if settings.call_events is not None:
             settings.call_events.publish(callid=cb.callid, event=cb.event, flow=answer.flow, version=answer.version,
                                          state=answer.state, outcome=answer.outcome, caller=cb.caller,

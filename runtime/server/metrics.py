@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import cast
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest, multiprocess
@@ -149,7 +150,8 @@ class _WorkerProcesses:
     def collect(self) -> Iterator[Metric]:
         families: dict[str, Metric] = {}
         for pid in self._pids():
-            for family in ProcessCollector(pid=lambda pid=pid: pid, registry=None).collect():
+            # cast: mypy cannot infer the type of a lambda with a default argument (prometheus wants a Callable)
+            for family in ProcessCollector(pid=cast("Callable[[], int]", lambda pid=pid: pid), registry=None).collect():
                 merged = families.setdefault(family.name, Metric(family.name, family.documentation, family.type))
                 for sample in family.samples:
                     merged.add_sample(sample.name, dict(sample.labels, pid=str(pid)), sample.value)

@@ -18,7 +18,7 @@ class Cached:
     """The answer one signed request got: status, body and media type, sent again byte for byte."""
 
     status: int
-    body: bytes
+    body: bytes | memoryview  # as starlette's Response.body is typed
     media_type: str | None
 
 

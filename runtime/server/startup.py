@@ -130,7 +130,7 @@ def _require_secrets(machines, env=os.environ) -> None:
                            "to their backend. Set them in the server's environment.")
 
 
-def app(paths: list[str], *, credentials: Credentials | None = None, insecure_no_signatures: bool = False,
+def app(paths: list[str], *, credentials: Credentials | tuple[Credentials, ...] | None = None, insecure_no_signatures: bool = False,
         default_flow: str | None = None, events_url: str | None = None) -> Starlette:
     """The callback app for flows and compiled machines under paths, for any ASGI server.
 

@@ -196,7 +196,8 @@ def _pack(boxes: dict[str, _Box], row: list[str], wanted: list[float]) -> None:
 
 
 def _result(flow: ir.Flow, boxes: dict[str, _Box], rows: list[list[str]], edges: list[dict]) -> dict[str, Any]:
-    y, top = MARGIN, {}
+    y: float = MARGIN
+    top: dict[int, tuple[float, float]] = {}
     for r, row in enumerate(rows):
         height = max((boxes[b].h for b in row), default=0)
         top[r] = (y, height)

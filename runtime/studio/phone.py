@@ -98,6 +98,7 @@ class PhoneCall:
     def view(self) -> dict[str, Any]:
         """The call as the page draws it: transcript, inspector, path on the diagram, what it waits for."""
         flow = self.flow.result
+        assert flow.flow is not None and flow.machine is not None  # only flows that compile take calls (Phone.dial)
         coverage = Coverage()
         coverage.add_flow(flow.flow, Machine.load(flow.machine), self.flow.file)
         coverage.record_call(self.journal)
@@ -128,6 +129,7 @@ class PhoneCall:
                 root = entry.answer.state if entry.answer is not None else root
             elif isinstance(entry, Line) and entry.kind == "menu" and root is not None:
                 target = entry.data.get("to")
+                assert target is not None  # every menu line names where it went (Call._key)
                 order.append(root if target == "main" else target)
         return order
 

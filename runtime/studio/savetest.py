@@ -77,7 +77,7 @@ def scenario_text(phone: PhoneCall, name: str, indent: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def _unique(name: str, taken: set[str | None]) -> str:
     candidate, n = name, 2
     while candidate in taken:
         candidate, n = f"{name} ({n})", n + 1
@@ -89,9 +89,11 @@ def save(phone: PhoneCall, name: str) -> dict[str, Any]:
 
     The new scenario must pass as `ivrc test` runs it; if it does not, the file is put back.
     """
-    if phone.settings.locale != phone.flow.result.machine["locale"]:
+    machine = phone.flow.result.machine
+    assert machine is not None  # only flows that compile take calls (Phone.dial)
+    if phone.settings.locale != machine["locale"]:
         raise SaveError(f"this call started in {phone.settings.locale}; flow tests start in the flow's own locale "
-                        f"({phone.flow.result.machine['locale']}), so it cannot become a test")
+                        f"({machine['locale']}), so it cannot become a test")
     if not phone.actions and not phone.call.ended:
         raise PhoneError("nothing happened in this call yet; press some keys first")
     name = " ".join((name or "").split()) or f"call {phone.id} from the studio"
@@ -124,7 +126,7 @@ def _append(path: str, text: str, phone: PhoneCall, name: str) -> tuple[str, str
     loaded = load_file(path)
     doc = loaded.document
     items = doc.data.get("scenarios") if doc is not None and isinstance(doc.data, dict) else None
-    if not isinstance(items, list) or not items:
+    if doc is None or not isinstance(items, list) or not items:
         raise SaveError(f"{path} has no `scenarios:` list to add to; fix the file first (`ivrc test` says why)")
     name = _unique(name, {s.get("name") for s in items if isinstance(s, dict)})
     lines = text.splitlines(keepends=True)
