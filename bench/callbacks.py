@@ -28,17 +28,26 @@ SCRIPTS = {
 }
 
 
+# What the examples read from the server's environment: stand-ins, never real credentials.
+BENCH_ENV = {"VOICEMAIL_S3_CREDENTIALS": "AK:SK:eu-north-1", "BANK_API_TOKEN": "demo-bank-token"}
+STATE_KEY = "bench-state-key-local-only-0123456789"
+
+
 def record_calls() -> list[list[dict]]:
     """One conversation per script, recorded in-process as the bodies Sinch would send."""
     from ivrc.compiler.project import check_paths
     from ivrc.runtime.emulation.emulator import Call, CallFailed, EngineTransport
     from ivrc.runtime.engine.library import Library
-    from ivrc.runtime.engine.step import Engine
+    from ivrc.runtime.engine.sealing import Sealer
+from ivrc.runtime.engine.step import Engine
 
     library = Library()
     for result in check_paths([str(REPO / "examples")], compile=True):
         library.add(result.machine)
-    engine = Engine(library, env={"VOICEMAIL_S3_CREDENTIALS": "AK:SK:eu-north-1"})
+    # No backend here: the account example's requests take their failure path (an agent), which the
+    # server under test then answers the same way, its backend being absent too.
+    # Sealed with the server's key, so the replayed cookies are trusted as a real call's would be.
+    engine = Engine(library, env=BENCH_ENV, sealer=Sealer((STATE_KEY.encode(),)))
     calls = []
     for number, steps in SCRIPTS.items():
         sent: list[dict] = []
@@ -109,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "ivrc serve": ([python(), "-m", "ivrc", "serve", "examples", "--machines-dir", machines, "--workers", "1"]
                        + common,
                        {"SINCH_APPLICATION_KEY": DEMO_KEY, "SINCH_APPLICATION_SECRET": DEMO_SECRET,
-                        "VOICEMAIL_S3_CREDENTIALS": "AK:SK:eu-north-1"}),
+                        "IVRC_STATE_KEY": STATE_KEY, **BENCH_ENV}),
     }
     best = {}
     for _round in range(args.rounds):

@@ -29,7 +29,7 @@ def _few_files() -> None:
 
 def _signed_ice(base: str, callid: str) -> httpx.Response:
     body = json.dumps({"event": "ice", "callid": callid, "cli": "+46701234567",
-                       "to": {"type": "number", "endpoint": "+46812345670"}}).encode()
+                       "to": {"type": "number", "endpoint": "+46812345700"}}).encode()  # a collect at any hour
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     headers = {"content-type": "application/json", "x-timestamp": stamp,
                "authorization": sign(KEY, SECRET, "POST", "/sinch/callback", "application/json", stamp, body)}

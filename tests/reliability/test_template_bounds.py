@@ -37,7 +37,7 @@ def test_lint_refuses_a_constant_bomb_quickly_and_within_a_gigabyte(tmp_path: Pa
     except subprocess.TimeoutExpired:
         pytest.fail("ivrc lint did not finish within 60 s")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "error[IVR089]" in done.stdout and ":8:19:" in done.stdout
+    assert "error[IVR089]" in done.stdout and ":8:20:" in done.stdout
 
 
 @pytest.mark.parametrize("source", [
