@@ -39,7 +39,7 @@ def record_calls() -> list[list[dict]]:
     from ivrc.runtime.emulation.emulator import Call, CallFailed, EngineTransport
     from ivrc.runtime.engine.library import Library
     from ivrc.runtime.engine.sealing import Sealer
-from ivrc.runtime.engine.step import Engine
+    from ivrc.runtime.engine.step import Engine
 
     library = Library()
     for result in check_paths([str(REPO / "examples")], compile=True):
