@@ -6,6 +6,7 @@ from typing import Any
 
 from . import ir
 from .graph import END, edges
+from .machine import json_of
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,8 @@ def _settings(action: ir.Action) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """A request's settings as the author wrote them: templates as their source, in order."""
-    if isinstance(value, ir.Text):
-        return value.source
-    if isinstance(value, ir.JsonObject):
-        return {k: _plain(v) for k, v in value.items}
-    if isinstance(value, ir.JsonArray):
-        return [_plain(v) for v in value.items]
+    if isinstance(value, (ir.Text, ir.JsonObject, ir.JsonArray)):
+        return json_of(value)
     if isinstance(value, ir.Header):
         return {value.name: _plain(value.value) if value.value is not None else f"${{{value.env}}}"}
     if isinstance(value, ir.Save):

@@ -236,7 +236,7 @@ def _request(r: ir.Request) -> dict[str, Any]:
     if secrets:
         out["secret_headers"] = secrets
     if r.body is not None:
-        out["body"] = _json(r.body)
+        out["body"] = json_of(r.body)
     out["timeout"] = r.timeout
     if r.save:
         out["save"] = {s.variable: s.field for s in r.save}
@@ -248,13 +248,14 @@ def _request(r: ir.Request) -> dict[str, Any]:
     return out
 
 
-def _json(value: Any) -> Any:
+def json_of(value: Any) -> Any:
+    """A request body (or any part of one) as the author wrote it: templates as their source."""
     if isinstance(value, ir.Text):
         return value.source
     if isinstance(value, ir.JsonObject):
-        return {k: _json(v) for k, v in value.items}
+        return {k: json_of(v) for k, v in value.items}
     if isinstance(value, ir.JsonArray):
-        return [_json(v) for v in value.items]
+        return [json_of(v) for v in value.items]
     return value
 
 
