@@ -128,7 +128,7 @@ class Studio:
             raise _Problem(404, f"no flow file {body.get('file')!r} in this studio")
         phone = self.phone.dial(flow, caller=str(body.get("caller") or "+46700000001"),
                                 called=str(body.get("called") or "") or None, now=str(body.get("now") or "") or None,
-                                locale=str(body.get("locale") or "") or None)
+                                locale=str(body.get("locale") or "") or None, stubs=body.get("stubs"))
         return JSONResponse(phone.view())
 
     async def act(self, request: Request) -> JSONResponse:

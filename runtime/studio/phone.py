@@ -8,10 +8,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from ivrc.compiler.compiled import Machine
 from ivrc.runtime.emulation.coverage import Coverage
 from ivrc.runtime.emulation.emulator import Call, CallerMistake, CallFailed, EngineTransport, Line
 from ivrc.runtime.emulation.simulate import InProcess, PlaceholderEnv, frozen_clock, setup
+from ivrc.runtime.emulation.stubs import StubError, Stubs, parse_stubs
 from ivrc.runtime.emulation.tracing import Step
 
 from .workspace import Flow
@@ -142,6 +145,23 @@ def _status(phone: PhoneCall) -> str:
     return status(phone.call)
 
 
+def _test_defaults(flow: Flow) -> dict[str, Any]:
+    """The request stubs of the flow's tests (`defaults: requests:` in NAME.test.yaml), if any."""
+    try:
+        with open(flow.test_file, encoding="utf-8") as fh:
+            document = yaml.safe_load(fh)
+        return parse_stubs(((document or {}).get("defaults") or {}).get("requests"))
+    except (OSError, yaml.YAMLError, AttributeError, StubError):
+        return {}  # no tests yet, or tests `ivrc test` would explain: the call runs without stubs
+
+
+def _typed_in(stubs: Any) -> dict[str, Any]:
+    try:
+        return parse_stubs(stubs, "stubs")
+    except StubError as err:
+        raise PhoneError(str(err)) from None
+
+
 class Phone:
     """The calls the panel has made in this studio session."""
 
@@ -150,7 +170,10 @@ class Phone:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def dial(self, flow: Flow, *, caller: str, called: str | None, now: str | None, locale: str | None) -> PhoneCall:
+    def dial(self, flow: Flow, *, caller: str, called: str | None, now: str | None, locale: str | None,
+             stubs: Any = None) -> PhoneCall:
+        """A new call; request states are answered by `stubs` (a scenario's `requests:` mapping) over
+        the stubs in the flow tests' `defaults:`, as `ivrc test` answers them: never the network."""
         result = flow.result
         if result.machine is None:
             raise PhoneError(f"{flow.file} has errors, so it cannot take calls; fix the problems first")
@@ -162,7 +185,9 @@ class Phone:
             machine = dataclasses.replace(machine, locale=locale)  # a what-if: the call starts in another locale
         how = setup(machine, called=called or None)
         journal: list = []
-        world = InProcess([machine], frozen_clock(moment, machine.timezone), PlaceholderEnv(), journal)
+        replies = {**_test_defaults(flow), **_typed_in(stubs)}
+        world = InProcess([machine], frozen_clock(moment, machine.timezone), PlaceholderEnv(), journal,
+                          backend=Stubs(replies))
         transport = _Inspected(world.transport())
         call = Call(transport, caller=caller, clock=world.clock, observer=journal.append, **how.call_kwargs())
         with self._lock:

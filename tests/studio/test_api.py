@@ -170,3 +170,28 @@ def test_only_local_pages_can_use_it(client: TestClient, flows_dir: Path) -> Non
     form = client.post("/api/calls", content=b'{"file": "x"}', headers={"content-type": "text/plain"})
     assert form.status_code == 415 and "application/json" in form.json()["error"]
     assert client.get("/api/flows", headers={"host": "127.0.0.1:8090"}).status_code == 200
+
+
+def _press(client: TestClient, view: dict, keys: str) -> dict:
+    for key in keys:
+        view = client.post(f"/api/calls/{view['id']}", json={"action": "press", "key": key}).json()
+    return view
+
+
+def test_requests_are_answered_by_the_flow_tests_stubs(client: TestClient, flows_dir: Path) -> None:
+    # order_status.test.yaml stubs the order desk in its `defaults:`; the studio never reaches the network.
+    view = client.post("/api/calls", json={"file": str(flows_dir / "order_status.yaml")}).json()
+    view = _press(client, view, "100200")
+    heard = [line["text"] for line in view["lines"] if line["kind"] == "hear"]
+    assert "Order 100200 is shipped. Expected delivery: Thursday." in heard
+    assert "look_up" in view["path"] and "tell_status" in view["path"]
+
+
+def test_stubs_typed_in_with_the_call_win(client: TestClient, flows_dir: Path) -> None:
+    view = client.post("/api/calls", json={"file": str(flows_dir / "order_status.yaml"),
+                                           "stubs": {"look_up": {"status": 404}}}).json()
+    view = _press(client, view, "100200")
+    assert "We could not find order 100200." in [line["text"] for line in view["lines"] if line["kind"] == "hear"]
+    bad = client.post("/api/calls", json={"file": str(flows_dir / "order_status.yaml"),
+                                          "stubs": {"look_up": {"status": 99}}})
+    assert bad.status_code == 400 and "`status` is an HTTP status from 100 to 599" in bad.json()["error"]
