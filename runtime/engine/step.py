@@ -97,15 +97,19 @@ class Engine:
 
     def step(self, cb: Callback) -> Answer:
         """One callback, with request states answered by `backend` (a failure when there is none)."""
-        walk = self._run(cb)
+        try:
+            return self._drive(self._run(cb))
+        except Exception as err:  # a bug must still give the caller an answer
+            return self._bug(cb, err)
+
+    def _drive(self, walk: Walk) -> Answer:
+        """Runs a walk to its answer, each request answered by `backend`."""
         try:
             outgoing = next(walk)
             while True:
                 outgoing = walk.send(self._fetch(outgoing))
         except StopIteration as done:
             return done.value
-        except Exception as err:  # a bug must still give the caller an answer
-            return self._bug(cb, err)
 
     async def step_async(self, cb: Callback, fetch: AsyncFetch) -> Answer:
         """One callback, with request states answered by `fetch` without blocking other calls."""
@@ -159,13 +163,7 @@ class Engine:
         For operators' tools (`ivrc calls unpark`): raises StepError instead of taking the error
         path, so the tool can say what is wrong rather than hang up a caller. Request states on
         the way get replies from `backend`."""
-        walk = self._walk(loaded, call, Callback(event.lower(), callid), event.upper(), state, [])
-        try:
-            outgoing = next(walk)
-            while True:
-                outgoing = walk.send(self._fetch(outgoing))
-        except StopIteration as done:
-            return done.value
+        return self._drive(self._walk(loaded, call, Callback(event.lower(), callid), event.upper(), state, []))
 
     # events
 
