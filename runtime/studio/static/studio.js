@@ -313,9 +313,20 @@ async function dial(ev) {
   window.speechSynthesis && window.speechSynthesis.cancel();
   studio.spokenUpTo = 0;
   $("save-result").textContent = "";
+  let stubs = null;
+  const typed = $("stubs-json").value.trim();
+  if (typed) {
+    try {
+      stubs = JSON.parse(typed);
+    } catch (err) {
+      $("call-status").textContent = `The request stubs are not JSON: ${err.message}`;
+      return;
+    }
+  }
   try {
     const view = await api("/api/calls", {
-      file: studio.file, caller: $("caller").value, called: $("called").value, now: $("now").value, locale: $("locale").value });
+      file: studio.file, caller: $("caller").value, called: $("called").value, now: $("now").value, locale: $("locale").value,
+      stubs });
     showCall(view);
   } catch (err) {
     $("call-status").textContent = err.message;
