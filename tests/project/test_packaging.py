@@ -33,7 +33,8 @@ def test_the_wheel_holds_every_room_and_the_schemas(wheel: zipfile.ZipFile) -> N
     names = set(wheel.namelist())
     for module in ("ivrc/compiler/pipeline.py", "ivrc/compiler/compiled.py", "ivrc/runtime/engine/step.py",
                    "ivrc/runtime/server/app.py", "ivrc/runtime/emulation/emulator.py", "ivrc/runtime/sinch/api.py",
-                   "ivrc/schemas/flow.schema.json", "ivrc/schemas/machine.schema.json"):
+                   "ivrc/schemas/flow.schema.json", "ivrc/schemas/machine.schema.json",
+                   "ivrc/runtime/studio/static/index.html", "ivrc/runtime/studio/static/studio.js"):
         assert module in names, module
 
 
