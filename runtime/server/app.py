@@ -102,8 +102,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     metrics = RuntimeMetrics()
     engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics,
                     sealer=Sealer(settings.state_keys) if settings.state_keys else None)
-    origins = {r.origin for loaded in library.versions.values() for r in loaded.machine.requests}
-    backend = Backend(origins, transport=settings.backend_transport)
+    backend = Backend(transport=settings.backend_transport)
     replays = ReplayGuard()
     events = EventSender(settings.events, metrics) if settings.events is not None else None
 

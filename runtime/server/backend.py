@@ -23,9 +23,11 @@ DEFAULT_BUDGET = 3.0  # seconds of requests per callback; Sinch's ICE deadline i
 class Backend:
     """What request states reach: the origins the flows name, through one connection pool."""
 
-    def __init__(self, origins: Iterable[str], *, transport: httpx.AsyncBaseTransport | None = None,
+    def __init__(self, origins: Iterable[str] | None = None, *, transport: httpx.AsyncBaseTransport | None = None,
                  max_connections: int = 200) -> None:
-        self.origins = frozenset(origin_of(o) for o in origins)
+        # Every request's origin is the literal one its state was compiled with (a flow the server
+        # loaded, also after a reload); `origins`, when given, narrows that to a fixed list.
+        self.origins = frozenset(origin_of(o) for o in origins) if origins is not None else None
         self._transport = transport
         self._max_connections = max_connections
         self._client: httpx.AsyncClient | None = None
@@ -59,7 +61,9 @@ class Backend:
         remaining = deadline - started
         if remaining <= 0:
             return Reply(error="budget")
-        if origin_of(outgoing.url) not in self.origins or not outgoing.url.startswith(outgoing.origin):
+        origin = origin_of(outgoing.url)
+        if (origin != origin_of(outgoing.origin) or not outgoing.url.startswith(outgoing.origin)
+                or (self.origins is not None and origin not in self.origins)):
             return Reply(error="host-not-allowed")
         timeout = min(outgoing.timeout, remaining)
         try:

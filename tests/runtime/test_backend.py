@@ -96,3 +96,20 @@ def test_a_url_that_only_looks_like_the_flows_host_is_refused(url: str) -> None:
     contacted = []
     reply = send(lambda request: contacted.append(request) or httpx.Response(200), outgoing(url))
     assert reply.error == "host-not-allowed" and contacted == []
+
+
+def test_without_a_list_only_the_states_own_origin_is_contacted() -> None:
+    """As `ivrc serve` runs it (flows may be reloaded): a request goes only where its state says."""
+    contacted = []
+
+    async def run():
+        backend = Backend(transport=httpx.MockTransport(lambda r: contacted.append(r) or httpx.Response(200, json={})))
+        try:
+            fetch = backend.for_callback(3.0)
+            return await fetch(outgoing("https://evil.example.com/v1/verify")), await fetch(outgoing())
+        finally:
+            await backend.aclose()
+
+    elsewhere, own = asyncio.run(run())
+    assert elsewhere.error == "host-not-allowed" and own.status == 200
+    assert [str(r.url) for r in contacted] == [ORIGIN + "/v1/verify"]
