@@ -91,3 +91,15 @@ def test_a_real_server_answers_calls_from_a_compiled_machine(support_json: Path,
     finally:
         server.stop()
     assert "support" in server.stderr.read_text()
+
+
+def test_a_machine_whose_request_uses_plain_http_off_loopback_is_refused(tmp_path: Path) -> None:
+    import ivrc
+
+    result = ivrc.compile_file(str(EXAMPLES / "order_status.yaml"))
+    document = json.loads(json.dumps(result.machine))
+    document["states"]["look_up"]["url"] = "http://orders.example.com/v1/orders/{{ order }}"
+    with pytest.raises(MachineError, match="plain http to http://orders.example.com"):
+        from ivrc.compiler.compiled import Machine
+
+        Machine.load(document)
