@@ -290,18 +290,20 @@ def test_live_calls_of_a_running_server_on_the_diagram(browser, flows_dir: Path,
         server.stop()
 
 
+def _call_order_desk(page, order: str) -> None:
+    """Dials, waits for the new call's greeting alone (not the last call's transcript), keys the order."""
+    page.click("#dial")
+    expect(page.locator("#transcript li.hear")).to_have_count(1)
+    for key in order:
+        page.click(f"#keypad button[data-key='{key}']")
+
+
 def test_request_states_use_the_tests_stubs_or_those_typed_in(browser, studio: Studio) -> None:
     page = open_page(browser, studio, "?flow=order-status")
-    page.click("#dial")
-    expect(page.locator("#transcript li.hear").first).to_be_visible()
-    for key in "100200":
-        page.click(f"#keypad button[data-key='{key}']")
+    _call_order_desk(page, "100200")
     expect(page.locator("#transcript li.hear", has_text="Order 100200 is shipped.")).to_have_count(1)
     page.fill("#stubs-json", '{"look_up": {"status": 404}}')
-    page.click("#dial")
-    expect(page.locator("#transcript li.hear").first).to_be_visible()
-    for key in "100200":
-        page.click(f"#keypad button[data-key='{key}']")
+    _call_order_desk(page, "100200")
     expect(page.locator("#transcript li.hear", has_text="We could not find order 100200.")).to_have_count(1)
     page.fill("#stubs-json", "{not json")
     page.click("#dial")
