@@ -59,7 +59,7 @@ class Callback:
     timestamp: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # Every cookie Sinch echoed, as received; `cookies` holds only those the engine may trust
-    # (runtime/engine/sealing.py). None until the engine has checked the seal.
+    # (runtime/engine/sealing.py). None when they are the same: no cookies, or all trusted.
     received: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
 
