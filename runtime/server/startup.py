@@ -127,7 +127,7 @@ def _require_secrets(machines, env=os.environ) -> None:
         users = sorted({m.flow for m in machines if m.secrets & set(missing)})
         raise StartupError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
                            f"the requests of flow(s) {', '.join(users)} send {'it' if len(missing) == 1 else 'them'} "
-                           "to their backend. Set them in the server's environment.")
+                           f"to their backend. Set {'it' if len(missing) == 1 else 'them'} in the server's environment.")
 
 
 def app(paths: list[str], *, credentials: Credentials | tuple[Credentials, ...] | None = None, insecure_no_signatures: bool = False,
