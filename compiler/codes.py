@@ -897,6 +897,16 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +       Authorization: {env: BANK_TOKEN, prefix: "Bearer "}
                  next: menu
            """),
+        _c("IVR147", "events-url-not-usable", "error",
+           "A flow's `events.url` that is not written out in full, not an http(s) URL, or plain http off loopback.",
+           "Call events carry the flow's reported variables to the business; the server sends them only to a "
+           "receiver written in the flow, over an encrypted connection.",
+           "Write the receiver's URL in full, with https:// (plain http only for localhost and 127.0.0.1).",
+           """
+             events:
+           -   url: "http://hooks.example.com/ivrc/{{ flow }}"
+           +   url: "https://hooks.example.com/ivrc/support"
+           """),
     ]),
     ("Across files", [
         _c("IVR100", "number-conflict", "error", "One called number is claimed by two flows.",

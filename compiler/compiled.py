@@ -268,6 +268,14 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class EventsOut:
+    """Where this flow's call events go, instead of the server's `--events-url`, and who holds their secret."""
+
+    url: str
+    secret_env: str
+
+
+@dataclass(frozen=True)
 class Machine:
     """A compiled flow, ready to run: built once per loaded version, never changed."""
 
@@ -289,6 +297,7 @@ class Machine:
     after_request: frozenset[str]  # states reached only through a request: never routed without sealed state
     max_cookie_bytes: int
     outbound: Outbound | None
+    events: EventsOut | None
     document: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON it was built from
 
     @property
@@ -322,7 +331,7 @@ class Machine:
 
     @classmethod
     def _build(cls, d: Mapping[str, Any]) -> "Machine":
-        outbound = d.get("outbound")
+        outbound, events = d.get("outbound"), d.get("events")
         return cls(
             flow=d["flow"], version=d["version"], description=d.get("description", ""), direction=d["direction"],
             numbers=tuple(d.get("numbers", ())), locale=d["locale"], locales=tuple(d["locales"]),
@@ -336,6 +345,7 @@ class Machine:
             carry=tuple(d.get("carry", ())), after_request=frozenset(d.get("after_request", ())),
             max_cookie_bytes=d["cookies"]["max_bytes"],
             outbound=Outbound(outbound["amd"], outbound.get("caller_id")) if outbound else None,
+            events=EventsOut(events["url"], events["secret_env"]) if events else None,
             document=d,
         )
 

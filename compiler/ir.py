@@ -267,6 +267,15 @@ class Outbound:
 
 
 @dataclass(frozen=True)
+class EventsOut:
+    """Where this flow's call events go, and the environment variable holding their signing secret."""
+
+    url: str
+    secret_env: str = "IVRC_EVENTS_SECRET"
+    path: tuple = _meta(())
+
+
+@dataclass(frozen=True)
 class Flow:
     id: str
     start: Ref
@@ -276,6 +285,7 @@ class Flow:
     timezone: str = "UTC"
     numbers: tuple[str, ...] = ()
     outbound: Outbound | None = None
+    events: EventsOut | None = None
     prompts: tuple[tuple[str, Prompt], ...] = ()
     variables: tuple[Variable, ...] = ()
     schedules: tuple[Schedule, ...] = ()

@@ -35,6 +35,7 @@ def _flow(data: dict[str, Any], file: str) -> ir.Flow:
         timezone=timezone,
         numbers=tuple(data.get("numbers") or ()),
         outbound=None if outbound is None else _outbound(outbound),
+        events=None if data.get("events") is None else _events(data["events"]),
         prompts=tuple((name, _prompt(value, ("prompts", name))) for name, value in (data.get("prompts") or {}).items()),
         variables=tuple(_variable(name, spec, ("variables", name)) for name, spec in (data.get("variables") or {}).items()),
         schedules=tuple(_schedule(name, spec, timezone, ("hours", name))
@@ -46,6 +47,15 @@ def _flow(data: dict[str, Any], file: str) -> ir.Flow:
 
 def _outbound(spec: dict) -> ir.Outbound:
     return ir.Outbound(bool(spec.get("amd", False)), spec.get("caller_id"))
+
+
+def _events(spec: dict) -> ir.EventsOut:
+    secret = spec.get("secret")
+    return ir.EventsOut(spec["url"], ir.EventsOut.secret_env if secret is None else _events_secret(secret), ("events",))
+
+
+def _events_secret(secret: dict) -> str:
+    return secret["env"]
 
 
 def _variable(name: str, spec: dict, path: tuple) -> ir.Variable:

@@ -358,6 +358,8 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         machine["after_request"] = behind
     if flow.outbound is not None:
         machine["outbound"] = {"amd": flow.outbound.amd, **({"caller_id": flow.outbound.caller_id} if flow.outbound.caller_id else {})}
+    if flow.events is not None:
+        machine["events"] = {"url": flow.events.url, "secret_env": flow.events.secret_env}
     machine["version"] = hashlib.sha256(canonical(machine)).hexdigest()[: cookies.VERSION_LENGTH]
     # After the hash: the same flow compiled by two releases keeps its version (calls in progress
     # go on), while a served artifact can still be matched to the release that compiled it.

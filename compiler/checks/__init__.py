@@ -12,6 +12,7 @@ from . import (
     cookies,
     digit_patterns,
     direction,
+    events,
     expressions,
     hours,
     menus,
@@ -39,6 +40,7 @@ ALL: tuple[Check, ...] = (
     platform.check,
     cookies.check,
     requests.check,
+    events.check,
     advice.check,
 )
 

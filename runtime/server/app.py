@@ -104,7 +104,11 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                     sealer=Sealer(settings.state_keys) if settings.state_keys else None)
     backend = Backend(transport=settings.backend_transport)
     replays = ReplayGuard()
-    events = EventSender(settings.events, metrics) if settings.events is not None else None
+    # A sender when events can go anywhere: the server's --events-url, a flow's own `events:`, or a
+    # flow reloaded later with one.
+    events = (EventSender(settings.events, metrics, library, env=engine.env)
+              if settings.events is not None or settings.watcher is not None
+              or any(loaded.machine.events for loaded in library.versions.values()) else None)
 
     def reject(status: int, error: str, reason: str, message: str) -> JSONResponse:
         metrics.rejected_requests.inc(reason=reason)
@@ -163,7 +167,8 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                                          state=answer.state, outcome=answer.outcome, caller=cb.caller,
                                          error=answer.error, reason=cb.dice_reason)
         # Queued only once Sinch has its answer, and never waited for (events_out.py).
-        background = BackgroundTask(events.enqueue, answer.report) if events and answer.report else None
+        report = answer.report
+        background = BackgroundTask(events.enqueue, report) if events and report and events.wants(report) else None
         if answer.svaml is None:
             return Response(status_code=200, background=background)
         return Response(_encode(answer.svaml), media_type="application/json", background=background)

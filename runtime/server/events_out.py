@@ -11,13 +11,16 @@ import hmac
 import ipaddress
 import json
 import logging
+import os
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import httpx
 
+from ivrc.compiler.compiled import EventsOut
+from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.masking import mask_numbers
 
 from .metrics import RuntimeMetrics
@@ -32,9 +35,9 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 @dataclass(frozen=True)
 class EventsConfig:
-    """Where call events go, the key they are signed with, and how hard the server tries."""
+    """Where call events go (the server-wide receiver, if any), the key they are signed with, and how hard the server tries."""
 
-    url: str
+    url: str = ""  # no server-wide receiver: only flows with their own `events:` send events
     secret: bytes = b""
     queue_size: int = 1000  # events waiting to be sent; past this they are dropped, never waited for
     senders: int = 4  # events in flight at once, one pooled connection each
@@ -46,21 +49,21 @@ class EventsConfig:
     drain_seconds: float = 5.0  # how long a shutdown waits for events still queued or in flight
 
 
-def parse_secret(text: str) -> bytes:
-    """The HMAC key in IVRC_EVENTS_SECRET: Base64, optionally prefixed `whsec_` as Standard Webhooks writes it."""
+def parse_secret(text: str, name: str = EVENTS_SECRET_ENV, needed_by: str = "--events-url") -> bytes:
+    """The HMAC key in the variable `name`: Base64, optionally prefixed `whsec_` as Standard Webhooks writes it."""
     value = text.strip()
     if not value:
-        raise ValueError(f"--events-url needs a signing secret in {EVENTS_SECRET_ENV}, and it is not set. Generate "
+        raise ValueError(f"{needed_by} needs a signing secret in {name}, and it is not set. Generate "
                          "one with: python -c \"import base64, os; print('whsec_' + "
                          "base64.b64encode(os.urandom(32)).decode())\"")
     body = value.removeprefix(SECRET_PREFIX)
     try:
         key = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError(f"{EVENTS_SECRET_ENV} is not valid Base64 (expected whsec_ followed by Base64, "
+        raise ValueError(f"{name} is not valid Base64 (expected whsec_ followed by Base64, "
                          "as Standard Webhooks secrets are written)") from None
     if len(key) < MIN_SECRET_BYTES:
-        raise ValueError(f"{EVENTS_SECRET_ENV} is too short: it decodes to {len(key)} bytes, and at least "
+        raise ValueError(f"{name} is too short: it decodes to {len(key)} bytes, and at least "
                          f"{MIN_SECRET_BYTES} are needed (32 random bytes recommended)")
     return key
 
@@ -74,18 +77,25 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, given_as: str = "--events-url") -> str:
     """The events URL, or ValueError saying what is wrong: https, or http on a loopback host only."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as err:
-        raise ValueError(f"--events-url {url!r} is not a URL: {err}") from None
+        raise ValueError(f"{given_as} {url!r} is not a URL: {err}") from None
     if parsed.scheme not in ("https", "http") or not parsed.host:
-        raise ValueError(f"--events-url {url!r} must be an https:// URL with a host")
+        raise ValueError(f"{given_as} {url!r} must be an https:// URL with a host")
     if parsed.scheme == "http" and not _is_loopback(parsed.host):
         # Events carry call details and are signed, not encrypted: plain http only where it never leaves the machine.
-        raise ValueError(f"--events-url {url!r} uses plain http; use https (http is allowed only for loopback hosts)")
+        raise ValueError(f"{given_as} {url!r} uses plain http; use https (http is allowed only for loopback hosts)")
     return url
+
+
+def flow_destination(flow: str, events: EventsOut, env: Mapping[str, str] = os.environ) -> "Destination":
+    """A flow's own receiver (`events:` in the flow) with its key from the environment; ValueError says what is wrong."""
+    url = check_url(events.url, given_as=f"flow {flow}: events.url")
+    return Destination(url, parse_secret(env.get(events.secret_env, ""), events.secret_env,
+                                         f"flow {flow} (its `events:`)"))
 
 
 def sign(secret: bytes, event_id: str, timestamp: int, body: bytes) -> str:
@@ -103,20 +113,34 @@ def event_id(report: dict[str, Any]) -> str:
     return "evt_" + hashlib.sha256("\n".join(str(p or "") for p in parts).encode()).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Destination:
+    """A receiver of call events and the key that signs what it is sent."""
+
+    url: str
+    secret: bytes
+
+
 @dataclass
 class _Event:
     id: str
     type: str
     flow: str
     body: bytes
+    to: Destination
 
 
 class EventSender:
     """A bounded queue of call events and the tasks that POST them; submitting never waits."""
 
-    def __init__(self, config: EventsConfig, metrics: RuntimeMetrics) -> None:
-        self.config = config
+    def __init__(self, config: EventsConfig | None, metrics: RuntimeMetrics, library: Library | None = None,
+                 env: Mapping[str, str] = os.environ) -> None:
+        self.config = config = config if config is not None else EventsConfig()
         self.metrics = metrics
+        self.library = library  # where a flow's own `events:` receiver is read, per version
+        self.env = env
+        self._default = Destination(config.url, config.secret) if config.url else None
+        self._per_flow: dict[EventsOut, Destination | str] = {}  # a receiver, or why it cannot be used
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(maxsize=config.queue_size)
         self._tasks: list[asyncio.Task] = []
         self._client: httpx.AsyncClient | None = None
@@ -125,13 +149,46 @@ class EventSender:
 
     # -- the callback side: never blocks ------------------------------------------------------
 
+    def wants(self, report: dict[str, Any]) -> bool:
+        """Whether this report goes anywhere: its flow has its own receiver, or the server has one."""
+        return self._own_receiver(report) is not None or self._default is not None
+
+    def _own_receiver(self, report: dict[str, Any]) -> EventsOut | None:
+        flow, version = report.get("flow"), report.get("version")
+        if self.library is None or not flow or not version:
+            return None
+        loaded = self.library.version(str(flow), str(version))
+        return loaded.machine.events if loaded is not None else None
+
+    def _destination(self, report: dict[str, Any]) -> Destination | str | None:
+        """Where the report goes: the flow's own receiver before the server's; a string says why it cannot be sent."""
+        own = self._own_receiver(report)
+        if own is None:
+            return self._default
+        found = self._per_flow.get(own)
+        if found is None:
+            # Checked at start-up; a flow reloaded with a new receiver is checked here, once.
+            try:
+                found = flow_destination(str(report.get("flow")), own, self.env)
+            except ValueError as err:
+                found = str(err)
+            self._per_flow[own] = found
+        return found
+
     def submit(self, report: dict[str, Any]) -> None:
         """Queue one report to be sent; when the queue is full or the sender is not running, it is dropped and counted."""
+        destination = self._destination(report)
+        if destination is None:
+            return
         ident = event_id(report)
         stamp = datetime.datetime.now(datetime.timezone.utc)
         body = _encode({"id": ident, "timestamp": stamp.isoformat(timespec="seconds").replace("+00:00", "Z"),
                         **report}).encode()
-        event = _Event(ident, str(report.get("type")), str(report.get("flow") or ""), body)
+        event = _Event(ident, str(report.get("type")), str(report.get("flow") or ""), body,
+                       destination if isinstance(destination, Destination) else Destination("", b""))
+        if isinstance(destination, str):
+            self._drop(event, "unusable-receiver", destination)
+            return
         if not self._open:
             if self._stopped:
                 self._drop(event, "shutdown", "the server is stopping")
@@ -150,6 +207,9 @@ class EventSender:
     # -- the app's lifespan ------------------------------------------------------------------
 
     async def start(self) -> None:
+        # A new queue per start: an app whose lifespan runs again (another event loop) starts clean.
+        self._queue = asyncio.Queue(maxsize=self.config.queue_size)
+        self._stopped = False
         self._client = httpx.AsyncClient(
             follow_redirects=False, timeout=httpx.Timeout(self.config.attempt_timeout),
             limits=httpx.Limits(max_connections=self.config.senders, max_keepalive_connections=self.config.senders),
@@ -216,9 +276,9 @@ class EventSender:
         assert self._client is not None
         stamp = int(time.time())
         headers = {"webhook-id": event.id, "webhook-timestamp": str(stamp),
-                   "webhook-signature": sign(self.config.secret, event.id, stamp, event.body)}
+                   "webhook-signature": sign(event.to.secret, event.id, stamp, event.body)}
         try:
-            response = await self._client.post(self.config.url, content=event.body, headers=headers)
+            response = await self._client.post(event.to.url, content=event.body, headers=headers)
         except httpx.TransportError as err:  # connection refused or reset, timeouts, protocol errors
             return 0.0, type(err).__name__
         status = response.status_code

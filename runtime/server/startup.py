@@ -23,7 +23,7 @@ from . import connections, environment
 from .app import CALLBACK_PATH, Settings, StartupError, create_app
 from .backend import DEFAULT_BUDGET
 from .callevents import TOKEN_ENV, CallEvents, token_from_env
-from .events_out import EVENTS_SECRET_ENV, EventsConfig, check_url, parse_secret
+from .events_out import EVENTS_SECRET_ENV, EventsConfig, check_url, flow_destination, parse_secret
 
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
@@ -114,6 +114,7 @@ def build_library(options: ServeOptions, *, keep_versions: bool = True) -> Libra
                                + ", ".join(sorted(library.current)) + ")")
         library.default_flow = options.default_flow
     _require_secrets(machines)
+    _require_event_receivers(machines)
     if keep_versions:
         save(options.machines_dir, machines)
         load_saved(options.machines_dir, library)
@@ -128,6 +129,19 @@ def _require_secrets(machines, env=os.environ) -> None:
         raise StartupError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
                            f"the requests of flow(s) {', '.join(users)} send {'it' if len(missing) == 1 else 'them'} "
                            f"to their backend. Set {'it' if len(missing) == 1 else 'them'} in the server's environment.")
+
+
+def _require_event_receivers(machines, env=os.environ) -> None:
+    """A flow that sends its own call events needs a usable URL and its signing secret before any call."""
+    problems = []
+    for machine in machines:
+        if machine.events is not None:
+            try:
+                flow_destination(machine.flow, machine.events, env)
+            except ValueError as err:
+                problems.append(str(err))
+    if problems:
+        raise StartupError("; ".join(problems))
 
 
 def app(paths: list[str], *, credentials: Credentials | tuple[Credentials, ...] | None = None, insecure_no_signatures: bool = False,
@@ -261,6 +275,10 @@ def serve(options: ServeOptions) -> None:
     if options.events_url is not None:
         # The host only: a URL's path or query may hold the receiver's token.
         say("info", f"call events go to {httpx.URL(options.events_url).host}, signed with {EVENTS_SECRET_ENV}")
+    for loaded in library.current.values():
+        if loaded.machine.events is not None:
+            say("info", f"flow {loaded.flow} sends its call events to {httpx.URL(loaded.machine.events.url).host}, "
+                        f"signed with {loaded.machine.events.secret_env}")
     if options.insecure_no_signatures:
         say("warning", "signature checks are OFF (--insecure-no-signatures); anyone who can reach this "
                        "server can drive calls. Never use this in production.")

@@ -41,6 +41,8 @@ IGNORED = {
 READERS: dict[str, str] = {
     "#": "_flow",
     "#/properties/outbound": "_outbound",
+    "#/properties/events": "_events",
+    "#/properties/events/properties/secret": "_events_secret",
     "#/$defs/variable": "_variable",
     "#/$defs/menu": "_menu",
     "#/$defs/collect": "_collect",

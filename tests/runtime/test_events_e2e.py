@@ -97,3 +97,40 @@ def test_serve_refuses_an_events_url_without_its_secret(tmp_path) -> None:
                           timeout=60)
     assert done.returncode == 2
     assert "IVRC_EVENTS_SECRET" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_flow_with_its_own_receiver_reports_there_from_a_real_server(tmp_path) -> None:
+    """`events:` in the flow: a real `ivrc serve` without --events-url signs with the flow's own secret."""
+    own = "whsec_" + base64.b64encode(b"the reminder desk's own 32 bytes").decode()
+    with Receiver() as desk:
+        flows = tmp_path / "flows"
+        flows.mkdir()
+        text = (ivrctest.REPO / "examples/reminder.yaml").read_text().replace("\nflow: reminder\n",
+                                                                             "\nflow: reminder-desk\n", 1)
+        text = text.replace("\nstart:", f"\nevents:\n  url: \"{desk.url}\"\n  secret: {{env: DESK_SECRET}}\nstart:", 1)
+        (flows / "desk.yaml").write_text(text)
+        try:
+            running = ivrctest.start_serve(tmp_path, flows, env=ivrctest.serve_env(DESK_SECRET=own))
+        except RuntimeError as err:
+            pytest.fail(str(err))
+        try:
+            transport = HttpTransport(running.callback, ivrctest.KEY, ivrctest.SECRET)
+            call = Call(transport, outbound=True, custom="reminder-desk", amd="human").start().press("1")
+            assert call.ended
+            (delivery,) = desk.wait_for(1)
+        finally:
+            running.stop()
+    event = Webhook(own).verify(delivery.body, delivery.headers)
+    assert (event["type"], event["flow"], event["callid"]) == ("call.ended", "reminder-desk", call.callid)
+
+
+def test_a_real_server_will_not_start_while_a_flows_events_secret_is_unset(tmp_path) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    text = (ivrctest.REPO / "examples/reminder.yaml").read_text()
+    (flows / "r.yaml").write_text(text.replace("\nstart:", "\nevents:\n  url: https://hooks.example.com/in\n"
+                                                            "  secret: {env: DESK_SECRET}\nstart:", 1))
+    done = subprocess.run([sys.executable, "-m", "ivrc", "serve", str(flows), "--port", "1"], capture_output=True,
+                          text=True, env=ivrctest.serve_env(DESK_SECRET=None), timeout=60)
+    assert done.returncode == 2
+    assert "DESK_SECRET" in done.stderr and "not set" in done.stderr and "Traceback" not in done.stderr
