@@ -120,6 +120,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _receiver(events: ir.EventsOut | None) -> dict[str, str] | None:
+    return None if events is None else {"url": events.url, "secret": events.secret_env}
+
+
 def _exits(state: ir.State) -> dict[str, str | None]:
     return {edge.label: edge.target for edge in edges(state) if not (edge.target is END and edge.label == state.kind)}
 
@@ -137,6 +141,8 @@ def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
     for number in old.numbers:
         if number not in new.numbers:
             add(Change("number-removed", number))
+    if old.events != new.events:  # where the flow's call events go (ir.EventsOut compares url and secret)
+        add(Change("setting-changed", "events", _receiver(old.events), _receiver(new.events)))
     old_states, new_states = old.state_map, new.state_map
     for name, state in new_states.items():
         if name not in old_states:

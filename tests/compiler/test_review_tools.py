@@ -154,6 +154,15 @@ def test_diff_reports_each_kind_of_change() -> None:
     assert ("state-added", "extra") in kinds
 
 
+def test_diff_reports_a_new_events_receiver() -> None:
+    receiver = 'events: {url: "https://hooks.example.com/in", secret: {env: DESK_SECRET}}\n'
+    old, new = _flow(FLOW), _flow(FLOW.replace("start:", receiver + "start:", 1))
+    (change,) = diff(old, new).changes
+    assert (change.kind, change.subject, change.before) == ("setting-changed", "events", None)
+    assert change.after == {"url": "https://hooks.example.com/in", "secret": "DESK_SECRET"}
+    assert diff(new, new).changes == []
+
+
 def test_diff_of_a_reformatted_flow_has_no_changes(tmp_path, capsys) -> None:
     old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
     old.write_text(FLOW)
