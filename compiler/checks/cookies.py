@@ -17,6 +17,17 @@ def assigned(state: ir.State) -> set[str]:
     return {a.name for a in state.sets if a.name != "locale"}
 
 
+def _filled(state: ir.State) -> set[str]:
+    """Variables a state's own action fills on the way out: a collection's digits, a request's saved fields.
+
+    Counted on every exit, the failure ones too: the budget is an upper bound."""
+    if isinstance(state.action, ir.Collect):
+        return {state.action.into}
+    if isinstance(state.action, ir.Request):
+        return {save.variable for save in state.action.save}
+    return set()
+
+
 def carried_call_fields(flow: ir.Flow) -> list[str]:
     """Call fields (caller, called) that some template uses, so they must outlive the ICE.
 
@@ -72,7 +83,7 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
             target = edge.target
             if target is None or target not in flow.state_map:
                 continue
-            carried = written | ({state.action.into} if isinstance(state.action, ir.Collect) else set())
+            carried = written | _filled(state)
             if target not in before or not carried <= before[target]:
                 before[target] = before.get(target, set()) | carried
                 work.append(target)
