@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable
 
 from .codes import BY_NAME
@@ -40,11 +41,22 @@ def suppressions(text: str) -> tuple[dict[int, set[str]], set[str]]:
 
 
 def apply_comments(diagnostics: list[Diagnostic], text: str | None) -> list[Diagnostic]:
+    """Warnings a comment names are dropped; errors stay, with help saying why the comment did not silence them.
+
+    An error means the flow cannot compile or would fail calls (an unknown state, a park Sinch
+    refuses, a budget Sinch would exceed), so no comment may wave it into a served machine."""
     if not text or "ivrc:" not in text:
         return diagnostics
     by_line, whole_file = suppressions(text)
-    return [d for d in diagnostics
-            if d.code not in whole_file and d.code not in by_line.get(d.span.line, ())]
+    kept = []
+    for d in diagnostics:
+        if d.code not in whole_file and d.code not in by_line.get(d.span.line, ()):
+            kept.append(d)
+        elif d.is_error:
+            why = (f"a `# ivrc: ignore` comment names {d.code}, but an error cannot be silenced: the flow "
+                   "would not compile, or its calls would fail. Fix the cause")
+            kept.append(replace(d, help=f"{d.help}; {why}" if d.help else why))
+    return kept
 
 
 def matches(code: str, patterns: Iterable[str]) -> bool:

@@ -17,6 +17,11 @@ from .render import Context, StepError
 MAX_ANSWER_BYTES = 64 * 1024  # a larger answer is refused: one call must not hold megabytes
 
 
+# Seconds all requests of one callback may take together (`ivrc serve --request-budget`); Sinch's
+# ICE deadline is 5 s (reference 5.1), and the answer still has to be written and sent.
+REQUEST_BUDGET = 3.0
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One HTTP request, ready to send."""
@@ -113,8 +118,14 @@ def _render_json(value: Any, ctx: Context) -> Any:
 def outcome(state: Request, reply: Reply, machine: Machine) -> tuple[str | None, dict[str, str], Made]:
     """Where the call goes (None: nowhere, the error path), the variables to save, and the log record."""
     ms = round(reply.seconds * 1000, 3)
+    if reply.error == "redirect" and reply.status is not None:
+        # Never followed, but a status like any other: a flow that names it in on_status goes there,
+        # as its flow tests (which stub the status) say.
+        target = state.after_status(reply.status)
+        if target is not None:
+            return target, {}, Made(state.name, "status", reply.status, None, ms)
     if reply.error is not None:
-        return state.on_failure, {}, Made(state.name, "failure", None, reply.error, ms)
+        return state.on_failure, {}, Made(state.name, "failure", reply.status, reply.error, ms)
     status = reply.status or 0
     if not 200 <= status < 300:
         target = state.after_status(status)

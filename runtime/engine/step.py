@@ -24,7 +24,7 @@ from .events import Callback, MenuResult
 from .library import Library, Loaded
 from .masking import mask_numbers
 from .render import Clock, Context, StepError, system_clock
-from .requests import Made, Outgoing, Reply, build
+from .requests import REQUEST_BUDGET, Made, Outgoing, Reply, build
 from .requests import outcome as request_outcome
 from .sealing import Sealer
 
@@ -84,13 +84,15 @@ class Returned:
 
 class Engine:
     def __init__(self, library: Library, clock: Clock = system_clock, env: Mapping[str, str] | None = None,
-                 metrics: Any = None, backend: Fetch | None = None, sealer: Sealer | None = None) -> None:
+                 metrics: Any = None, backend: Fetch | None = None, sealer: Sealer | None = None,
+                 request_budget: float = REQUEST_BUDGET) -> None:
         self.library = library
         self.clock = clock
         self.env = os.environ if env is None else env
         self.metrics = metrics
         # How step() gets replies for request states; the server uses step_async with its HTTP client.
         self.backend = backend
+        self.request_budget = request_budget  # seconds of requests per callback, as `ivrc serve --request-budget`
         self.sealer = sealer or Sealer()
 
     # entry
@@ -103,13 +105,28 @@ class Engine:
             return self._bug(cb, err)
 
     def _drive(self, walk: Walk) -> Answer:
-        """Runs a walk to its answer, each request answered by `backend`."""
+        """Runs a walk to its answer, each request answered by `backend` within the callback's budget."""
+        spent = 0.0
         try:
             outgoing = next(walk)
             while True:
-                outgoing = walk.send(self._fetch(outgoing))
+                reply = self._within_budget(outgoing, spent)
+                spent += reply.seconds
+                outgoing = walk.send(reply)
         except StopIteration as done:
             return done.value
+
+    def _within_budget(self, outgoing: Outgoing, spent: float) -> Reply:
+        """What the server's backend does with the time one callback has (server/backend.py), for
+        emulated replies that say how long they took: a request is cut short at what is left."""
+        left = self.request_budget - spent
+        if left <= 0:
+            return Reply(error="budget")
+        reply = self._fetch(dataclasses.replace(outgoing, timeout=min(outgoing.timeout, left)) if left < outgoing.timeout
+                            else outgoing)
+        if reply.error == "timeout" and left < outgoing.timeout:
+            return Reply(error="budget", seconds=left)
+        return reply
 
     async def step_async(self, cb: Callback, fetch: AsyncFetch) -> Answer:
         """One callback, with request states answered by `fetch` without blocking other calls."""

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from ivrc.cli import main
-from ivrc.compiler import check_text, formats
+from ivrc.compiler import check_text, compile_text, formats
 from ivrc.compiler.diagram import dot, mermaid
 from ivrc.compiler.diff import diff
 
@@ -61,6 +61,19 @@ def test_a_comment_cannot_hide_a_shape_error_that_stops_compilation() -> None:
     text = FLOW.replace('numbers: ["+15550001000"]\n', 'numbers: ["0800"]  # ivrc: ignore IVR050\n')
     result = check_text(text, "review.yaml")
     assert [d.code for d in result.diagnostics] == ["IVR050"] and not result.ok
+
+
+def test_a_comment_cannot_silence_an_error_so_the_flow_never_compiles(tmp_path) -> None:
+    for text in (FLOW.replace("{1: bye}", "{1: byee}  # ivrc: ignore IVR020"),
+                 "# ivrc: ignore-file IVR020\n" + FLOW.replace("{1: bye}", "{1: byee}")):
+        result = compile_text(text, "review.yaml")
+        (error,) = result.errors
+        assert error.code == "IVR020" and "cannot be silenced" in (error.help or "")
+        assert result.machine is None
+        path = tmp_path / "review.yaml"
+        path.write_text(text)
+        assert main(["compile", str(path), "-o", str(tmp_path / "m.json")]) == 1
+        assert main(["lint", str(path)]) == 1 and not (tmp_path / "m.json").exists()
 
 
 def test_select_and_ignore_by_code_prefix_and_name(tmp_path, capsys) -> None:

@@ -82,7 +82,7 @@ def test_a_caller_cannot_add_a_path_segment_to_the_url(ivrc, flow: Path) -> None
       - expect: No such order.
 """)
     run = ivrc("test", path)
-    assert run.code == 0, run.out
+    assert run.code == 0, run.out + run.err
 
 
 @pytest.mark.parametrize(("stub", "message"), [
@@ -113,3 +113,32 @@ def test_simulate_reads_a_stubs_file(ivrc, flow: Path) -> None:
     stubs.write_text("look_up:\n  - {status: 404}\n")
     run = ivrc("simulate", flow, "--press", "123456", "--stubs", stubs)
     assert "  🔊 No such order." in run.out
+
+
+TWO_REQUESTS = """\
+ivrc: 1
+flow: chain
+numbers: ["+46812341401"]
+start: one
+states:
+  one:
+    request: {url: "https://api.example.com/one", timeout: 2, next: two, on_failure: fail_one}
+  two:
+    request: {url: "https://api.example.com/two", timeout: 2, next: ok, on_failure: fail_two}
+  ok: {say: "Both answered.", hangup: true}
+  fail_one: {say: "The first failed.", hangup: true}
+  fail_two: {say: "The second failed.", hangup: true}
+"""
+
+
+@pytest.mark.parametrize("delays, heard", [((1.0, 1.5), "Both answered."),  # 2.5 s of the callback's 3 s
+                                           ((1.9, 1.9), "The second failed."),  # cut short at 1.1 s left
+                                           ((1.9, 0.5), "Both answered.")])
+def test_stubbed_delays_share_the_callbacks_budget_as_on_the_server(ivrc, tmp_path: Path, delays, heard) -> None:
+    (tmp_path / "chain.yaml").write_text(TWO_REQUESTS)
+    (tmp_path / "chain.test.yaml").write_text(
+        "flow: chain.yaml\nscenarios:\n  - name: timed\n"
+        f"    requests: {{one: {{delay: {delays[0]}, json: {{}}}}, two: {{delay: {delays[1]}, json: {{}}}}}}\n"
+        f"    steps:\n      - expect: {heard}\n      - expect_end: hangup\n")
+    run = ivrc("test", tmp_path / "chain.test.yaml")
+    assert run.code == 0, run.out + run.err

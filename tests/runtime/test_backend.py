@@ -113,3 +113,55 @@ def test_without_a_list_only_the_states_own_origin_is_contacted() -> None:
     elsewhere, own = asyncio.run(run())
     assert elsewhere.error == "host-not-allowed" and own.status == 200
     assert [str(r.url) for r in contacted] == [ORIGIN + "/v1/verify"]
+
+
+def test_a_query_written_in_the_url_is_kept_beside_the_states_query() -> None:
+    """The server sends both, as flow tests record them (runtime/emulation/stubs.py merges the two)."""
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json={})
+
+    request = outgoing(ORIGIN + "/v1/verify?x=1")
+    request = Outgoing(request.state, "GET", request.url, ORIGIN, {"caller": "+46701234567", "amp": "a&b=c"},
+                       {}, frozenset(), None, 2.0)
+    assert send(handler, request).status == 200
+    assert dict(seen[0].params) == {"x": "1", "caller": "+46701234567", "amp": "a&b=c"}
+    assert seen[0].path == "/v1/verify"
+
+
+REDIRECTING = """\
+    ivrc: 1
+    flow: moved
+    numbers: ["+46812340903"]
+    start: fetch
+    states:
+      fetch:
+        request:
+          url: "https://crm.example.com/profile"
+          next: done
+          on_status: {302: moved}
+          on_failure: failed
+      done: {say: "Done.", hangup: true}
+      moved: {say: "Moved.", hangup: true}
+      failed: {say: "Failed.", hangup: true}
+"""
+
+
+def test_a_redirect_that_on_status_names_goes_there_as_in_flow_tests() -> None:
+    from callkit import compile_flow
+
+    from ivrc.compiler.compiled import Machine
+    from ivrc.runtime.engine.requests import Reply, outcome
+
+    machine = Machine.load(compile_flow(REDIRECTING))
+    state = machine.states["fetch"]
+    reply = send(lambda request: httpx.Response(302, headers={"location": "https://elsewhere.example.com/"}),
+                 outgoing(ORIGIN + "/profile"))
+    assert reply.error == "redirect" and reply.status == 302
+    target, _, made = outcome(state, reply, machine)
+    assert (target, made.outcome, made.status) == ("moved", "status", 302)
+    # A redirect the flow does not name is a failure, as before.
+    target, _, made = outcome(state, Reply(status=301, error="redirect"), machine)
+    assert (target, made.outcome, made.error) == ("failed", "failure", "redirect")
