@@ -19,6 +19,12 @@ def _credentials(args: argparse.Namespace) -> tuple[str | None, str | None]:
         raise UsageError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; callbacks are "
                          "signed with the application key and secret the server uses. Set them, or pass --unsigned "
                          "for a server started with --insecure-no-signatures.")
+    from ivrc.runtime.signing import Credentials
+
+    try:
+        Credentials(key, secret)
+    except ValueError as err:
+        raise UsageError(f"{SECRET_ENV} or {KEY_ENV} is not usable: {err}") from None
     return key, secret
 
 

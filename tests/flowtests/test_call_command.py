@@ -67,6 +67,16 @@ def test_a_wrong_secret_is_refused(ivrc, served, signed, monkeypatch) -> None:
     assert "HTTP 401" in run.err and "differ from the server's" in run.err
 
 
+def test_a_secret_that_is_not_base64_is_a_usage_error_not_a_crash(ivrc, signed, unused_port, monkeypatch) -> None:
+    monkeypatch.setenv("SINCH_APPLICATION_SECRET", "notbase64!")
+    for args in (("call", f"http://127.0.0.1:{unused_port}/sinch/callback", "--to", "+46812345670"),
+                 ("test", "examples/support.test.yaml", "--url", f"http://127.0.0.1:{unused_port}/sinch/callback")):
+        run = ivrc(*args)
+        assert run.code == 2, run.err
+        assert "SINCH_APPLICATION_SECRET or SINCH_APPLICATION_KEY is not usable" in run.err
+        assert "not valid Base64" in run.err and "internal error" not in run.err
+
+
 def test_an_unreachable_server_exits_2(ivrc, signed, unused_port) -> None:
     run = ivrc("call", f"http://127.0.0.1:{unused_port}/sinch/callback", "--to", "+46812345670", "--timeout", "2")
     assert run.code == 2
