@@ -474,6 +474,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -   pattern: "[0-9]{6}#"
            +   pattern: "[0-9]{6}"
            """),
+        _c("IVR048", "exhausted-never-happens", "warning",
+           "A menu's or collection's `exhausted` that no call can reach.",
+           "When both `no_input` and `invalid` go to another state, every failed try leaves the menu and the "
+           "attempts never run out; the `exhausted` state is never used from here.",
+           "Remove `exhausted`, or let `no_input` or `invalid` ask again (a `say` without `goto`).",
+           """
+             menu:
+               prompt: "For sales, press 1."
+               options: {1: sales}
+               no_input: operator
+               invalid: {say: "Sorry, that is not an option.", goto: operator}
+           -   exhausted: goodbye
+           """),
         _c("IVR050", "not-e164", "error", "A phone number not in E.164 format.",
            "Sinch routes and dials E.164 numbers: '+', country code, number, no spaces.",
            "Write the number like +14155550100.",

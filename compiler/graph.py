@@ -42,7 +42,7 @@ def edges(state: ir.State) -> Iterator[Edge]:
                 yield Edge(name, handler.goto.target, label, PIE, handler.goto)
         if action.exhausted is not None:
             yield Edge(name, action.exhausted.target, "exhausted", PIE, action.exhausted)
-        else:
+        elif retries(action):  # when every failed try leaves the menu, attempts never run out
             yield Edge(name, END, "exhausted", PIE)
     elif isinstance(action, ir.Record):
         yield Edge(name, action.next.target, "recorded", PIE, action.next)
@@ -57,6 +57,11 @@ def edges(state: ir.State) -> Iterator[Edge]:
             yield Edge(name, END, "failure", SAME)
     else:  # transfer, park, hang-up: the call leaves the flow
         yield Edge(name, END, state.kind, SAME)
+
+
+def retries(action: ir.Menu | ir.Collect) -> bool:
+    """Whether a failed try can ask again (a handler without `goto`), so the attempts can run out."""
+    return any(handler is None or handler.goto is None for handler in (action.no_input, action.invalid))
 
 
 def entry_event(flow: ir.Flow) -> str:

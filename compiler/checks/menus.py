@@ -7,6 +7,7 @@ from typing import Iterator
 from .. import ir
 from ..diagnostics import Diagnostic, Related
 from ..digitpattern import PatternError, compile_pattern
+from ..graph import retries
 from ..loader import Document
 
 
@@ -22,6 +23,12 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             if action.invalid is None:
                 yield Diagnostic("IVR041", f"the {kind} in state '{state.name}' does not say what happens on a wrong key",
                                  where, help="add `invalid: {say: \"Sorry, that is not an option.\"}` or a state to go to")
+        if isinstance(action, (ir.Menu, ir.Collect)) and action.exhausted is not None and not retries(action):
+            yield Diagnostic("IVR048", f"'exhausted' in state '{state.name}' never happens: both no_input and invalid "
+                                       "go to another state, so the caller never runs out of attempts",
+                             doc.span(action.exhausted.path, key=True),
+                             help="remove `exhausted`, or let no_input or invalid ask again (a `say` without "
+                                  "`goto`) so attempts can run out")
         if isinstance(action, ir.Menu):
             yield from _keywords(state, action, doc)
         if isinstance(action, ir.Collect):
