@@ -784,6 +784,17 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +     - ssml: "<speak>Welcome to Luigi's Pizza. <break time='500ms'/> To order, press 1.</speak>"
                next: main_menu
            """),
+        _c("IVR096", "text-cut-by-comment", "warning",
+           "Unquoted prompt text followed by ` #` on the same line, where the text does not end a sentence.",
+           "In YAML, ` #` starts a comment, so `press # to repeat` is spoken as `press`: the rest of the line "
+           "is silently dropped.",
+           "Put the prompt in quotes if the `#` is meant to be spoken (\"press # to repeat\"), or move a real "
+           "comment to its own line.",
+           """
+             menu:
+           -   prompt: To hear this again, press # and wait
+           +   prompt: "To hear this again, press # and wait."
+           """),
     ]),
     ("Time", [
         _c("IVR120", "invalid-timezone", "error", "A time zone that is not in the IANA database.",
@@ -946,6 +957,8 @@ GROUPS: list[tuple[str, list[Code]]] = [
 _ALL = [code for _, codes in GROUPS for code in codes]
 CODES: dict[str, Code] = {c.code: c for c in _ALL}
 BY_NAME: dict[str, Code] = {c.name: c for c in _ALL}
+# A code or name given twice would silently replace the first, and with it a released meaning.
+assert len(CODES) == len(BY_NAME) == len(_ALL), "a diagnostic code or name is defined twice"
 
 
 def anchor(code: Code) -> str:

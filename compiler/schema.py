@@ -105,7 +105,22 @@ class _Translator:
                 yield Diagnostic(code, f"'{key}' is not available in {parent}: {why}", span)
                 continue
             yield Diagnostic("IVR010", f"unknown key '{key}' in {where(path)}", span,
-                             help=did_you_mean(key, allowed, "keys"))
+                             help=self._comma_split(path, key, error.instance) or did_you_mean(key, allowed, "keys"))
+
+    def _comma_split(self, path: tuple, key: str, instance: Any) -> str | None:
+        """`{say: Sorry, I did not hear you}`: in braces a comma ends the value, and the rest becomes a key."""
+        if not isinstance(instance, dict) or instance.get(key) is not None or " " not in key.strip():
+            return None
+        start = self.doc.span(path)
+        lines = self.doc.text.splitlines()
+        if not 0 < start.line <= len(lines) or lines[start.line - 1][start.column - 1:start.column] != "{":
+            return None  # only a mapping written in braces splits at commas
+        keys = list(instance)
+        before = keys[keys.index(key) - 1] if keys.index(key) > 0 else None
+        if before is None or not isinstance(instance[before], str):
+            return None
+        return (f"inside {{ }} a comma separates entries, so YAML ended {before}'s text at the comma and read "
+                f"'{key}' as a key: put the text in quotes: {before}: \"{instance[before]}, {key}\"")
 
     def _required(self, error: ValidationError, path: tuple) -> Iterator[Diagnostic]:
         missing = [k for k in error.validator_value if k not in error.instance]
@@ -144,7 +159,8 @@ class _Translator:
                 for key in unknown:
                     yield Diagnostic("IVR010", f"unknown key '{key}' in {where(path)}",
                                      self.doc.span(path + (key,), key=True),
-                                     help=did_you_mean(key, known, "keys") or f"expected {expected}")
+                                     help=self._comma_split(path, key, error.instance)
+                                     or did_you_mean(key, known, "keys") or f"expected {expected}")
                 return
         yield Diagnostic("IVR012", f"{where(path)} should be {expected}, not {_type_name(error.instance)}",
                          self.doc.span(path), help=None)

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ElementTree
 from typing import Iterator
 
 from .. import ir, walk
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Span
 from ..loader import Document
 from ..svaml import TTS_LIMIT
 
@@ -32,6 +32,30 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     for node in walk.nodes(flow):
         if isinstance(node, ir.Part):
             yield from _part(node, doc)
+            if node.kind in ("tts", "ssml"):
+                yield from _cut_by_comment(node.text, doc)
+
+
+# Where a sentence may end: text before a comment that ends like this was probably meant to stop there.
+_SENTENCE_END = tuple(".!?:;)]>\"'…")
+
+
+def _cut_by_comment(text: ir.Text, doc: Document) -> Iterator[Diagnostic]:
+    """Plain text followed by ` #` on its line: YAML dropped the rest as a comment (`press # to repeat`)."""
+    scalar = doc.scalars.get(tuple(text.path))
+    if scalar is None or scalar.style:  # quoted and block text keep their #
+        return
+    line_end = doc.text.find("\n", scalar.end)
+    rest = doc.text[scalar.end: len(doc.text) if line_end < 0 else line_end]
+    comment = rest.lstrip(" \t")
+    if not comment.startswith("#") or text.source.rstrip().endswith(_SENTENCE_END):
+        return
+    line, column = doc.position(scalar.end + (len(rest) - len(comment)))
+    said = text.source.split()[-1] if text.source.split() else text.source
+    yield Diagnostic("IVR096", f"the prompt stops at {said!r}: YAML reads '{comment.rstrip()[:40]}' after it as a "
+                               "comment, so the caller never hears it", Span(doc.file, line, column),
+                     help=f"put the prompt in quotes to say the #: \"{text.source}{rest.rstrip()}\"; or, if it is a "
+                          "comment, end the sentence with a full stop or move the comment to its own line")
 
 
 def _static(text: ir.Text) -> str:

@@ -73,3 +73,16 @@ def test_braces_at_the_start_of_a_value() -> None:
     assert d.help == 'put the value in quotes: "{{ name }}"'
     d = only("IVR001-braces-then-text.yaml")
     assert "must be in quotes" in d.message and d.related[0].span.column == 10
+
+
+def test_a_comma_in_braces_that_split_a_prompt_says_to_quote_it() -> None:
+    d = only("IVR010-comma-in-braces.yaml")
+    assert "'I did not hear you'" in d.message
+    assert "comma" in d.help and 'say: "Sorry, I did not hear you"' in d.help
+
+
+def test_an_unquoted_hash_in_a_prompt_says_what_was_cut() -> None:
+    [result] = check_paths([str(BROKEN / "IVR096-text-cut-by-comment.yaml")])
+    first = result.diagnostics[0]
+    assert first.code == "IVR096" and "'press'" in first.message and "'# and then wait'" in first.message
+    assert '"To hear this again press # and then wait"' in first.help
