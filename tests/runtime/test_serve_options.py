@@ -51,3 +51,20 @@ def test_the_fd_soft_limit_is_raised_to_the_hard_limit() -> None:
         assert soft == hard or hard == resource.RLIM_INFINITY
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, before)
+
+
+def test_a_port_in_use_stops_the_start_up_with_a_clear_error(ivrc, monkeypatch) -> None:
+    import socket
+
+    import ivrctest
+
+    for name, value in ivrctest.serve_env().items():
+        monkeypatch.setenv(name, value)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = ivrc("serve", "examples", "--port", str(port))
+    assert run.code == 2, run.err
+    assert f"cannot listen on 127.0.0.1:{port}" in run.err and "--port" in run.err
+    assert "serving" not in run.err  # stopped before it said it was serving
