@@ -147,6 +147,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         for name in sorted(env.used):
             print(f"ivrc: note: the flow read {name} from the server's environment; the simulation used a "
                   f"placeholder (give a value with --env {name}=VALUE)", file=sys.stderr)
+    if any(line.kind == "flow-error" for line in call.lines):
+        # The caller heard the apology: the call failed, which is what exit 1 says (docs/testing.md).
+        print("ivrc: the call took the flow's error path (see the ✗ line above)", file=sys.stderr)
+        return PROBLEMS
     return OK
 
 

@@ -128,3 +128,13 @@ def test_interactive_mode_on_a_terminal() -> None:
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"For billing, press 1." in seen
+
+
+def test_a_call_that_takes_the_error_path_exits_1(ivrc, tmp_path) -> None:
+    flow = tmp_path / "fails.yaml"
+    flow.write_text('ivrc: 1\nflow: fails\nnumbers: ["+46812349603"]\nstart: ask\nstates:\n'
+                    '  ask:\n    request: {url: "https://x.example.com/a", next: bye}\n'
+                    '  bye: {say: "Bye.", hangup: true}\n')
+    run = ivrc("simulate", str(flow))
+    assert run.code == 1 and "the call took the flow's error path" in run.err
+    assert ivrc("simulate", str(flow), "--stub", 'ask={"json": {}}').code == 0
