@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from ivrc.compiler import cookies as layout
 from ivrc.compiler.compiled import Machine
-from ivrc.compiler.diagnostics import Span
+from ivrc.compiler.diagnostics import Span, did_you_mean
 from ivrc.compiler.errors import IvrcError, PathError
 
 from .coverage import Coverage
@@ -132,6 +132,9 @@ class Runner:
             return Outcome(scenario, "skip", "it sets `now`, and a live server runs on its own clock")
         if self.url is not None and scenario.requests:
             return Outcome(scenario, "skip", "it stubs requests, and a live server asks the real backend")
+        stray = _stray_stubs(scenario, machine)
+        if stray:
+            return Outcome(scenario, "fail", stray, scenario.where)
         how = setup(machine, called=scenario.called, outbound=scenario.outbound, custom=scenario.custom,
                     variables=scenario.vars, amd=scenario.amd)
         journal: list = []
@@ -149,6 +152,18 @@ class Runner:
             self.coverage.record_call(journal)
         outcome.seconds = time.perf_counter() - started
         return outcome
+
+
+def _stray_stubs(scenario: Scenario, machine: Machine) -> str:
+    """A stub for a state that makes no request is a typo that would otherwise show up as 'unstubbed' elsewhere."""
+    known = [state.name for state in machine.requests]
+    for name in scenario.requests:
+        if name not in known:
+            what = "is not a state" if name not in machine.states else "makes no request"
+            hint = did_you_mean(name, known, "request states")
+            return (f"`requests` stubs '{name}', which {what} of flow {machine.flow}"
+                    + (f"; {hint}" if hint else f" (its request states: {', '.join(known) or 'none'})"))
+    return ""
 
 
 def _play(call: Call, scenario: Scenario, machine: Machine, stubs: Stubs | None) -> Outcome:
@@ -216,7 +231,7 @@ class _Checker:
             if _request_matches(sent[i], spec):
                 self.sent_cursor = i + 1
                 return
-        seen = "; ".join(s.describe() for s in sent[self.sent_cursor:]) or "none"
+        seen = "; ".join(_shown_sent(s, spec) for s in sent[self.sent_cursor:]) or "none"
         raise _Mismatch(f"expected a request {_shown_spec(spec)}, but the flow sent: {seen}")
 
     def no_error_path(self, expected: bool) -> None:
@@ -336,11 +351,27 @@ def _request_matches(sent: Sent, spec: dict[str, Any]) -> bool:
         if key in ("query", "body") and isinstance(expected, dict) and isinstance(actual, dict):
             # Only the keys the scenario names: a flow may send more than a test cares about.
             wanted = {str(k): (str(v) if key == "query" else v) for k, v in expected.items()}
-            if any(k not in actual or actual[k] != v for k, v in wanted.items()):
+            if any(k not in actual or not _contains(actual[k], v) for k, v in wanted.items()):
                 return False
         elif actual != expected:
             return False
     return True
+
+
+def _contains(actual: Any, expected: Any) -> bool:
+    """Objects match on the keys the scenario names, at every depth; anything else must be equal."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return all(k in actual and _contains(actual[k], v) for k, v in expected.items())
+    return bool(actual == expected)
+
+
+def _shown_sent(sent: Sent, spec: dict[str, Any]) -> str:
+    """A sent request as the failure message shows it: what the scenario checks, as it was sent."""
+    import json
+
+    shown = [f"{key} {json.dumps(getattr(sent, key), ensure_ascii=False)}" for key in ("query", "body")
+             if key in spec]
+    return sent.describe() + (f" with {', '.join(shown)}" if shown else "")
 
 
 def _shown_spec(spec: dict[str, Any]) -> str:

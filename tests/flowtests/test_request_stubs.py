@@ -142,3 +142,36 @@ def test_stubbed_delays_share_the_callbacks_budget_as_on_the_server(ivrc, tmp_pa
         f"    steps:\n      - expect: {heard}\n      - expect_end: hangup\n")
     run = ivrc("test", tmp_path / "chain.test.yaml")
     assert run.code == 0, run.out + run.err
+
+
+def test_a_stub_for_a_state_that_makes_no_request_is_named_with_a_suggestion(ivrc, flow: Path) -> None:
+    path = scenarios(flow, "  - name: typo\n    requests: {look_pu: {json: {}}}\n    steps:\n"
+                           "      - press: '123456'\n")
+    run = ivrc("test", path)
+    assert run.code == 1
+    assert "`requests` stubs 'look_pu', which is not a state of flow orders; did you mean 'look_up'?" in run.out
+    path = scenarios(flow, "  - name: not a request\n    requests: {tell: {json: {}}}\n    steps:\n"
+                           "      - press: '123456'\n")
+    assert "`requests` stubs 'tell', which makes no request of flow orders" in ivrc("test", path).out
+
+
+def test_nested_body_keys_match_as_a_subset_and_a_mismatch_shows_what_was_sent(ivrc, tmp_path: Path) -> None:
+    (tmp_path / "post.yaml").write_text(FLOW.replace(
+        'query: {lang: "{{ locale }}"}', 'method: POST\n      body: {order: {id: "{{ order }}", lang: "{{ locale }}"}}'))
+    (tmp_path / "post.test.yaml").write_text("""\
+flow: post.yaml
+scenarios:
+  - name: nested subset
+    requests: {look_up: {json: {order: {status: shipped}}}}
+    steps:
+      - press: "123456"
+      - expect_request: {state: look_up, body: {order: {id: "123456"}}}
+  - name: nested mismatch
+    requests: {look_up: {json: {order: {status: shipped}}}}
+    steps:
+      - press: "123456"
+      - expect_request: {state: look_up, body: {order: {id: "999999"}}}
+""")
+    run = ivrc("test", tmp_path / "post.test.yaml")
+    assert run.code == 1 and "1 passed, 1 failed" in run.out
+    assert 'with body {"order": {"id": "123456", "lang": "en-US"}}' in run.out
