@@ -14,9 +14,21 @@ _LOOP = re.compile(r"states loop without waiting for the caller: (?P<loop>.+)$")
 
 
 def fold(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    out = list(diagnostics)
+    out = _drop_repeats(diagnostics)
     _fold_misspelt_keys(out)
     _fold_endless_loops(out)
+    return out
+
+
+def _drop_repeats(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One finding at one place, once: text shared through a YAML anchor is checked at every alias."""
+    seen: set[tuple] = set()
+    out = []
+    for d in diagnostics:
+        key = (d.code, d.span.file, d.span.line, d.span.column, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
     return out
 
 

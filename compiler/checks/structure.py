@@ -39,11 +39,31 @@ def _no_way_to_end(flow: ir.Flow, doc: Document, live: set[str]) -> Iterator[Dia
         if name not in can_end:
             can_end.add(name)
             stack.extend(incoming[name])
-    for state in flow.states:
-        if state.name in live and state.name not in can_end:
-            yield Diagnostic("IVR031", f"a call in state '{state.name}' can never end: every way on leads back into a loop",
-                             doc.span(state.path, key=True),
-                             help="give the loop an exit: an `exhausted` state, `hangup: true`, or a transfer")
+    trapped = [s for s in flow.states if s.name in live and s.name not in can_end]
+    # States that lead into each other are one trap, said once at the first of them (in file order).
+    group = {s.name: s.name for s in trapped}
+
+    def root(name: str) -> str:
+        while group[name] != name:
+            group[name] = group[group[name]]
+            name = group[name]
+        return name
+
+    for state in trapped:
+        for edge in edges(state):
+            if edge.target in group:
+                group[root(edge.target)] = root(state.name)
+    traps: dict[str, list[ir.State]] = defaultdict(list)
+    for state in trapped:
+        traps[root(state.name)].append(state)
+    for members in traps.values():
+        first, others = members[0], members[1:]
+        also = f" (through {', '.join(repr(s.name) for s in others)})" if others else ""
+        yield Diagnostic("IVR031", f"a call in state '{first.name}' can never end: every way on leads back into a "
+                                   f"loop{also}", doc.span(first.path, key=True),
+                         help="give the loop an exit: an `exhausted` state, `hangup: true`, or a transfer",
+                         related=tuple(Related(doc.span(s.path, key=True), f"a call in '{s.name}' cannot end either")
+                                       for s in others))
 
 
 def _eventless_cycles(flow: ir.Flow, doc: Document, live: set[str]) -> Iterator[Diagnostic]:

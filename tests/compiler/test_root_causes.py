@@ -42,3 +42,14 @@ def test_a_misspelt_transfer_destination_is_one_error() -> None:
     [d] = result.diagnostics
     assert d.message == "unknown key 'numbr' in 'transfer': did you mean 'number'?"
     assert [r.message for r in d.related] == ["so 'transfer' has no destination"]
+
+
+def test_states_trapped_in_one_loop_are_one_error_naming_them_all() -> None:
+    [trap] = diagnostics("IVR031-no-way-to-end.yaml")
+    assert trap.message.startswith("a call in state 'main_menu' can never end") and "'daily_menu'" in trap.message
+    assert [r.message for r in trap.related] == ["a call in 'daily_menu' cannot end either"]
+
+
+def test_text_shared_through_an_anchor_is_reported_once() -> None:
+    [undefined] = diagnostics("IVR081-anchor-shared-once.yaml")
+    assert undefined.code == "IVR081" and "'oops'" in undefined.message
