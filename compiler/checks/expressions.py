@@ -61,13 +61,25 @@ def _sampled(kind: str, text: ir.Text, flow: ir.Flow, doc: Document) -> Iterator
            or (ref.kind == "schedule" and ref.name not in flow.schedule_map) for ref in refs):
         return  # an unknown name is reported as such (IVR081, IVR023): one mistake, one error
     reads = {ref.name if ref.kind == "name" else f"call.{ref.name}" for ref in refs if ref.kind in ("name", "call-field")}
-    failure = first_failure(kind, text.source, flow, reads)
+    state = str(text.path[1]) if len(text.path) > 1 and text.path[0] == "states" else None
+    failure = first_failure(kind, text.source, flow, reads, state)
     if failure is not None:
-        what = "condition" if kind == "condition" else "`set` value" if kind == "value" else "prompt"
+        what = "condition" if kind == "condition" else _value_kind(text.path) if kind == "value" else "prompt"
         yield Diagnostic("IVR083", f"this {what} fails {failure.describe()}: {failure.error}",
                          doc.locate(text.path, 1, None if kind == "condition" else "{{"),
                          help="a failing template sends the call to the error path; make it work for every value "
                               "the names can have (variables start empty, digits are text)")
+
+
+_REQUEST_PARTS = {"url": "request URL", "query": "request query value", "headers": "request header",
+                  "body": "request body value"}
+
+
+def _value_kind(path: tuple) -> str:
+    """A value template is a `set` value or a part of a request: name it as the author wrote it."""
+    if "request" in path[:-1]:
+        return _REQUEST_PARTS.get(str(path[path.index("request") + 1]), "request value")
+    return "`set` value"
 
 
 class _Reader:

@@ -13,6 +13,8 @@ from typing import Any
 from jinja2 import nodes
 
 from .. import ir, walk
+from ..digitpattern import compile_pattern
+from ..graph import edges
 from ..hours import zone
 from ..templates import condition_source, environment, parse
 
@@ -38,13 +40,22 @@ class Failure:
     error: str
     values: tuple[tuple[str, str], ...]  # (name, value) of the names it reads, as the call had them
 
+    tried: tuple[str, ...] = ()  # the names read, when every sample of them failed
+
     def describe(self) -> str:
         shown = ", ".join(f"{name} is {value!r}" for name, value in self.values)
-        return f"when {shown}" if shown else "on every call"
+        if shown:
+            return f"when {shown}"
+        if self.tried:
+            return f"for every value ivrc tried for {', '.join(self.tried)} (empty, digits, text)"
+        return "on every call"
 
 
-def first_failure(kind: str, source: str, flow: ir.Flow, reads: set[str]) -> Failure | None:
-    """Renders the template (or tests the condition) with each set of sample values; the first failure."""
+def first_failure(kind: str, source: str, flow: ir.Flow, reads: set[str], state: str | None = None) -> Failure | None:
+    """Renders the template (or tests the condition) with each set of sample values; the first failure.
+
+    In `state`, a variable every way there has filled by a digit collection holds digits that
+    collection accepts, never the empty text."""
     try:
         tree = parse(condition_source(source) if kind == "condition" else source)
     except Exception:
@@ -62,27 +73,30 @@ def first_failure(kind: str, source: str, flow: ir.Flow, reads: set[str]) -> Fai
             run = template.render
     except Exception:
         return None
+    keyed = collected_before(flow).get(state or "", {})
     failures: list[Failure] = []
     for i in range(_SAMPLES):
-        names, shown = _names(flow, i)
+        names, shown = _names(flow, i, keyed)
         try:
             run(names)
         except Exception as err:  # what the runtime turns into the error path
             values = tuple((name, shown[name]) for name in sorted(shown) if name in reads)
             failures.append(Failure(f"{type(err).__name__}: {err}", values))
     if len(failures) == _SAMPLES:
-        return Failure(failures[0].error, ())  # whatever the values: say so, not one example of them
+        # Every sample failed: say so, without claiming no value could work (`{"1": "one"}[n]` works for n=1).
+        # Names of fixed type (now, locale, call fields) fail alike for any value: that is every call.
+        return Failure(failures[0].error, (), tuple(sorted(reads & set(_choices(flow)))))
     return failures[0] if failures else None
 
 
-def _names(flow: ir.Flow, i: int) -> tuple[dict[str, Any], dict[str, str]]:
+def _names(flow: ir.Flow, i: int, keyed: dict[str, tuple[str, ...]] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     amd = _AMD[i % len(_AMD)] if flow.outbound is not None and flow.outbound.amd else ""
     # The called number can be empty: on an outbound call, or when a later event does not carry it.
     called = ((flow.numbers or ("+46812345670",))[0], "")[i % 2]
     call = {"caller": _CALLER[i % len(_CALLER)], "called": called,
             "callid": "4398599d1ba84ef3bde0a82dfb61abed", "amd": amd, "custom": ""}
     choices = _choices(flow)
-    variables = {name: values[i % len(values)] for name, values in choices.items()}
+    variables = {name: values[i % len(values)] for name, values in {**choices, **(keyed or {})}.items()}
     locale = flow.locales[i % len(flow.locales)]
     try:
         timezone: datetime.tzinfo = zone(flow.timezone)
@@ -120,5 +134,61 @@ def _choices(flow: ir.Flow) -> dict[str, tuple[str, ...]]:
         choices[name] = tuple(sorted(values)) if values is not None and fixed else _TEXT
     for name in walk.collected(flow):
         choices[name] = _TEXT
+    for state in flow.states:  # a backend's answer can be any text
+        if isinstance(state.action, ir.Request):
+            for save in state.action.save:
+                choices[save.variable] = _TEXT
     object.__setattr__(flow, "_sample_choices", choices)
     return choices
+
+
+def collected_before(flow: ir.Flow) -> dict[str, dict[str, tuple[str, ...]]]:
+    """For each state, the variables that every way there has filled by a digit collection (and no `set`
+    since), with digits those collections accept: what a template there can really read."""
+    cached = flow.__dict__.get("_collected_before")
+    if cached is not None:
+        return cached
+    keyed: dict[str, set[str]] = {}
+    for state in flow.states:
+        if isinstance(state.action, ir.Collect):
+            keyed.setdefault(state.action.into, set()).update(_keyed_digits(state.action))
+    before: dict[str, frozenset[str]] = {}
+    start = flow.start.target
+    if start in flow.state_map:
+        before[start] = frozenset()
+        work = [start]
+        while work:  # a must-analysis: a variable counts only if every way in filled it
+            name = work.pop()
+            state = flow.state_map[name]
+            overwritten = {a.name for a in state.sets}
+            here = before[name] - overwritten
+            for edge in edges(state):
+                if edge.target not in flow.state_map:
+                    continue
+                filled = ({state.action.into} if isinstance(state.action, ir.Collect) and edge.label == "digits"
+                          else set())
+                out = frozenset((here | filled) - overwritten)
+                known = before.get(edge.target)
+                new = out if known is None else known & out
+                if new != known:
+                    before[edge.target] = new
+                    work.append(edge.target)
+    result = {name: {v: tuple(sorted(keyed[v])) for v in names - {a.name for a in flow.state_map[name].sets}
+                     if keyed.get(v)}
+              for name, names in before.items()}
+    object.__setattr__(flow, "_collected_before", result)
+    return result
+
+
+def _keyed_digits(collect: ir.Collect) -> set[str]:
+    """A few digit strings this collection accepts: the shortest and longest, of different digits."""
+    try:
+        pattern = compile_pattern(collect.pattern) if collect.pattern else None
+    except Exception:  # a bad pattern is reported by the menus check
+        return set()
+    found = set()
+    for length in {max(collect.min_digits, 1), collect.max_digits}:
+        for digits in ("1" * length, "0" * length, "9" * length, ("1234567890" * 4)[:length]):
+            if pattern is None or pattern.fullmatch(digits):
+                found.add(digits)
+    return found

@@ -46,3 +46,55 @@ def test_what_fails_for_every_value_says_so() -> None:
                         .replace("plan[0]", "now.hour | length"))
     assert [d.message for d in result.diagnostics if d.code == "IVR083"] == [
         "this prompt fails on every call: TypeError: object of type 'int' has no len()"]
+
+
+KEYED = """\
+ivrc: 1
+flow: keyed
+numbers: ["+46812349902"]
+variables:
+  first: {max_length: 8}
+start: ask
+states:
+  ask:
+    collect:
+      prompt: "Enter your four digit code. {{ note }}"
+      into: n
+      min_digits: {min}
+      max_digits: 4
+      pattern: '[1-9][0-9]*'
+      no_input: {say: "No."}
+      invalid: {say: "Bad."}
+      next: read
+  read:
+    say: "You entered {{ n[0] }} {{ n[3] }}, that is {{ 10000 // (n | int) }}."
+    next: lookup
+  lookup:
+    request: {url: "https://crm.example.com/x", save: {first: name}, next: tell, on_failure: tell}
+  tell:
+    say: "Hello {{ first[0] }}."
+    hangup: true
+"""
+
+
+def keyed(min_digits: int, note: str = "") -> list[str]:
+    text = KEYED.replace("{min}", str(min_digits)).replace("{{ note }}", note)
+    return [d.message for d in check_text(text).diagnostics if d.code == "IVR083"]
+
+
+def test_digits_a_collection_accepted_are_what_later_states_read() -> None:
+    # Four digits, the first not 0: n[3] and 10000 // n work in every state after the collection.
+    assert keyed(4) == ["this prompt fails when first is '': UndefinedError: str object has no element 0"]
+
+
+def test_a_shorter_input_the_collection_accepts_is_still_tried() -> None:
+    assert "this prompt fails when n is '1': UndefinedError: str object has no element 3" in keyed(1)
+
+
+def test_before_the_collection_the_digits_are_empty() -> None:
+    assert "this prompt fails when n is '': UndefinedError: str object has no element 0" in keyed(4, "{{ n[0] }}")
+
+
+def test_a_value_that_fails_for_every_sample_does_not_claim_every_call() -> None:
+    [message] = keyed(4, "{{ {'1': 'one'}[first] }}")[:1]
+    assert "for every value ivrc tried for first" in message and "every call" not in message
