@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part, Request
+from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT, Machine, Part, Request
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
 from ivrc.compiler.svaml import TTS_LIMIT
@@ -64,6 +64,9 @@ class Templates:
                     templates.text("plain", assignment.value)
             if isinstance(state, Request):
                 templates.request(state)
+            for header in (state.action or {}).get("callHeaders", ()):
+                if isinstance(header["value"], dict):
+                    templates.text("plain", header["value"][TEXT])
         return templates
 
     def request(self, state: Request) -> None:
@@ -198,6 +201,8 @@ class Context:
                     return self.prompt_parts(value)
                 if key == LOCALE:
                     return self.locale
+                if key == TEXT:
+                    return self.render("plain", value)
                 if key == ENV:
                     found = self.env.get(value)
                     if not found:
@@ -220,6 +225,8 @@ def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...
             (key, value), = skeleton.items()
             if key in (PROMPT, PROMPT_IDS):
                 return not _renders(prompts.get(value, {}))
+            if key == TEXT:
+                return False
         return all(_is_static(v, prompts) for v in skeleton.values())
     if isinstance(skeleton, (list, tuple)):
         return all(_is_static(v, prompts) for v in skeleton)
