@@ -93,7 +93,7 @@ class _Builder:
             out["action"] = svaml.transfer(action)
             # Sinch sends an ACE when the other side answers; the call is bridged, so we let it go on.
             out["on_answer"] = svaml.cont()
-            if action.keypad is not None and action.keypad.mode == "detect":
+            if action.kind == "conference" and action.keypad is not None and action.keypad.mode == "detect":
                 out["keys"] = {k.keys: k.goto.target for k in action.keypad.keys}
         elif isinstance(action, ir.Park):
             intro = self.prompt(action.intro, f"{base}.park.intro")
