@@ -64,9 +64,8 @@ class Templates:
                     templates.text("plain", assignment.value)
             if isinstance(state, Request):
                 templates.request(state)
-            for header in (state.action or {}).get("callHeaders", ()):
-                if isinstance(header["value"], dict):
-                    templates.text("plain", header["value"][TEXT])
+            for source in _placeholder_texts(state.action):
+                templates.text("plain", source)
         return templates
 
     def request(self, state: Request) -> None:
@@ -212,6 +211,22 @@ class Context:
         if isinstance(skeleton, (list, tuple)):  # typed machines keep instruction lists as tuples
             return [self.fill(item) for item in skeleton]
         return skeleton
+
+
+def _placeholder_texts(skeleton: Any) -> list[str]:
+    """The templates of {"$text": ...} placeholders anywhere in a skeleton (a call header's value, say)."""
+    found: list[str] = []
+    stack = [skeleton]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if len(node) == 1 and TEXT in node:
+                found.append(node[TEXT])
+            else:
+                stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return found
 
 
 def _renders(prompt: Mapping[str, tuple[Part, ...]]) -> bool:
