@@ -440,7 +440,8 @@ class Engine:
         if size > layout.LIMIT:
             raise StepError("cookies", f"the call's cookies would be {size} bytes (Sinch keeps {layout.LIMIT})")
         head = [svaml.set_cookie(k, v) for k, v in pairs]
-        plays = any(i.get("name") == "playFiles" for i in instructions) or action["name"] in ("runMenu", "park")
+        # Prompts and key tones need the call's audio: the caller's leg is answered before them.
+        plays = any(i.get("name") in ("playFiles", "sendDtmf") for i in instructions) or action["name"] in ("runMenu", "park")
         if event == "ICE" and plays:
             head.insert(0, svaml.answer())  # start the call's audio now, before the prompts
         return Answer({"instructions": head + instructions, "action": action}, outcome, loaded.flow, loaded.version,
