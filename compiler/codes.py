@@ -580,6 +580,69 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -     dial_timeout: 30
            """),
     ]),
+    ("Call control", [
+        _c("IVR150", "stream-not-wss", "error", "A stream transfer whose URL is not a wss:// URL.",
+           "Sinch streams the call's audio only over a secure WebSocket; any other address fails on a live call "
+           "and the caller is cut off.",
+           "Write the WebSocket server's address out as `wss://host/path`.",
+           """
+             bot:
+               transfer:
+           -     stream: https://bot.example.com/calls
+           +     stream: wss://bot.example.com/calls
+           """),
+        _c("IVR151", "stream-url-template", "error", "A stream transfer whose URL is a template.",
+           "The caller's audio goes wherever the URL points; a template could send it to a server the flow does "
+           "not name.",
+           "Write the URL out, and send per-call data in the stream's `headers`, which may be templates.",
+           """
+             bot:
+               transfer:
+           -     stream: "wss://bot.example.com/calls/{{ account }}"
+           +     stream: wss://bot.example.com/calls
+           +     headers: {X-Account: "{{ account }}"}
+           """),
+        _c("IVR152", "keypad-mode-mismatch", "error",
+           "Conference `keys` without `mode: detect`, or `detect` mode without `keys`.",
+           "Sinch reports keys pressed in a conference only in `detect` mode, and then reports every key: keys "
+           "in another mode never arrive, and detection without keys leads nowhere.",
+           "Use `mode: detect` together with `keys`, or neither.",
+           """
+             meeting:
+               transfer:
+                 conference: team-room
+                 keypad:
+           +       mode: detect
+                   keys: {"*6": mute_line, "#": leave}
+           """),
+        _c("IVR153", "keypad-key-unreachable", "error",
+           "A conference key sequence that cannot be pressed: longer than `max_digits`, or with `#` inside it.",
+           "Sinch reports the keys when `max_digits` keys are pressed or at `#`, so the rest of the sequence "
+           "never arrives and the state it leads to is never reached.",
+           "Raise `max_digits`, shorten the sequence, or use `#` only on its own.",
+           """
+             meeting:
+               transfer:
+                 conference: team-room
+                 keypad:
+                   mode: detect
+           -       max_digits: 1
+           +       max_digits: 2
+                   keys: {"*6": mute_line}
+           """),
+        _c("IVR154", "undocumented-key-sent", "warning",
+           "Keys to send (`send_digits`, `digits_on_answer`) with `*`, which Sinch does not document.",
+           "Sinch documents the digits, `#` and `w` (a half-second pause) for keys it sends; its SDK checks them "
+           "with that pattern, so a `*` may be refused or lost.",
+           "Leave `*` out, or check on a test call that the other side receives it.",
+           """
+             partner:
+               transfer:
+                 number: "+46812345699"
+           -     digits_on_answer: "ww*204"
+           +     digits_on_answer: "ww204"
+           """),
+    ]),
     ("Cookies and variables", [
         _c("IVR070", "cookie-budget", "error", "The call's state could exceed Sinch's 1024-byte cookie limit.",
            "ivrc carries the call's state in Sinch cookies, which hold 1024 bytes in all; beyond that Sinch "

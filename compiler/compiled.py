@@ -30,7 +30,8 @@ PROMPT = "$prompt"  # {"$prompt": ID}: the prompt as one Sinch prompt string
 PROMPT_IDS = "$prompt_ids"  # {"$prompt_ids": ID}: the prompt as a list of prompt parts
 LOCALE = "$locale"  # {"$locale": null}: the call's current locale
 ENV = "$env"  # {"$env": NAME}: a server environment variable (a credential, say)
-PLACEHOLDERS = frozenset({PROMPT, PROMPT_IDS, LOCALE, ENV})
+TEXT = "$text"  # {"$text": TEMPLATE}: a template rendered for the call (a call header's value)
+PLACEHOLDERS = frozenset({PROMPT, PROMPT_IDS, LOCALE, ENV, TEXT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class State:
     runs_in: tuple[str, ...] = ()
     sets: tuple[Assignment, ...] = ()
     say: str | None = None
+    send_digits: str | None = None  # keys played on the call after `say` (Sinch's sendDtmf)
     action: Any = None  # the SVAML action skeleton a wait state answers with
     instructions: tuple[Any, ...] = ()  # SVAML instruction skeletons before the action
 
@@ -142,10 +144,25 @@ class Park(State):
 class Transfer(State):
     kind: ClassVar[str] = "transfer"
     on_answer: Any = None  # the action for the ACE Sinch sends when the other side answers
+    # A conference with keypad detection: key sequence -> state. Sinch reports the keys in a PIE.
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def listens(self) -> bool:
+        """Whether a PIE for this state carries keys pressed in its conference."""
+        return bool(self.keys)
+
+    def key_target(self, pressed: str) -> str | None:
+        """The state a key sequence leads to; a `#` that ended the sequence may or may not be in it."""
+        if pressed in self.keys:
+            return self.keys[pressed]
+        if pressed.endswith("#") and pressed[:-1] in self.keys:
+            return self.keys[pressed[:-1]]
+        return None
 
     @classmethod
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
-        return {"on_answer": data["on_answer"]}
+        return {"on_answer": data["on_answer"], "keys": dict(data.get("keys", {}))}
 
 
 @dataclass(frozen=True)
@@ -356,7 +373,7 @@ def read_state(name: str, data: Mapping[str, Any]) -> State:
         raise ValueError(f"state '{name}' is of unknown kind {data['do']!r}")
     sets = tuple(Assignment(a["name"], a["value"], bool(a.get("render"))) for a in data.get("set", ()))
     return cls(name=name, runs_in=tuple(data.get("runs_in", ())), sets=sets, say=data.get("say"),
-               action=data.get("action"), instructions=tuple(data.get("instructions", ())), **cls.fields_from(data))
+               send_digits=data.get("send_digits"), action=data.get("action"), instructions=tuple(data.get("instructions", ())), **cls.fields_from(data))
 
 
 def _handler(data: Mapping[str, Any] | None) -> Handler:

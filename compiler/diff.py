@@ -98,7 +98,7 @@ def _settings(action: ir.Action) -> dict[str, Any]:
         if (not f.compare or isinstance(value, (ir.Prompt, ir.Ref, ir.Handler))
                 or f.name in ("options", "cases", "on_status")):
             continue
-        if isinstance(action, ir.Request):
+        if isinstance(action, (ir.Request, ir.Transfer)):
             value = _plain(value)
         if isinstance(value, ir.Recording):
             value = {"destination": value.destination, "credentials_env": value.credentials_env,
@@ -115,6 +115,10 @@ def _plain(value: Any) -> Any:
         return {value.name: _plain(value.value) if value.value is not None else f"${{{value.env}}}"}
     if isinstance(value, ir.Save):
         return {value.variable: value.field}
+    if isinstance(value, ir.Keypad):  # its keys are exits, compared as transitions
+        return {"mode": value.mode, "max_digits": value.max_digits, "timeout": value.timeout}
+    if isinstance(value, ir.Streaming):
+        return {"version": value.version, "sample_rate": value.sample_rate}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
@@ -165,6 +169,8 @@ def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
         new_sets = {a.name: a.value.source for a in state.sets}
         if old_sets != new_sets:
             add(Change("setting-changed", f"{name} set", old_sets, new_sets))
+        if before.send_digits != state.send_digits:
+            add(Change("setting-changed", f"{name} send_digits", before.send_digits, state.send_digits))
         old_exits, new_exits = _exits(before), _exits(state)
         for label, target in new_exits.items():
             subject = f"{name} ({label})"

@@ -56,6 +56,11 @@ def edges(state: ir.State) -> Iterator[Edge]:
         else:
             yield Edge(name, END, "failure", SAME)
     else:  # transfer, park, hang-up: the call leaves the flow
+        if isinstance(action, ir.Transfer) and action.kind == "conference" and action.keypad is not None:
+            # Keys pressed in the conference come back as a PIE, like a menu's (in detect mode; keys in
+            # another mode are an error of their own, IVR152, not a reason to call their states unreachable).
+            for key in action.keypad.keys:
+                yield Edge(name, key.goto.target, f"keys {key.keys}", PIE, key.goto)
         yield Edge(name, END, state.kind, SAME)
 
 

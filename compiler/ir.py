@@ -118,16 +118,53 @@ class Record:
 
 
 @dataclass(frozen=True)
+class KeypadKey:
+    """A key sequence pressed in a conference, and the state it leads to."""
+
+    keys: str
+    goto: Ref
+    path: Path = _meta(())
+
+
+@dataclass(frozen=True)
+class Keypad:
+    """What keys pressed in a conference do: ignore, forward, or detect (then `keys` lead to states)."""
+
+    mode: str = "ignore"
+    max_digits: int | None = None  # None: the longest key sequence
+    timeout: int = 3
+    keys: tuple[KeypadKey, ...] = ()
+    path: Path = _meta(())
+
+    @property
+    def digits(self) -> int:
+        return self.max_digits or max((len(k.keys) for k in self.keys), default=1)
+
+
+@dataclass(frozen=True)
+class Streaming:
+    """The audio format of a stream transfer."""
+
+    version: int | None = None
+    sample_rate: int | None = None
+
+
+@dataclass(frozen=True)
 class Transfer:
-    kind: str  # number, sip, user or conference
+    kind: str  # number, sip, user, conference or stream
     target: str
     caller_id: str | None = None
     dial_timeout: int | None = None
     max_duration: int | None = None
     transport: str | None = None
     music_on_hold: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, Text], ...] = ()
     record: Recording | None = None
+    streaming: Streaming | None = None
+    digits_on_answer: str | None = None
+    ringback: str | None = None
+    suppress_callbacks: bool | None = None
+    keypad: Keypad | None = None
     path: Path = _meta(())
 
 
@@ -235,6 +272,7 @@ class State:
     action: Action
     sets: tuple[Assignment, ...] = ()
     say: Prompt | None = None
+    send_digits: str | None = None  # keys played on the call after `say`
     path: Path = _meta(())
 
     @property

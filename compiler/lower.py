@@ -152,8 +152,10 @@ def _collect(spec: dict, path: tuple) -> ir.Collect:
 
 
 def _transfer(spec: dict, path: tuple) -> ir.Transfer:
-    kind = next(k for k in ("number", "sip", "user", "conference") if k in spec)
+    kind = next(k for k in ("number", "sip", "user", "conference", "stream") if k in spec)
     record = spec.get("record")
+    streaming = spec.get("streaming")
+    keypad = spec.get("keypad")
     return ir.Transfer(
         kind=kind,
         target=spec[kind],
@@ -162,10 +164,25 @@ def _transfer(spec: dict, path: tuple) -> ir.Transfer:
         max_duration=spec.get("max_duration"),
         transport=spec.get("transport"),
         music_on_hold=spec.get("music_on_hold"),
-        headers=tuple((spec.get("headers") or {}).items()),
+        headers=tuple((k, ir.Text(v, path + ("headers", k))) for k, v in (spec.get("headers") or {}).items()),
         record=None if record is None else _recording(record, path + ("record",)),
+        streaming=None if streaming is None else _streaming(streaming),
+        digits_on_answer=spec.get("digits_on_answer"),
+        ringback=spec.get("ringback"),
+        suppress_callbacks=spec.get("suppress_callbacks"),
+        keypad=None if keypad is None else _keypad(keypad, path + ("keypad",)),
         path=path,
     )
+
+
+def _streaming(spec: dict) -> ir.Streaming:
+    return ir.Streaming(spec.get("version"), spec.get("sample_rate"))
+
+
+def _keypad(spec: dict, path: tuple) -> ir.Keypad:
+    keys = tuple(ir.KeypadKey(str(k), ir.Ref(v, path + ("keys", k)), path + ("keys", k))
+                 for k, v in (spec.get("keys") or {}).items())
+    return ir.Keypad(spec.get("mode", "ignore"), spec.get("max_digits"), spec.get("timeout", 3), keys, path)
 
 
 def _action(spec: dict, path: tuple) -> ir.Action:
@@ -242,7 +259,8 @@ def _case(spec: dict, path: tuple) -> ir.Case:
 def _state(name: str, spec: dict, path: tuple) -> ir.State:
     sets = tuple(ir.Assignment(k, ir.Text(v, path + ("set", k)), path + ("set", k))
                  for k, v in (spec.get("set") or {}).items())
-    return ir.State(name, _action(spec, path), sets, _opt_prompt(spec.get("say"), path + ("say",)), path)
+    return ir.State(name, _action(spec, path), sets, _opt_prompt(spec.get("say"), path + ("say",)),
+                    spec.get("send_digits"), path)
 
 
 def _schedule(name: str, spec: dict, flow_tz: str, path: tuple) -> ir.Schedule:

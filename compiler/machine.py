@@ -70,6 +70,8 @@ class _Builder:
         say = self.prompt(state.say, f"{base}.say")
         if say is not None:
             out["say"] = say
+        if state.send_digits is not None:
+            out["send_digits"] = state.send_digits
         action = state.action
         if isinstance(action, ir.Next):
             out["next"] = action.goto.target
@@ -91,6 +93,8 @@ class _Builder:
             out["action"] = svaml.transfer(action)
             # Sinch sends an ACE when the other side answers; the call is bridged, so we let it go on.
             out["on_answer"] = svaml.cont()
+            if action.kind == "conference" and action.keypad is not None and action.keypad.mode == "detect":
+                out["keys"] = {k.keys: k.goto.target for k in action.keypad.keys}
         elif isinstance(action, ir.Park):
             intro = self.prompt(action.intro, f"{base}.park.intro")
             hold = self.prompt(action.hold, f"{base}.park.hold")

@@ -174,8 +174,8 @@ class _Translator:
             # Inside a transfer the missing piece is a destination; `next` or `hangup` would be errors there.
             yield Diagnostic("IVR014", f"{what} has no destination: it needs one of " + ", ".join(keys),
                              self.doc.span(path, key=True),
-                             help="add one of number: \"+14155550100\", sip: desk@pbx.example.com, user: USER_ID "
-                                  "or conference: ROOM")
+                             help="add one of number: \"+14155550100\", sip: desk@pbx.example.com, user: USER_ID, "
+                                  "conference: ROOM or stream: wss://bot.example.com/calls")
             return
         if not present:
             yield Diagnostic("IVR014", f"{what} does nothing: it needs one of " + ", ".join(keys),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ir
-from .compiled import ENV, LOCALE, PROMPT, PROMPT_IDS
+from .compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT
 
 # Sinch's allowed-in tables (reference section 2.1): which answer may carry which element.
 ACTIONS_ALLOWED: dict[str, frozenset[str]] = {
@@ -30,7 +30,8 @@ INSTRUCTIONS_ALLOWED: dict[str, frozenset[str]] = {
 
 TTS_LIMIT = 600  # characters Sinch speaks per text part by default (reference section 7)
 
-TRANSFER_ACTIONS = {"number": "connectPstn", "sip": "connectSip", "user": "connectMxp", "conference": "connectConf"}
+TRANSFER_ACTIONS = {"number": "connectPstn", "sip": "connectSip", "user": "connectMxp", "conference": "connectConf",
+                    "stream": "connectStream"}
 
 # Skeletons carry placeholders the runtime fills per call; their names live in compiler/compiled.py.
 MENU_MAIN = "main"  # Sinch starts runMenu at the menu with this id
@@ -86,6 +87,8 @@ def instruction_names(state: ir.State) -> list[str]:
         names.append("startRecording")
     if isinstance(action, ir.Transfer) and action.record is not None:
         names.append("startRecording")
+    if state.send_digits is not None:
+        names.append("sendDtmf")
     return names
 
 
@@ -95,6 +98,10 @@ def play(prompt_id: str) -> dict:
 
 def set_cookie(key: str, value: str) -> dict:
     return {"name": "setCookie", "key": key, "value": value}
+
+
+def send_dtmf(keys: str) -> dict:
+    return {"name": "sendDtmf", "value": keys}
 
 
 def answer() -> dict:
@@ -158,6 +165,11 @@ def give_back(value: str) -> str:
     return f"return({value})"
 
 
+def _call_headers(headers: tuple[tuple[str, ir.Text], ...]) -> list[dict]:
+    """Call headers; a value with a template is rendered per call."""
+    return [{"key": k, "value": {TEXT: v.source} if v.is_template else v.source} for k, v in headers]
+
+
 def transfer(t: ir.Transfer) -> dict:
     if t.kind == "number":
         out: dict[str, Any] = {"name": "connectPstn", "number": t.target, "locale": locale()}
@@ -167,6 +179,12 @@ def transfer(t: ir.Transfer) -> dict:
             out["dialTimeout"] = t.dial_timeout
         if t.max_duration:
             out["maxDuration"] = t.max_duration
+        if t.suppress_callbacks is not None:
+            out["suppressCallbacks"] = t.suppress_callbacks
+        if t.digits_on_answer:
+            out["dtmf"] = t.digits_on_answer
+        if t.ringback:
+            out["indications"] = t.ringback
         return out
     if t.kind == "sip":
         out = {"name": "connectSip", "destination": {"type": "Sip", "endpoint": t.target}}
@@ -176,17 +194,41 @@ def transfer(t: ir.Transfer) -> dict:
             out["maxDuration"] = t.max_duration
         if t.transport:
             out["transport"] = t.transport.upper()
+        if t.suppress_callbacks is not None:
+            out["suppressCallbacks"] = t.suppress_callbacks
         if t.headers:
-            out["callHeaders"] = [{"key": k, "value": v} for k, v in t.headers]
+            out["callHeaders"] = _call_headers(t.headers)
         if t.music_on_hold:
             out["moh"] = t.music_on_hold
         return out
     if t.kind == "user":
         out = {"name": "connectMxp", "destination": {"type": "username", "endpoint": t.target}}
         if t.headers:
-            out["callHeaders"] = [{"key": k, "value": v} for k, v in t.headers]
+            out["callHeaders"] = _call_headers(t.headers)
+        return out
+    if t.kind == "stream":
+        # Field names as in Sinch's connectStream model (reference section 3; SDK fixture
+        # SvamlActionConnectStreamDto.json).
+        out = {"name": "connectStream", "destination": {"type": "Websocket", "endpoint": t.target}}
+        if t.max_duration:
+            out["maxDuration"] = t.max_duration
+        if t.headers:
+            out["callHeaders"] = _call_headers(t.headers)
+        if t.streaming is not None and (t.streaming.version or t.streaming.sample_rate):
+            options: dict[str, Any] = {}
+            if t.streaming.version:
+                options["version"] = t.streaming.version
+            if t.streaming.sample_rate:
+                options["sampleRate"] = t.streaming.sample_rate
+            out["streamingOptions"] = options
         return out
     out = {"name": "connectConf", "conferenceId": t.target}
+    if t.keypad is not None:
+        dtmf: dict[str, Any] = {"mode": t.keypad.mode}
+        if t.keypad.mode == "detect":
+            dtmf["maxDigits"] = t.keypad.digits
+            dtmf["timeoutMills"] = t.keypad.timeout * 1000
+        out["conferenceDtmfOptions"] = dtmf
     if t.music_on_hold:
         out["moh"] = t.music_on_hold
     return out

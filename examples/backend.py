@@ -8,6 +8,7 @@ Replace it with your own systems: the flows' request states name the real URLs (
 their credentials from the server's environment.
 
 Accounts: 123456 (PIN 1234), 234567 (PIN 1357), 9123456 (business, PIN 9876).
+Callers: +46701234567 is account 123456's verified number; other numbers are unknown (404).
 Orders: 100200 shipped, 100300 being packed, 500500 makes the order desk fail (503); others are unknown (404).
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ ORDERS = {
     "100300": {"status": "being packed", "eta": "next week"},
 }
 BROKEN_ORDER = "500500"
+CALLERS = {"+46701234567": "123456"}  # verified caller numbers (concierge.yaml)
 
 
 def _authorised(request: Request) -> bool:
@@ -63,6 +65,13 @@ async def balance(request: Request) -> JSONResponse:
     return JSONResponse({"account": {"balance": account["balance"], "currency": "SEK"}})
 
 
+async def caller(request: Request) -> JSONResponse:
+    account = CALLERS.get(request.path_params["number"])
+    if account is None:
+        return JSONResponse({"error": "unknown caller"}, status_code=404)
+    return JSONResponse({"caller": {"account": account}})
+
+
 async def order(request: Request) -> JSONResponse:
     number = request.path_params["order"]
     if number == BROKEN_ORDER:
@@ -80,6 +89,7 @@ async def health(request: Request) -> JSONResponse:
 app = Starlette(routes=[
     Route("/bank/v1/verify", verify, methods=["POST"]),
     Route("/bank/v1/accounts/{account}/balance", balance, methods=["GET"]),
+    Route("/bank/v1/callers/{number}", caller, methods=["GET"]),
     Route("/shop/v1/orders/{order}", order, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
 ])

@@ -9,6 +9,7 @@ from ..loader import Document
 from . import (
     advice,
     bounds,
+    controls,
     cookies,
     digit_patterns,
     direction,
@@ -38,6 +39,7 @@ ALL: tuple[Check, ...] = (
     prompts.check,
     hours.check,
     platform.check,
+    controls.check,
     cookies.check,
     requests.check,
     events.check,

@@ -13,10 +13,15 @@ from .prompts import _replace_tags
 _USED_WITH = {
     "caller_id": ("number", "sip"),
     "dial_timeout": ("number",),
-    "max_duration": ("number", "sip"),
+    "max_duration": ("number", "sip", "stream"),
     "transport": ("sip",),
     "music_on_hold": ("conference", "sip"),
-    "headers": ("sip", "user"),
+    "headers": ("sip", "user", "stream"),
+    "streaming": ("stream",),
+    "digits_on_answer": ("number",),
+    "ringback": ("number",),
+    "suppress_callbacks": ("number", "sip"),
+    "keypad": ("conference",),
 }
 # SSML elements an author might write into plain text, where the voice would read them out.
 _SSML_TAG = re.compile(r"</?(?:speak|break|say-as|emphasis|prosody|phoneme|sub|audio|voice|lang|mark|p|s)\b[^<>]*>")

@@ -43,10 +43,15 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
         yield from _recordings(state, doc)
 
 
+_TRANSFER_WORDS = {"user": "an in-app user", "stream": "a WebSocket stream (connectStream)"}
+
+
 def _describe(state: ir.State, element: str) -> str:
     action = state.action
+    if element == "sendDtmf":
+        return "sending keys (`send_digits`)"
     if isinstance(action, ir.Transfer):
-        return f"a transfer to {'an in-app user' if action.kind == 'user' else 'a ' + action.kind}"
+        return f"a transfer to {_TRANSFER_WORDS.get(action.kind, 'a ' + action.kind)}"
     return {"park": "park (hold)", "runMenu": "a menu", "hangup": "hang-up", "startRecording": "recording",
             "playFiles": "a prompt"}.get(element, element)
 
@@ -54,6 +59,9 @@ def _describe(state: ir.State, element: str) -> str:
 def _fix(state: ir.State, event: str) -> str:
     if isinstance(state.action, ir.Park):
         return "park only works in the answer to the incoming call: reach it before any menu or digit input"
+    if isinstance(state.action, ir.Transfer) and state.action.kind == "stream":
+        return "Sinch accepts connectStream only in its answer to the incoming call (ICE): stream the call from " \
+               "the start, through say, set, next, branch and request states only, before any menu or digit input"
     if isinstance(state.action, ir.Transfer) and state.action.kind == "user":
         return "transfers to in-app users only work in the answer to the incoming call: reach it before any input"
     if event == "ACE":

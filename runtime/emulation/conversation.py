@@ -61,6 +61,8 @@ def status(call: Call) -> str:
         return "the call has ended"
     if call.transferred:
         t = call.transferred
+        if call.keypad is not None:
+            return f"in conference {t['target']}: keys pressed reach the flow"
         return f"the call is transferred to {t['kind']} {t['target']}"
     if call.parked:
         return "the call is parked"

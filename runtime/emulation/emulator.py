@@ -152,6 +152,14 @@ def describe_prompt(part: str) -> str:
 
 
 @dataclass
+class Keypad:
+    """A conference in `detect` mode: Sinch collects a participant's keys and reports them in a PIE."""
+
+    max_digits: int
+    typed: str = ""
+
+
+@dataclass
 class Menu:
     """A runMenu the emulator is running, as Sinch would."""
 
@@ -190,6 +198,7 @@ class Call:
         self.recording: dict | None = None
         self.ended = False
         self.transferred: dict | None = None
+        self.keypad: Keypad | None = None  # keys pressed in a conference reach the flow
         self.parked = False
         self.answers: list[tuple[str, Any]] = []  # every (event, answer), for tests
 
@@ -213,7 +222,7 @@ class Call:
         for i, key in enumerate(keys):
             if self.ended:
                 raise CallerMistake(f"pressed {keys[i:]!r} but the call has ended")
-            if self.menu is None:
+            if self.menu is None and self.keypad is None:
                 raise CallerMistake(f"pressed {keys[i:]!r} but nothing is listening for keys"
                                    + (" (the call was transferred)" if self.transferred else
                                       " (the call is parked)" if self.parked else ""))
@@ -221,6 +230,8 @@ class Call:
         menu = self.menu
         if menu is not None and menu.typed:  # digits typed, then a pause: Sinch ends the input
             self._pie("sequence", menu.typed)
+        elif self.menu is None and self.keypad is not None and self.keypad.typed:
+            self._keypad_pie(self.keypad.typed)
         return self
 
     def press_key(self, key: str) -> "Call":
@@ -228,7 +239,7 @@ class Call:
         self._say("press", f"presses {key}")
         if self.ended:
             raise CallerMistake(f"pressed {key!r} but the call has ended")
-        if self.menu is None:
+        if self.menu is None and self.keypad is None:
             raise CallerMistake(f"pressed {key!r} but nothing is listening for keys"
                                + (" (the call was transferred)" if self.transferred else
                                   " (the call is parked)" if self.parked else ""))
@@ -248,6 +259,10 @@ class Call:
 
     def silence(self) -> "Call":
         self._say("silence", "stays silent")
+        if self.menu is None and self.keypad is not None:
+            if self.keypad.typed:  # the pause after the last key ends the sequence
+                self._keypad_pie(self.keypad.typed)
+            return self
         if self.menu is None:
             raise CallerMistake("stayed silent but nothing is waiting for input"
                                 + (" (the call has ended)" if self.ended else ""))
@@ -270,6 +285,9 @@ class Call:
     # Sinch's side
 
     def _key(self, key: str) -> None:
+        if self.menu is None and self.keypad is not None:
+            self._conference_key(key)
+            return
         menu = self.menu
         assert menu is not None
         current = menu.menu
@@ -307,8 +325,25 @@ class Call:
         result = {"menuId": menu.current, "type": kind, "value": value, "inputMethod": method}
         self._exchange("PIE", {"event": "pie", "menuResult": result, "custom": self.custom or ""})
 
+    def _conference_key(self, key: str) -> None:
+        """Sinch's conferenceDtmfOptions in detect mode: a PIE at `#`, at maxDigits keys, or after a pause."""
+        keypad = self.keypad
+        assert keypad is not None
+        keypad.typed += key
+        if key == "#" or len(keypad.typed) >= keypad.max_digits:
+            self._keypad_pie(keypad.typed)
+
+    def _keypad_pie(self, value: str) -> None:
+        assert self.keypad is not None
+        self.keypad.typed = ""
+        self._say("callback", f"PIE: keys {value!r} pressed in the conference")
+        # No menu runs in a conference: the result names none (Sinch's menuId here is undocumented).
+        result = {"type": "sequence", "value": value, "inputMethod": "dtmf"}
+        self._exchange("PIE", {"event": "pie", "menuResult": result, "custom": self.custom or ""})
+
     def _end(self, reason: str) -> None:
         self.menu = None
+        self.keypad = None
         if self.recording is not None:
             self._recording_done()
         self.ended = True
@@ -370,8 +405,12 @@ class Call:
                 self._recording_done()
             elif name == "answer":
                 self._say("callback", "the call is answered")
+            elif name == "sendDtmf":
+                self._say("hear", f"[keys {instruction.get('value', '')} sent as tones]", {"keys": instruction.get("value")})
         action = answer.get("action", {})
         name = action.get("name")
+        if name != "continue":
+            self.keypad = None  # a new action takes the caller out of the conference's keypad
         if name == "runMenu":
             first = next(m for m in action["menus"] if m["id"] == action.get("mainMenu", "main"))
             self.menu = Menu(action, first["id"], first.get("repeats", 0))
@@ -385,7 +424,7 @@ class Call:
             self._hear(action.get("holdPrompt", ""), action.get("locale"))
             self._say("park", f"parked (on hold for up to {action.get('maxDuration', 'the platform limit of')} s)",
                       {"action": action})
-        elif name in ("connectPstn", "connectSip", "connectMxp", "connectConf"):
+        elif name in ("connectPstn", "connectSip", "connectMxp", "connectConf", "connectStream"):
             self._transfer(action)
         elif name == "continue":
             self._say("callback", "the call continues")
@@ -395,10 +434,20 @@ class Call:
         target = {"connectPstn": lambda: action.get("number", self.called),
                   "connectSip": lambda: action["destination"]["endpoint"],
                   "connectMxp": lambda: action["destination"]["endpoint"],
-                  "connectConf": lambda: action["conferenceId"]}[name]()
-        kind = {"connectPstn": "number", "connectSip": "sip", "connectMxp": "user", "connectConf": "conference"}[name]
+                  "connectConf": lambda: action["conferenceId"],
+                  "connectStream": lambda: action["destination"]["endpoint"]}[name]()
+        kind = {"connectPstn": "number", "connectSip": "sip", "connectMxp": "user", "connectConf": "conference",
+                "connectStream": "stream"}[name]
         self.transferred = {"kind": kind, "target": target, "caller_id": action.get("cli"), "action": action}
         detail = f" with caller id {action['cli']}" if action.get("cli") else ""
+        if action.get("dtmf"):
+            detail += f", keys {action['dtmf']} on answer"
+        if action.get("callHeaders"):
+            detail += ", headers " + ", ".join(f"{h.get('key')}: {h.get('value')}" for h in action["callHeaders"])
+        keys = action.get("conferenceDtmfOptions") or {}
+        if keys.get("mode") == "detect":
+            self.keypad = Keypad(int(keys.get("maxDigits", 1)))
+            detail += ", keys pressed reach the flow"
         self._say("transfer", f"transferred to {kind} {target}{detail}", self.transferred)
         if name in ("connectPstn", "connectSip") and not action.get("suppressCallbacks"):
             # Sinch tells the flow when the other side picks up; the answer may only continue or hang up.

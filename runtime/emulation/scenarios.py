@@ -30,7 +30,7 @@ SCENARIO_KEYS = ("name", "caller", "called", "now", "outbound", "amd", "vars", "
 DEFAULT_KEYS = tuple(k for k in SCENARIO_KEYS if k not in ("name", "steps"))
 FILE_KEYS = ("flow", "defaults", "scenarios")
 AMD_VERDICTS = ("human", "machine", "notsure", "hangup")
-TRANSFER_KINDS = ("number", "sip", "user", "conference")
+TRANSFER_KINDS = ("number", "sip", "user", "conference", "stream")
 # What a call can end in, and the words an author may use for it.
 ENDINGS = {"hangup": "hangup", "hung up": "hangup", "transfer": "transfer", "transferred": "transfer",
            "park": "park", "parked": "park", "error": "error"}

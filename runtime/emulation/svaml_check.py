@@ -40,6 +40,11 @@ _MENU_FIELDS = {"id": STR, "mainPrompt": STR, "repeatPrompt": STR, "repeats": IN
 _RECORDING_FIELDS = {"destinationUrl": STR, "credentials": STR, "format": STR, "notificationEvents": BOOL,
                      "transcriptionOptions": OBJ}
 _MOH = {"ring", "music1", "music2", "music3"}
+# connectPstn's ringback tone countries (reference section 3, `indications`).
+_INDICATIONS = frozenset("at au bg br be ch cl cn cz de dk ee es fi fr gr hu il in it lt jp mx my nl no nz ph pl pt ru "
+                         "se sg th uk us tw ve za".split())
+_CONFERENCE_DTMF: dict[str, type] = {"mode": STR, "maxDigits": INT, "timeoutMills": INT}
+_STREAMING: dict[str, type] = {"version": INT, "sampleRate": INT}
 
 
 def _type_ok(value: Any, expected: type) -> bool:
@@ -100,6 +105,9 @@ def _problems(answer: Any, event: str, cookies: dict[str, str]) -> Iterator[str]
             if any(isinstance(i, str) and i.startswith(("#tts[", "#ssml[")) for i in instruction["ids"]) \
                     and not instruction.get("locale"):
                 yield f"{where}: 'locale' is required with TTS or SSML"
+        if name == "sendDtmf" and not (isinstance(instruction.get("value"), str)
+                                       and _DTMF.fullmatch(instruction["value"])):
+            yield f"{where}: value may hold only 0-9, # and w"
         if name == "startRecording" and isinstance(instruction.get("options"), dict):
             yield from _fields(f"{where}.options", instruction["options"], _RECORDING_FIELDS)
     if action:
@@ -136,6 +144,24 @@ def _action_rules(where: str, name: str, action: Mapping[str, Any]) -> Iterator[
             yield f"{where}: number must be E.164"
         if isinstance(action.get("dtmf"), str) and not _DTMF.fullmatch(action["dtmf"]):
             yield f"{where}: dtmf may hold only 0-9, # and w"
+        if action.get("indications") not in (None, *_INDICATIONS):
+            yield f"{where}: indications must be a country Sinch has ringback tones for"
+    if name in ("connectSip", "connectMxp", "connectStream") and isinstance(action.get("callHeaders"), list):
+        for header in action["callHeaders"]:
+            if not isinstance(header, dict) or set(header) != {"key", "value"} \
+                    or not all(isinstance(v, str) for v in header.values()):
+                yield f"{where}: callHeaders are {{key, value}} strings"
+    if name == "connectStream" and isinstance(action.get("destination"), dict):
+        dest = action["destination"]
+        if str(dest.get("type", "")).lower() != "websocket" or not str(dest.get("endpoint", "")).startswith("wss://"):
+            yield f"{where}: destination must be {{type: Websocket, endpoint: wss://...}}"
+    if name == "connectStream" and isinstance(action.get("streamingOptions"), dict):
+        yield from _fields(f"{where}.streamingOptions", action["streamingOptions"], _STREAMING)
+    if name == "connectConf" and isinstance(action.get("conferenceDtmfOptions"), dict):
+        options = action["conferenceDtmfOptions"]
+        yield from _fields(f"{where}.conferenceDtmfOptions", options, _CONFERENCE_DTMF)
+        if options.get("mode") not in (None, "ignore", "forward", "detect"):
+            yield f"{where}: conferenceDtmfOptions.mode must be ignore, forward or detect"
     if name in ("connectSip", "connectMxp") and isinstance(action.get("destination"), dict):
         dest = action["destination"]
         if not isinstance(dest.get("endpoint"), str) or not dest.get("endpoint"):

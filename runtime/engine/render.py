@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part, Request
+from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT, Machine, Part, Request
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
 from ivrc.compiler.svaml import TTS_LIMIT
@@ -64,6 +64,8 @@ class Templates:
                     templates.text("plain", assignment.value)
             if isinstance(state, Request):
                 templates.request(state)
+            for source in _placeholder_texts(state.action):
+                templates.text("plain", source)
         return templates
 
     def request(self, state: Request) -> None:
@@ -198,6 +200,8 @@ class Context:
                     return self.prompt_parts(value)
                 if key == LOCALE:
                     return self.locale
+                if key == TEXT:
+                    return self.render("plain", value)
                 if key == ENV:
                     found = self.env.get(value)
                     if not found:
@@ -207,6 +211,22 @@ class Context:
         if isinstance(skeleton, (list, tuple)):  # typed machines keep instruction lists as tuples
             return [self.fill(item) for item in skeleton]
         return skeleton
+
+
+def _placeholder_texts(skeleton: Any) -> list[str]:
+    """The templates of {"$text": ...} placeholders anywhere in a skeleton (a call header's value, say)."""
+    found: list[str] = []
+    stack = [skeleton]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if len(node) == 1 and TEXT in node:
+                found.append(node[TEXT])
+            else:
+                stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return found
 
 
 def _renders(prompt: Mapping[str, tuple[Part, ...]]) -> bool:
@@ -220,6 +240,8 @@ def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...
             (key, value), = skeleton.items()
             if key in (PROMPT, PROMPT_IDS):
                 return not _renders(prompts.get(value, {}))
+            if key == TEXT:
+                return False
         return all(_is_static(v, prompts) for v in skeleton.values())
     if isinstance(skeleton, (list, tuple)):
         return all(_is_static(v, prompts) for v in skeleton)

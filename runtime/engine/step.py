@@ -351,8 +351,21 @@ class Engine:
         # The finish key, or the time limit: either way the message is complete.
         return (yield from self._walk(loaded, call, cb, "PIE", state.next, list(state.after)))
 
+    def _conference_keys(self, loaded: Loaded, call: Call, cb: Callback, state: Transfer, result: MenuResult,
+                         returned: Returned | None) -> Walk:
+        """Keys a participant pressed in a conference with keypad detection (Sinch sends them in a PIE)."""
+        if not state.listens:
+            raise StepError("cookie", f"state '{state.name}' does not take input")
+        pressed = (result.value or "").strip() if result.type == "sequence" else ""
+        target = state.key_target(pressed) if pressed else None
+        if target is None:
+            # Keys that lead nowhere (or none before the timeout): the participant stays in the conference.
+            return self._answer(loaded, call, cb, "PIE", [], svaml.cont(), "keypad-ignored")
+        return (yield from self._walk(loaded, call, cb, "PIE", target, []))
+
     # The states a PIE carries input for, and who reads it: one line per kind that takes input.
-    _input_handlers: dict[type[State], Any] = {Menu: _menu_input, Collect: _digits_input, Record: _recorded}
+    _input_handlers: dict[type[State], Any] = {Menu: _menu_input, Collect: _digits_input, Record: _recorded,
+                                               Transfer: _conference_keys}
 
     def _retry(self, loaded: Loaded, call: Call, cb: Callback, state: Input, which: str) -> Walk:
         if self.metrics is not None:
@@ -386,6 +399,8 @@ class Engine:
                 self._assign(loaded, call, ctx, assignment)
             if state.say is not None:
                 instructions.append(ctx.play(state.say))
+            if state.send_digits is not None:
+                instructions.append(svaml.send_dtmf(state.send_digits))
             if isinstance(state, Next):
                 name = state.next
             elif isinstance(state, Branch):
@@ -442,7 +457,8 @@ class Engine:
         if size > layout.LIMIT:
             raise StepError("cookies", f"the call's cookies would be {size} bytes (Sinch keeps {layout.LIMIT})")
         head = [svaml.set_cookie(k, v) for k, v in pairs]
-        plays = any(i.get("name") == "playFiles" for i in instructions) or action["name"] in ("runMenu", "park")
+        # Prompts and key tones need the call's audio: the caller's leg is answered before them.
+        plays = any(i.get("name") in ("playFiles", "sendDtmf") for i in instructions) or action["name"] in ("runMenu", "park")
         if event == "ICE" and plays:
             head.insert(0, svaml.answer())  # start the call's audio now, before the prompts
         return Answer({"instructions": head + instructions, "action": action}, outcome, loaded.flow, loaded.version,

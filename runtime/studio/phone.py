@@ -76,7 +76,8 @@ class PhoneCall:
         if self.call.ended or self.failure:
             raise PhoneError("the call has ended; start a new one")
         menu = self.call.menu
-        pending = bool(menu is not None and menu.typed)
+        keypad = self.call.keypad
+        pending = bool(menu is not None and menu.typed) or bool(menu is None and keypad is not None and keypad.typed)
         mark = len(self.call.lines)
         try:
             if kind == "press":
@@ -117,8 +118,8 @@ class PhoneCall:
             "path": self.path(),
             "transitions": [{"source": t.source, "exit": t.label, "target": t.target} for t in hit.hit_transitions],
             "ended": self.call.ended or self.failure is not None,
-            "listening": menu is not None,
-            "typed": menu.typed if menu is not None else "",
+            "listening": menu is not None or self.call.keypad is not None,  # a conference keypad listens too
+            "typed": menu.typed if menu is not None else self.call.keypad.typed if self.call.keypad is not None else "",
             "status": _status(self),
         }
 

@@ -85,7 +85,7 @@ RULES = [
     Rule("the pattern must be able to match some input of an allowed length that a caller can key", "IVR047",
          "IVR047-pattern-never-matches.yaml"),
     Rule("a pattern that needs `#`, or letters, is an error", "IVR047", "IVR047-pattern-never-matches.yaml"),
-    Rule("Use exactly one of `number`, `sip`, `user` or `conference`", "IVR014",
+    Rule("Use exactly one of `number`, `sip`, `user`, `conference` or `stream`", "IVR014",
          INBOUND + "states:\n  welcome:\n    transfer: {number: \"+46812345671\", sip: desk@pbx.example.com}\n"),
     Rule("A flow cannot continue after a transfer.", "IVR015", "IVR015-next-after-transfer.yaml"),
     Rule("a park state must be reached from `start` through `say`, `set`, `next` and `branch` states only",
@@ -94,6 +94,17 @@ RULES = [
          "ivrc: 1\nflow: rules\noutbound: {caller_id: \"+46812345730\"}\nstart: welcome\n"
          "states:\n  welcome:\n    park: {hold: \"Please wait.\"}\n"),
     Rule("Prompt text cannot contain `;` or `]`.", "IVR093", "IVR093-prompt-separator.yaml"),
+    Rule("The URL must be written out as `wss://host/path` (IVR150)", "IVR150", "IVR150-stream-not-wss.yaml"),
+    Rule("It cannot be a template (IVR151)", "IVR151", "IVR151-stream-url-template.yaml"),
+    Rule("A stream state must be reached from `start` through `say`, `set`, `next`, `branch` and `request` states "
+         "only", "IVR060",
+         INBOUND + "states:\n  welcome:\n    menu:\n      prompt: \"Press 1.\"\n      options: {1: bot}\n"
+                   "      no_input: {say: \"Sorry.\"}\n      invalid: {say: \"Sorry.\"}\n"
+                   "  bot:\n    transfer: {stream: \"wss://bot.example.com/calls\"}\n"),
+    Rule("`keys` without `mode: detect`, and `detect` without `keys`, are errors (IVR152)", "IVR152",
+         "IVR152-keypad-keys-without-detect.yaml"),
+    Rule("A sequence longer than `max_digits`, or with `#` inside it, cannot be pressed (IVR153)", "IVR153",
+         "IVR153-keypad-key-unreachable.yaml"),
 ]
 
 # Sentences with rule words that are not lint's to enforce, and why.
@@ -114,6 +125,7 @@ NOT_LINT = {
     "If callers must never be lost": "advice on where to transfer",
     "What Sinch cannot do, and what ivrc does instead": "a heading",
     "ivrc has no limit of its own on them": "a promise, tested in tests/runtime/test_long_walks.py",
+    "A flow cannot mute a participant itself": "what Sinch's callback answers offer, advice on the way round",
 }
 
 

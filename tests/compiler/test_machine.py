@@ -36,10 +36,10 @@ INBOUND = [p for p in EXAMPLES if p.name != "reminder.yaml"]
 ACTIONS_ALLOWED = {
     "hangup": {"ICE", "ACE", "PIE"}, "continue": {"ACE", "PIE"}, "connectPstn": {"ICE", "PIE"},
     "connectMxp": {"ICE"}, "connectConf": {"ICE", "ACE", "PIE"}, "connectSip": {"ICE", "PIE"},
-    "runMenu": {"ICE", "ACE", "PIE"}, "park": {"ICE"},
+    "runMenu": {"ICE", "ACE", "PIE"}, "park": {"ICE"}, "connectStream": {"ICE"},
 }
 INSTRUCTIONS_ALLOWED = {"playFiles": {"ICE", "ACE", "PIE"}, "startRecording": {"ICE", "ACE", "PIE"},
-                        "stopRecording": {"ICE", "ACE", "PIE"}}
+                        "stopRecording": {"ICE", "ACE", "PIE"}, "sendDtmf": {"ICE", "PIE"}}
 KIND_FIELDS = {
     "next": {"next"},
     "branch": {"cases"},
@@ -51,11 +51,11 @@ KIND_FIELDS = {
     "park": {"action"},
     "request": {"method", "url", "timeout", "next"},
 }
-COMMON_FIELDS = {"do", "runs_in", "set", "say"}
+COMMON_FIELDS = {"do", "runs_in", "set", "say", "send_digits"}
 OPTIONAL_FIELDS = {
     "menu": {"keywords", "fused", "no_input", "invalid", "exhausted"},
     "collect": {"pattern", "no_input", "invalid", "exhausted"},
-    "transfer": {"instructions"},
+    "transfer": {"instructions", "keys"},
     "request": {"query", "headers", "secret_headers", "body", "save", "on_status", "on_failure"},
 }
 KEY_NAMES = {"#": "hash", "*": "star"}
@@ -429,7 +429,7 @@ def test_every_state_has_its_kinds_fields_and_no_others(path: Path) -> None:
             action = state["action"]["name"]
             assert action == {"hangup": "hangup", "park": "park"}.get(kind, action)
         if kind == "transfer":
-            assert state["action"]["name"] in ("connectPstn", "connectSip", "connectMxp", "connectConf")
+            assert state["action"]["name"] in ("connectPstn", "connectSip", "connectMxp", "connectConf", "connectStream")
             assert state["on_answer"] == {"name": "continue"}
         if kind == "collect":
             (menu,) = state["action"]["menus"]
@@ -548,6 +548,8 @@ def test_states_run_only_where_sinch_allows_their_elements(path: Path) -> None:
             assert events <= INSTRUCTIONS_ALLOWED[instruction["name"]], (name, instruction["name"])
         if state.get("say"):
             assert events <= INSTRUCTIONS_ALLOWED["playFiles"]
+        if state.get("send_digits"):
+            assert events <= INSTRUCTIONS_ALLOWED["sendDtmf"], name
 
 
 @pytest.mark.parametrize("path", INBOUND, ids=lambda p: p.name)

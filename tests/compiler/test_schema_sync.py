@@ -47,6 +47,8 @@ READERS: dict[str, str] = {
     "#/$defs/menu": "_menu",
     "#/$defs/collect": "_collect",
     "#/$defs/transfer": "_transfer",
+    "#/$defs/transfer/properties/streaming": "_streaming",
+    "#/$defs/transfer/properties/keypad": "_keypad",
     "#/$defs/recordingOptions": "_recording",
     "#/$defs/recordingOptions/properties/transcribe/oneOf/1": "_transcription",
     "#/$defs/schedule": "_schedule",

@@ -138,3 +138,22 @@ def test_a_call_that_takes_the_error_path_exits_1(ivrc, tmp_path) -> None:
     run = ivrc("simulate", str(flow))
     assert run.code == 1 and "the call took the flow's error path" in run.err
     assert ivrc("simulate", str(flow), "--stub", 'ask={"json": {}}').code == 0
+
+
+def test_keys_pressed_in_a_conference_reach_the_flow(ivrc) -> None:
+    run = ivrc("simulate", "examples/concierge.yaml", "--press", "2", "--press", "*1", "--press", "#",
+               "--stub", 'identify={"status": 404, "json": {}}')
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert "  ·  transferred to conference harbor-advisers, keys pressed reach the flow" in lines
+    assert "  ·  PIE: keys '*1' pressed in the conference" in lines
+    assert "  🔊 Press star 0 for the duty adviser, or hash to leave the meeting." in lines
+    assert lines[-2:] == ["  🔊 You have left the meeting. Goodbye.", "  ·  the flow hangs up"]
+
+
+def test_a_recognised_caller_is_streamed_with_the_account_header(ivrc) -> None:
+    run = ivrc("simulate", "examples/concierge.yaml", "--caller", "+46701234567",
+               "--stub", 'identify={"status": 200, "json": {"caller": {"account": "123456"}}}')
+    assert run.code == 0, run.err
+    assert ("  ·  transferred to stream wss://assistant.harborbank.example/calls, headers X-Account: 123456, "
+            "X-Line: advice") in run.out.splitlines()

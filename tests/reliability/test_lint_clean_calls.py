@@ -2,7 +2,7 @@
 
 Hypothesis writes flows the way authors do, from the language's parts (menus, digit collection,
 recordings, branches on conditions, `set` with templates, prompts with filters, SSML, hours,
-locale switches, outbound flows with answering-machine detection); every flow `ivrc lint` passes is compiled and called
+locale switches, outbound flows with answering-machine detection, streams, conference keypads, keys sent); every flow `ivrc lint` passes is compiled and called
 by random callers (keys, digits, silence, hang-ups, at any time of the week) in the emulator;
 so are the example flows.
 No answer may be the error path. Menus and collections here always name an `exhausted` state:
@@ -126,10 +126,18 @@ def flows(draw) -> dict:
             state["record"] = {"prompt": draw(prompts()), "max_length": 60, "next": anywhere(),
                                "recording": {"destination": "https://media.example.com/voicemail/"}}
         elif kind == "transfer":
-            state["transfer"] = draw(st.sampled_from([{"number": "+46812345671"}, {"sip": "desk@pbx.example.com"},
-                                                      {"conference": "team-room"}]))
+            state["transfer"] = draw(st.sampled_from([
+                {"number": "+46812345671"}, {"sip": "desk@pbx.example.com"}, {"conference": "team-room"},
+                {"number": "+46812345671", "digits_on_answer": "ww12#", "ringback": "se", "suppress_callbacks": True},
+                {"stream": "wss://bot.example.com/calls", "headers": {"X-Note": "{{ note }}"},
+                 "streaming": {"version": 2, "sample_rate": 16000}},
+                # A conference whose keys lead on, like a menu's options.
+                {"conference": "team-room", "keypad": {"mode": "detect", "max_digits": 2,
+                                                       "keys": {"*1": anywhere(), "#": later(i)}}}]))
         else:
             state["hangup"] = True
+        if draw(st.integers(0, 5)) == 0:
+            state["send_digits"] = "1w#"
         states[names[i]] = state
     states["bye"] = {"say": "Goodbye.", "hangup": True}
     flow: dict = {"ivrc": 1, "flow": "generated"}
@@ -226,7 +234,7 @@ def place_call(machine: dict, caller: Caller) -> tuple[list[str], str]:
                 custom=machine["flow"] if outbound else None, clock=lambda: caller.moment)
     call.start()
     for action, keys in caller.actions:
-        if call.ended or call.menu is None:
+        if call.ended or (call.menu is None and call.keypad is None):
             break
         if action == "press":
             try:

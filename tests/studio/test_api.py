@@ -20,7 +20,8 @@ def client(flows_dir: Path):
 
 def test_lists_every_flow_with_its_counts(client: TestClient, flows_dir: Path) -> None:
     flows = client.get("/api/flows").json()["flows"]
-    assert [f["id"] for f in flows] == ["account-pin", "multilingual", "order-status", "reminder", "support", "voicemail"]
+    assert [f["id"] for f in flows] == ["account-pin", "concierge", "multilingual", "order-status", "reminder", "support",
+                                        "voicemail"]
     support = next(f for f in flows if f["id"] == "support")
     assert support == {**support, "file": str(flows_dir / "support.yaml"), "errors": 0, "compiles": True,
                        "numbers": ["+46812345670"], "has_tests": True}
@@ -195,3 +196,20 @@ def test_stubs_typed_in_with_the_call_win(client: TestClient, flows_dir: Path) -
     bad = client.post("/api/calls", json={"file": str(flows_dir / "order_status.yaml"),
                                           "stubs": {"look_up": {"status": 99}}})
     assert bad.status_code == 400 and "`status` is an HTTP status from 100 to 599" in bad.json()["error"]
+
+
+def test_a_conference_keypad_listens_and_its_keys_save_as_a_test(client: TestClient, flows_dir: Path) -> None:
+    view = client.post("/api/calls", json={"file": str(flows_dir / "concierge.yaml")}).json()
+    view = _press(client, view, "2")
+    assert view["listening"] and view["path"][-1] == "meeting"
+    view = client.post(f"/api/calls/{view['id']}", json={"action": "press", "key": "*"}).json()
+    assert view["typed"] == "*"  # one key of two: Sinch waits for the next, or the pause
+    view = client.post(f"/api/calls/{view['id']}", json={"action": "press", "key": "1"}).json()
+    assert "Press star 0 for the duty adviser, or hash to leave the meeting." in [
+        line["text"] for line in view["lines"] if line["kind"] == "hear"]
+    view = client.post(f"/api/calls/{view['id']}", json={"action": "press", "key": "#"}).json()
+    assert view["ended"]
+    saved = client.post(f"/api/calls/{view['id']}/save", json={"name": "keys in the meeting"}).json()
+    assert saved["passed"], saved
+    text = (flows_dir / "concierge.test.yaml").read_text()
+    assert '- press: "*1"' in text and '- press: "#"' in text
