@@ -219,14 +219,19 @@ class Call:
 
     def press(self, keys: str) -> "Call":
         self._say("press", f"presses {keys}")
+        filled = False
         for i, key in enumerate(keys):
+            if filled and key == "#" and i == len(keys) - 1:
+                # `1234#` into four digits: the input ended at its last digit, and the caller's # closes
+                # what they typed; it is not a key for whatever comes next (docs/testing.md).
+                break
             if self.ended:
                 raise CallerMistake(f"pressed {keys[i:]!r} but the call has ended")
             if self.menu is None and self.keypad is None:
                 raise CallerMistake(f"pressed {keys[i:]!r} but nothing is listening for keys"
                                    + (" (the call was transferred)" if self.transferred else
                                       " (the call is parked)" if self.parked else ""))
-            self._key(key)
+            filled = self._key(key)
         menu = self.menu
         if menu is not None and menu.typed:  # digits typed, then a pause: Sinch ends the input
             self._pie("sequence", menu.typed)
@@ -284,21 +289,23 @@ class Call:
 
     # Sinch's side
 
-    def _key(self, key: str) -> None:
+    def _key(self, key: str) -> bool:
+        """Presses one key; True when it was the last digit a digit input takes (Sinch ends the input there)."""
         if self.menu is None and self.keypad is not None:
             self._conference_key(key)
-            return
+            return False
         menu = self.menu
         assert menu is not None
         current = menu.menu
         if "maxDigits" in current:
             if key == "#":
                 self._pie("sequence", menu.typed)
-                return
+                return False
             menu.typed += key
             if len(menu.typed) >= current["maxDigits"]:
                 self._pie("sequence", menu.typed)
-            return
+                return True
+            return False
         for option in current.get("options", []):
             if option.get("dtmf") == key:
                 action = _MENU_ACTION.match(option["action"])
@@ -310,12 +317,13 @@ class Call:
                     self._hear(menu.menus[target].get("mainPrompt", ""), menu.action.get("locale"))
                 else:
                     self._pie("return", target)
-                return
+                return False
         if menu.repeats_left > 0:
             menu.repeats_left -= 1
             self._hear(current.get("repeatPrompt") or current.get("mainPrompt", ""), menu.action.get("locale"))
         else:
             self._pie("invalidinput", key)
+        return False
 
     def _pie(self, kind: str, value: str, method: str = "dtmf") -> None:
         menu = self.menu

@@ -61,6 +61,22 @@ def test_digit_input_ends_on_hash_at_max_digits_or_at_a_pause(keys: str, value: 
     assert pie(fake) == {"menuId": "main", "type": "sequence", "value": value, "inputMethod": "dtmf"}
 
 
+def test_a_hash_after_a_full_input_closes_it_and_is_not_a_key_for_the_next_menu() -> None:
+    # Sinch's rule: the menu a runMenu starts in is the one with the id `main`.
+    next_menu = {"instructions": [], "action": {"name": "runMenu", "mainMenu": "main", "menus": [
+        {"id": "main", "mainPrompt": "#tts[Press 1.]", "options": [{"dtmf": "1", "action": "return(one)"}]}]}}
+    fake = menu_server([{"id": "main", "mainPrompt": "#tts[PIN?]", "maxDigits": 4, "options": []}], after=next_menu)
+    call = Call(fake, called="+1").start().press("1234#")
+    assert pie(fake)["value"] == "1234" and call.menu is not None  # the next menu waits, untouched by the #
+    call.press("1")
+    assert pie(fake) == {"menuId": "main", "type": "return", "value": "one", "inputMethod": "dtmf"}
+    assert len([b for b in fake.bodies if b["event"] == "pie"]) == 2
+    # A # that is not right after a full input is still a key.
+    call = Call(menu_server([{"id": "main", "mainPrompt": "#tts[PIN?]", "maxDigits": 4, "options": []}],
+                            after=next_menu), called="+1").start().press("12#")
+    assert call.menu is not None
+
+
 def test_a_recording_ends_with_a_notify_and_the_dice_comes_last() -> None:
     fake = Fake(lambda body: {"instructions": [
         {"name": "startRecording", "options": {"destinationUrl": "s3://bucket/calls"}}],
