@@ -107,6 +107,10 @@ class State:
         """The kind's own fields from its JSON; the base fields are read by read_state."""
         return {}
 
+    def targets(self) -> tuple[str, ...]:
+        """The states this one can lead to (Machine.load checks that each exists)."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Next(State):
@@ -118,6 +122,9 @@ class Next(State):
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
         return {"next": data["next"]}
 
+    def targets(self) -> tuple[str, ...]:
+        return (self.next,)
+
 
 @dataclass(frozen=True)
 class Branch(State):
@@ -128,6 +135,9 @@ class Branch(State):
     @classmethod
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
         return {"cases": tuple(Case(c.get("if"), c["goto"]) for c in data["cases"])}
+
+    def targets(self) -> tuple[str, ...]:
+        return tuple(case.goto for case in self.cases)
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,9 @@ class Transfer(State):
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
         return {"on_answer": data["on_answer"], "keys": dict(data.get("keys", {}))}
 
+    def targets(self) -> tuple[str, ...]:
+        return tuple(self.keys.values())
+
 
 @dataclass(frozen=True)
 class Record(State):
@@ -175,6 +188,9 @@ class Record(State):
     @classmethod
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
         return {"after": tuple(data["after"]), "next": data["next"]}
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.next,)
 
 
 @dataclass(frozen=True)
@@ -194,6 +210,10 @@ class Input(State):
                 "no_input": _handler(data.get("no_input")), "invalid": _handler(data.get("invalid")),
                 "exhausted": data.get("exhausted")}
 
+    def targets(self) -> tuple[str, ...]:
+        found = (self.no_input.goto, self.invalid.goto, self.exhausted)
+        return tuple(name for name in found if name is not None)
+
 
 @dataclass(frozen=True)
 class Menu(Input):
@@ -207,6 +227,9 @@ class Menu(Input):
         return {**Input.fields_from(data),
                 "options": {key: Option(o["goto"], o.get("say")) for key, o in data["options"].items()},
                 "keywords": dict(data.get("keywords", {})), "fused": tuple(data.get("fused", ()))}
+
+    def targets(self) -> tuple[str, ...]:
+        return super().targets() + tuple(option.goto for option in self.options.values())
 
 
 @dataclass(frozen=True)
@@ -224,6 +247,9 @@ class Collect(Input):
         return {**Input.fields_from(data), "into": data["into"], "min_digits": data["min_digits"],
                 "max_digits": data["max_digits"], "pattern": compile_pattern(pattern) if pattern is not None else None,
                 "next": data["next"]}
+
+    def targets(self) -> tuple[str, ...]:
+        return super().targets() + (self.next,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +298,9 @@ class Request(State):
                 "save": {name: tuple(path.split(".")) for name, path in data.get("save", {}).items()},
                 "next": data["next"], "on_status": dict(data.get("on_status", {})),
                 "on_failure": data.get("on_failure")}
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.next, *self.on_status.values(), *((self.on_failure,) if self.on_failure else ()))
 
 
 STATE_KINDS: dict[str, type[State]] = {cls.kind: cls for cls in (
@@ -349,6 +378,13 @@ class Machine:
     @classmethod
     def _build(cls, d: Mapping[str, Any]) -> "Machine":
         outbound, events = d.get("outbound"), d.get("events")
+        states = {name: read_state(name, s) for name, s in d["states"].items()}
+        # A machine edited by hand, or cut short, must fail here, not on the call that reaches the gap.
+        for state in (None, *states.values()):
+            for target in ((d["start"],) if state is None else state.targets()):
+                if target not in states:
+                    where = "the start" if state is None else f"state {state.name!r}"
+                    raise ValueError(f"{where} leads to {target!r}, which is not a state of the machine")
         return cls(
             flow=d["flow"], version=d["version"], description=d.get("description", ""), direction=d["direction"],
             numbers=tuple(d.get("numbers", ())), locale=d["locale"], locales=tuple(d["locales"]),
@@ -358,7 +394,7 @@ class Machine:
             hours={name: Schedule(s["timezone"], s["weekly"], tuple(s["holidays"])) for name, s in d["hours"].items()},
             prompts={pid: {loc: tuple(_part(p) for p in parts) for loc, parts in by_locale.items()}
                      for pid, by_locale in d["prompts"].items()},
-            states={name: read_state(name, s) for name, s in d["states"].items()},
+            states=states,
             carry=tuple(d.get("carry", ())), after_request=frozenset(d.get("after_request", ())),
             max_cookie_bytes=d["cookies"]["max_bytes"],
             outbound=Outbound(outbound["amd"], outbound.get("caller_id")) if outbound else None,

@@ -48,6 +48,17 @@ def test_a_machine_that_fails_the_machine_schema_is_refused(ivrc, support_json: 
     assert run.code == 2 and "not a machine this ivrc can run" in run.err and "'states'" in run.err
 
 
+@pytest.mark.parametrize("edit, words", [
+    (lambda d: d.update(start="nowhere"), "the start leads to 'nowhere'"),
+    (lambda d: next(s for s in d["states"].values() if "next" in s).update(next="nowhere"), "leads to 'nowhere'"),
+])
+def test_a_machine_whose_transitions_name_no_state_is_refused_before_any_call(ivrc, support_json: Path, edit,
+                                                                              words: str) -> None:
+    _rewrite(support_json, edit)
+    run = ivrc("simulate", support_json)
+    assert run.code == 2 and "the compiled machine is malformed" in run.err and words in run.err
+
+
 def test_a_file_that_is_not_json_is_refused(ivrc, tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{ not json")
