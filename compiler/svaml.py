@@ -58,6 +58,11 @@ def prompt(prompt_id: str) -> dict:
     return {PROMPT: prompt_id}
 
 
+def prompts(prompt_ids: list[str]) -> dict:
+    """Several prompts played back to back, as one Sinch prompt string."""
+    return {PROMPT: prompt_ids[0] if len(prompt_ids) == 1 else list(prompt_ids)}
+
+
 def locale() -> dict:
     return {LOCALE: None}
 
@@ -125,12 +130,15 @@ def start_recording(rec: ir.Recording) -> dict:
 
 
 def menu(menu_id: str, main_prompt: dict | None, timeout_s: int, options: list[dict],
-         max_digits: int | None = None) -> dict:
+         max_digits: int | None = None, repeats: int = 0, repeat_prompt: dict | None = None) -> dict:
     item: dict[str, Any] = {"id": menu_id}
     if main_prompt is not None:
         item["mainPrompt"] = main_prompt
-    # Repeats are ours: each retry comes back as a PIE so the flow can count and speak handlers.
-    item["repeats"] = 0
+    # Sinch replays repeatPrompt `repeats` times on no input or a key that is no option, without a
+    # callback; with 0, every retry comes back as a PIE and the flow counts and speaks its handlers.
+    if repeat_prompt is not None:
+        item["repeatPrompt"] = repeat_prompt
+    item["repeats"] = repeats
     if max_digits is not None:
         item["maxDigits"] = max_digits
     item["timeoutMills"] = timeout_s * 1000

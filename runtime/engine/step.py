@@ -344,7 +344,8 @@ class Engine:
         instructions = [self._play(loaded, call, cb, handler.say)] if handler.say is not None else []
         if handler.goto is not None:
             return (yield from self._walk(loaded, call, cb, "PIE", handler.goto, instructions))
-        if call.attempt + 1 < state.attempts:
+        # When Sinch replayed the menu itself, its PIE comes only after the last attempt.
+        if call.attempt + 1 < state.attempts and not (isinstance(state, Menu) and state.repeats_in_sinch):
             call.state, call.attempt = state.name, call.attempt + 1
             ctx = self._context(loaded, call, cb)
             return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill_static(state.retry_action),

@@ -53,7 +53,7 @@ KIND_FIELDS = {
 }
 COMMON_FIELDS = {"do", "runs_in", "set", "say"}
 OPTIONAL_FIELDS = {
-    "menu": {"keywords", "fused", "no_input", "invalid", "exhausted"},
+    "menu": {"keywords", "fused", "no_input", "invalid", "exhausted", "repeats_in_sinch"},
     "collect": {"pattern", "no_input", "invalid", "exhausted"},
     "transfer": {"instructions"},
     "request": {"query", "headers", "secret_headers", "body", "save", "on_status", "on_failure"},
@@ -136,7 +136,8 @@ def prompt_ids(state: dict) -> Iterator[str]:
     for option in state.get("options", {}).values():
         if "say" in option:
             yield option["say"]
-    yield from placeholders(state, "$prompt")
+    for found in placeholders(state, "$prompt"):
+        yield from found if isinstance(found, list) else [found]  # a repeatPrompt plays two prompts
     yield from placeholders(state, "$prompt_ids")
 
 

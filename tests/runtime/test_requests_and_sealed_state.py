@@ -68,6 +68,24 @@ def test_an_order_status_comes_from_the_order_desk(server: Server) -> None:
     assert "Sorry, our order desk cannot answer right now." in down.heard()
 
 
+def test_a_menu_sinch_repeats_costs_one_callback_for_all_its_attempts(server: Server) -> None:
+    """order_status's menu after the status has the same words for silence and a wrong key, so
+    `ivrc serve` hands its retry to Sinch (runMenu repeats) and hears back only when both tries failed."""
+    call = _call(server, ORDERS).start().press("100200")
+    menu = call.answers[-1][1]["action"]["menus"][0]
+    assert menu["repeats"] == 1
+    assert menu["repeatPrompt"] == ("#tts[Sorry, please choose one of the options.];"
+                                    "#tts[To check another order, press 1. To speak to an agent, press 0.]")
+    before = len(call.answers)
+    call.press("7")
+    assert len(call.answers) == before  # Sinch's own repeat: no callback
+    call.silence()
+    assert len(call.answers) == before + 2  # the PIE that used up the attempts, then the DiCE
+    assert call.heard()[-3:] == ["To check another order, press 1. To speak to an agent, press 0.",
+                                 "Sorry, please choose one of the options.", "Thank you for calling Northwind. Goodbye."]
+    assert call.ended
+
+
 def _pie(server: Server, callid: str, cookies: dict[str, str], value: str, kind: str = "return") -> dict:
     body = {"event": "pie", "callid": callid, "version": 1, "timestamp": _now(),
             "menuResult": {"menuId": "main", "type": kind, "value": value, "inputMethod": "dtmf"},
