@@ -12,6 +12,9 @@ from .graph import visits
 
 DEFAULT_ERROR_TEXT = "We are sorry, something went wrong. Please call again later. Goodbye."
 KEY_NAMES = {"#": "hash", "*": "star"}
+INVALID = "invalid"  # the choice a menu returns for a key that is no option (see _run_menu)
+# Keys every SDK accepts in an option (Java checks [0-9#w]); `*` only where the author wrote it.
+CATCH_ALL_KEYS = "0123456789#"
 # At most this many menus in one runMenu: a long chain of navigation menus would otherwise put
 # every later menu into every earlier answer. Beyond it, navigation takes a callback.
 MAX_FUSED_MENUS = 8
@@ -180,13 +183,20 @@ class _Builder:
                 # callback runs them again.
                 back_to_root_with_work = target == root.name and (root.say is not None or root.sets)
                 if option.say is None and target in group and not back_to_root_with_work:
-                    action = svaml.goto_menu(svaml.menu_id(target, root.name))
+                    action = svaml.goto_menu(svaml.menu_id(target, root.name, self.flow.id))
                 else:
                     action = svaml.give_back(return_value(self.flow.id, name, key_name(option.key)))
                 options.append(svaml.option(option.key, action))
             prompt_id = root_prompt if name == root.name else self.prompt(member.prompt, f"{name}.menu.prompt")
             repeat = self.sinch_repeat(self.flow.state_map[name], member)
-            menus.append(svaml.menu(svaml.menu_id(name, root.name), svaml.prompt(prompt_id) if prompt_id else None,
+            if not repeat:
+                # A key that is no option comes back as a return value naming flow and state, not as
+                # Sinch's bare `invalidinput`, so it is routed even when Sinch echoes no cookies. (A
+                # menu Sinch repeats needs Sinch to see the key as invalid.)
+                taken = {option.key for option in member.options}
+                invalid = svaml.give_back(return_value(self.flow.id, name, INVALID))
+                options += [svaml.option(key, invalid) for key in CATCH_ALL_KEYS if key not in taken]
+            menus.append(svaml.menu(svaml.menu_id(name, root.name, self.flow.id), svaml.prompt(prompt_id) if prompt_id else None,
                                     member.timeout, options, repeats=member.attempts - 1 if repeat else 0,
                                     repeat_prompt=svaml.prompts(repeat) if repeat else None))
         root_menu: ir.Menu = root.action  # type: ignore[assignment]

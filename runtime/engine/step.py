@@ -215,9 +215,16 @@ class Engine:
         result = cb.menu_result or MenuResult(None, None, None, None)
         pin = read_pin(cb.cookies)
         returned = Returned.parse(result.value) if result.type == "return" else None
+        menu_flow, menu_state = svaml.state_of_menu(result.menu_id) if result.menu_id else (None, None)
         loaded = self._machine_for(pin.flow, pin.version, pin.state) if pin else None
+        # Without the call's cookies, a return value or a sub-menu's id still names flow and state.
         if loaded is None and returned is not None:
             loaded = self.library.current.get(returned.flow)
+        if loaded is None and menu_flow is not None:
+            loaded = self.library.current.get(menu_flow)
+        if loaded is None and result.type == "hangup":
+            # The caller has gone: nothing to route, and no one to apologise to.
+            return Answer({"instructions": [], "action": svaml.hangup()}, "caller-hung-up")
         if loaded is None:
             return self._error_path(cb, None, None, StepError("cookie", "no usable call state in the cookies or the menu result"))
         states = loaded.machine.states
@@ -226,8 +233,8 @@ class Engine:
         member: str | None
         if returned is not None and returned.flow == loaded.flow and returned.state in states:
             member = returned.state
-        elif result.menu_id and svaml.state_of_menu(result.menu_id) in states:
-            member = svaml.state_of_menu(result.menu_id)
+        elif menu_state in states and menu_flow in (None, loaded.flow):
+            member = menu_state
         else:
             member = waiting
         call = self._resume(loaded, cb, pin, member)
