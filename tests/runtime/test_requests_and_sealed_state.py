@@ -184,3 +184,17 @@ def test_without_cookies_a_wrong_key_cannot_reach_a_state_behind_the_pin_check(s
     answer = _pie(server, "no-cookies-4", {}, "account-pin.personal_menu.invalid")
     assert answer["action"] == {"name": "hangup"}
     assert "To block a lost or stolen card" not in _said(answer)
+
+
+@pytest.mark.parametrize("echo_cookies", [True, False])
+def test_a_wrong_key_in_a_nested_menu_with_and_without_cookies(server: Server, echo_cookies: bool) -> None:
+    """The same Swedish caller, through a Sinch that echoes cookies and one that does not: the wrong
+    key is routed either way; without cookies the language is lost, as docs/serving.md says."""
+    call = Call(HttpTransport(server.callback, KEY, SECRET), called="+46812345710", key=KEY,
+                echo_cookies=echo_cookies).start()
+    call.press("2")  # svenska
+    call.press("1")  # the orders menu, fused into the main menu: no callback
+    call.press("7")  # no option: returns multilingual.orders_menu.invalid
+    assert call.heard()[-2] == ("Tyvärr, det är inte ett giltigt val." if echo_cookies
+                                else "Sorry, that is not an option.")
+    assert not call.ended and call.menu is not None
