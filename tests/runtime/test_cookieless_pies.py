@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from callkit import Phone, assert_error_path, compile_flow, library_of, pin, spoken
 
+from ivrc.compiler import svaml
 from ivrc.runtime.emulation.emulator import Call, EngineTransport
 from ivrc.runtime.engine.step import Engine
 
@@ -177,3 +178,36 @@ def test_silence_in_a_fused_sub_menu_through_a_sinch_without_cookies(engine) -> 
     call.silence()  # the orders menu now runs as `main`: its silence names no state
     assert call.heard()[-1] == "We are sorry, something went wrong. Please call again later. Goodbye."
     assert call.ended
+
+
+def test_a_sub_menu_id_longer_than_sinch_keeps_is_its_state_name() -> None:
+    flow, state = "a" * 32, "s" * 40
+    machine = compile_flow(f"""
+        ivrc: 1
+        flow: {flow}
+        numbers: ["+46812345603"]
+        locale: en-US
+        start: top
+        states:
+          top:
+            menu:
+              prompt: "Press 1 for more."
+              options: {{1: {state}}}
+              no_input: {{say: "Sorry."}}
+              invalid: {{say: "Sorry, no."}}
+              exhausted: bye
+          {state}:
+            menu:
+              prompt: "More. Press 1 to leave."
+              options: {{1: bye}}
+              no_input: {{say: "Sorry."}}
+              invalid: {{say: "Sorry, no."}}
+              exhausted: bye
+          bye:
+            say: "Goodbye."
+            hangup: true
+        """)
+    ids = [m["id"] for m in machine["states"]["top"]["action"]["menus"]]
+    assert ids == ["main", state]  # flow.state would be 73 characters
+    assert svaml.state_of_menu(state) == (None, state)
+    assert svaml.state_of_menu(f"{flow}.{state}") == (flow, state)
