@@ -26,7 +26,7 @@ from .errors import MachineError
 FORMAT = 1  # bumped when a machine written by one ivrc cannot be read by another
 
 # Placeholders inside SVAML skeletons, filled per call by the runtime (runtime/engine/render.py).
-PROMPT = "$prompt"  # {"$prompt": ID}: the prompt as one Sinch prompt string
+PROMPT = "$prompt"  # {"$prompt": ID} or {"$prompt": [ID, ID]}: the prompt(s) as one Sinch prompt string
 PROMPT_IDS = "$prompt_ids"  # {"$prompt_ids": ID}: the prompt as a list of prompt parts
 LOCALE = "$locale"  # {"$locale": null}: the call's current locale
 ENV = "$env"  # {"$env": NAME}: a server environment variable (a credential, say)
@@ -221,12 +221,15 @@ class Menu(Input):
     options: Mapping[str, Option] = field(default_factory=dict)  # by key
     keywords: Mapping[str, str] = field(default_factory=dict)  # spoken word (casefolded) -> key
     fused: tuple[str, ...] = ()  # sub-menus answered inside this state's runMenu
+    # Sinch plays the retries itself (runMenu `repeats`): a no-input or invalid PIE is the last attempt.
+    repeats_in_sinch: bool = False
 
     @classmethod
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
         return {**Input.fields_from(data),
                 "options": {key: Option(o["goto"], o.get("say")) for key, o in data["options"].items()},
-                "keywords": dict(data.get("keywords", {})), "fused": tuple(data.get("fused", ()))}
+                "keywords": dict(data.get("keywords", {})), "fused": tuple(data.get("fused", ())),
+                "repeats_in_sinch": bool(data.get("repeats_in_sinch", False))}
 
     def targets(self) -> tuple[str, ...]:
         return super().targets() + tuple(option.goto for option in self.options.values())

@@ -12,6 +12,9 @@ from .graph import visits
 
 DEFAULT_ERROR_TEXT = "We are sorry, something went wrong. Please call again later. Goodbye."
 KEY_NAMES = {"#": "hash", "*": "star"}
+INVALID = "invalid"  # the choice a menu returns for a key that is no option (see _run_menu)
+# Keys every SDK accepts in an option (Java checks [0-9#w]); `*` only where the author wrote it.
+CATCH_ALL_KEYS = "0123456789#"
 # At most this many menus in one runMenu: a long chain of navigation menus would otherwise put
 # every later menu into every earlier answer. Beyond it, navigation takes a callback.
 MAX_FUSED_MENUS = 8
@@ -149,6 +152,8 @@ class _Builder:
         if len(group) > 1:
             out["fused"] = group[1:]
         out.update(self._retry_fields(state, menu, "menu"))
+        if self.sinch_repeat(state, menu) is not None:
+            out["repeats_in_sinch"] = True  # a no-input or invalid PIE means the attempts are used up
         return out
 
     def fused_group(self, root: ir.State) -> list[str]:
@@ -182,14 +187,43 @@ class _Builder:
                 # callback runs them again.
                 back_to_root_with_work = target == root.name and (root.say is not None or root.sets)
                 if option.say is None and target in group and not back_to_root_with_work:
-                    action = svaml.goto_menu(svaml.menu_id(target, root.name))
+                    action = svaml.goto_menu(svaml.menu_id(target, root.name, self.flow.id))
                 else:
                     action = svaml.give_back(return_value(self.flow.id, name, key_name(option.key)))
                 options.append(svaml.option(option.key, action))
             prompt_id = root_prompt if name == root.name else self.prompt(member.prompt, f"{name}.menu.prompt")
-            menus.append(svaml.menu(svaml.menu_id(name, root.name), svaml.prompt(prompt_id) if prompt_id else None, member.timeout, options))
+            repeat = self.sinch_repeat(self.flow.state_map[name], member)
+            if not repeat:
+                # A key that is no option comes back as a return value naming flow and state, not as
+                # Sinch's bare `invalidinput`, so it is routed even when Sinch echoes no cookies. (A
+                # menu Sinch repeats needs Sinch to see the key as invalid.)
+                taken = {option.key for option in member.options}
+                invalid = svaml.give_back(return_value(self.flow.id, name, INVALID))
+                options += [svaml.option(key, invalid) for key in CATCH_ALL_KEYS if key not in taken]
+            menus.append(svaml.menu(svaml.menu_id(name, root.name, self.flow.id), svaml.prompt(prompt_id) if prompt_id else None,
+                                    member.timeout, options, repeats=member.attempts - 1 if repeat else 0,
+                                    repeat_prompt=svaml.prompts(repeat) if repeat else None))
         root_menu: ir.Menu = root.action  # type: ignore[assignment]
         return svaml.run_menu(menus, root_menu.barge, _voice(root_menu))
+
+    def sinch_repeat(self, state: ir.State, menu: ir.Menu) -> list[str] | None:
+        """The prompts Sinch replays on each retry, when Sinch's own repeats say what the author wrote.
+
+        Sinch replays one `repeatPrompt` on no input and on a key that is no option alike, and sends
+        a PIE only when its `repeats` are used up (reference section 3, runMenu). That is this menu
+        exactly when both kinds of retry sound the same and go nowhere else: no `no_input` and no
+        `invalid`, or the same `{say: ...}` for both. Spoken answers are judged by the server (a
+        word that is no keyword), so menus with keywords keep their retries here. None: not so.
+        """
+        no_input, invalid = menu.no_input, menu.invalid
+        if menu.attempts < 2 or _voice(menu) or no_input != invalid:
+            return None
+        if no_input is not None and (no_input.goto is not None or no_input.say is None):
+            return None
+        base = f"{state.name}.menu"
+        reprompt = self.prompt(menu.reprompt, f"{base}.reprompt") or self.prompt(menu.prompt, f"{base}.prompt")
+        say = self.prompt(no_input.say, f"{base}.no_input.say") if no_input is not None else None
+        return [say, reprompt] if say is not None else [reprompt]
 
     def collect(self, state: ir.State, collect: ir.Collect) -> dict[str, Any]:
         prompt_id = self.prompt(collect.prompt, f"{state.name}.collect.prompt")

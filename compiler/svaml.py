@@ -37,26 +37,41 @@ TRANSFER_ACTIONS = {"number": "connectPstn", "sip": "connectSip", "user": "conne
 MENU_MAIN = "main"  # Sinch starts runMenu at the menu with this id
 
 
-def menu_id(state: str, root: str) -> str:
+MENU_ID_MAX = 64  # characters in a menu id (Sinch's legacy server SDK; no current source gives a limit)
+
+
+def menu_id(state: str, root: str, flow: str) -> str:
     """The id of a state's menu inside the runMenu rooted at `root`.
 
-    The root is always `main`, as Sinch requires. Fused sub-menus use their state name; a
-    sub-menu whose state is itself called "main" becomes "main." (state names have no dots).
+    The root is always `main`, as Sinch requires. A fused sub-menu is FLOW.STATE, so a PIE from
+    it names flow and state even when Sinch echoes no cookies; if that is longer than Sinch
+    keeps, its state name (a state called "main" becomes "main.": state names have no dots).
     """
     if state == root:
         return MENU_MAIN
+    named = f"{flow}.{state}"
+    if len(named) <= MENU_ID_MAX:
+        return named
     return state + "." if state == MENU_MAIN else state
 
 
-def state_of_menu(menu: str) -> str | None:
-    """The fused sub-menu's state for a PIE's menuId, or None for the root menu."""
+def state_of_menu(menu: str) -> tuple[str | None, str | None]:
+    """The (flow, state) a PIE's menuId names: (None, None) for the root menu, no flow for a bare state name."""
     if menu == MENU_MAIN:
-        return None
-    return menu[:-1] if menu == MENU_MAIN + "." else menu
+        return None, None
+    if menu == MENU_MAIN + ".":
+        return None, MENU_MAIN
+    flow, dot, state = menu.partition(".")
+    return (flow, state) if dot and flow and state else (None, menu)
 
 
 def prompt(prompt_id: str) -> dict:
     return {PROMPT: prompt_id}
+
+
+def prompts(prompt_ids: list[str]) -> dict:
+    """Several prompts played back to back, as one Sinch prompt string."""
+    return {PROMPT: prompt_ids[0] if len(prompt_ids) == 1 else list(prompt_ids)}
 
 
 def locale() -> dict:
@@ -132,12 +147,15 @@ def start_recording(rec: ir.Recording) -> dict:
 
 
 def menu(menu_id: str, main_prompt: dict | None, timeout_s: int, options: list[dict],
-         max_digits: int | None = None) -> dict:
+         max_digits: int | None = None, repeats: int = 0, repeat_prompt: dict | None = None) -> dict:
     item: dict[str, Any] = {"id": menu_id}
     if main_prompt is not None:
         item["mainPrompt"] = main_prompt
-    # Repeats are ours: each retry comes back as a PIE so the flow can count and speak handlers.
-    item["repeats"] = 0
+    # Sinch replays repeatPrompt `repeats` times on no input or a key that is no option, without a
+    # callback; with 0, every retry comes back as a PIE and the flow counts and speaks its handlers.
+    if repeat_prompt is not None:
+        item["repeatPrompt"] = repeat_prompt
+    item["repeats"] = repeats
     if max_digits is not None:
         item["maxDigits"] = max_digits
     item["timeoutMills"] = timeout_s * 1000

@@ -182,7 +182,7 @@ def cmd_calls_unpark(args: argparse.Namespace) -> int:
         called = (lambda: (api.call(args.callid).get("to") or {}).get("endpoint")) if api else None
         machine = pick_flow(machines, flow_id=args.flow_id, called=called)
         return unpark_svaml(machine, args.state, variables=variables, locale=args.locale, call_id=args.callid,
-                            sealer=sealer)
+                            sealer=sealer, legacy_2020_actions=args.legacy_2020_actions)
 
     try:
         if args.dry_run:
@@ -392,6 +392,9 @@ def _add_api_parsers(sub) -> None:
                         help="a variable's value for the resumed call (default: the flow's default)")
     unpark.add_argument("--locale", help="the call's language (default: the flow's locale)")
     unpark.add_argument("--dry-run", action="store_true", help="print the SVAML instead of sending it")
+    unpark.add_argument("--legacy-2020-actions", action="store_true",
+                        help="also send menus and transfers, as Sinch's 2020 docs allowed (the current API "
+                             "takes only hangup, continue and park)")
     unpark.set_defaults(run=cmd_calls_unpark)
 
     conference = sub.add_parser("conference", help="look at or control a conference")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from ivrc.compiler import graph, ir
+from ivrc.compiler import graph, ir, svaml
 from ivrc.compiler.compiled import Machine, Menu
 from ivrc.compiler.machine import KEY_NAMES
 
@@ -94,8 +94,8 @@ class Coverage:
                 root = (entry.flow, state) if entry.flow and state else root
             elif isinstance(entry, Line) and entry.kind == "menu" and root is not None and root[0] in self.flows:
                 flow, state = root
-                source = state if entry.data.get("from") == "main" else entry.data.get("from")
-                target = state if entry.data.get("to") == "main" else entry.data.get("to")
+                source = svaml.state_of_menu(entry.data.get("from") or "")[1] or state
+                target = svaml.state_of_menu(entry.data.get("to") or "")[1] or state
                 self._hit(flow, target)
                 self._hit_edge(flow, source, target, prefer=[f"key {entry.data.get('key')}"])
 

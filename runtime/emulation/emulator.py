@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from ivrc.compiler import svaml
 from ivrc.compiler.errors import IvrcError
 
 from .svaml_check import problems
@@ -183,7 +184,7 @@ class Call:
     def __init__(self, transport: Transport, *, called: str = "", caller: str = "+46700000001", callid: str | None = None,
                  custom: str | None = None, outbound: bool = False, amd: str = "human", key: str | None = None,
                  clock: Callable[[], datetime.datetime] = _now, strict: bool = True,
-                 observer: Callable[[Line], None] | None = None) -> None:
+                 observer: Callable[[Line], None] | None = None, echo_cookies: bool = True) -> None:
         self.transport = transport
         self.observer = observer  # sees every line as it happens (live transcripts, coverage)
         self.caller, self.called = caller, called
@@ -192,6 +193,8 @@ class Call:
         self.key = key or "emulator"
         self.clock = clock
         self.strict = strict
+        # False: act as a Sinch that does not echo cookies in later callbacks (docs/serving.md, Routing).
+        self.echo_cookies = echo_cookies
         self.cookies: dict[str, str] = {}
         self.lines: list[Line] = []
         self.menu: Menu | None = None
@@ -312,7 +315,8 @@ class Call:
                 assert action is not None  # the engine writes every option's action as menu(...) or return(...)
                 kind, target = action.groups()
                 if kind == "menu":
-                    self._say("menu", f"menu → {target}", {"from": menu.current, "key": key, "to": target})
+                    shown = svaml.state_of_menu(target)[1] or target  # the state, without its flow
+                    self._say("menu", f"menu → {shown}", {"from": menu.current, "key": key, "to": target})
                     menu.current, menu.repeats_left = target, menu.menus[target].get("repeats", 0)
                     self._hear(menu.menus[target].get("mainPrompt", ""), menu.action.get("locale"))
                 else:
@@ -376,7 +380,7 @@ class Call:
         body = {"event": body["event"], "callid": self.callid, "version": 1, "applicationKey": self.key,
                 **({"timestamp": iso(self.clock())} if event != "NOTIFY" else {}),
                 **{k: v for k, v in body.items() if k != "event"}}
-        if self.cookies:
+        if self.cookies and self.echo_cookies:
             body["cookies"] = [{"key": k, "value": v} for k, v in self.cookies.items()]
         status, answer = self.transport.send(body)
         self.answers.append((event, answer))

@@ -195,7 +195,8 @@ class Context:
             if len(skeleton) == 1:
                 (key, value), = skeleton.items()
                 if key == PROMPT:
-                    return ";".join(self.prompt_parts(value))
+                    ids = value if isinstance(value, (list, tuple)) else [value]
+                    return ";".join(part for prompt_id in ids for part in self.prompt_parts(prompt_id))
                 if key == PROMPT_IDS:
                     return self.prompt_parts(value)
                 if key == LOCALE:
@@ -239,7 +240,8 @@ def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...
         if len(skeleton) == 1:
             (key, value), = skeleton.items()
             if key in (PROMPT, PROMPT_IDS):
-                return not _renders(prompts.get(value, {}))
+                ids = value if isinstance(value, (list, tuple)) else [value]
+                return not any(_renders(prompts.get(prompt_id, {})) for prompt_id in ids)
             if key == TEXT:
                 return False
         return all(_is_static(v, prompts) for v in skeleton.values())

@@ -232,9 +232,16 @@ class Engine:
         result = cb.menu_result or MenuResult(None, None, None, None)
         pin = read_pin(cb.cookies)
         returned = Returned.parse(result.value) if result.type == "return" else None
+        menu_flow, menu_state = svaml.state_of_menu(result.menu_id) if result.menu_id else (None, None)
         loaded = self._machine_for(pin.flow, pin.version, pin.state) if pin else None
+        # Without the call's cookies, a return value or a sub-menu's id still names flow and state.
         if loaded is None and returned is not None:
             loaded = self.library.current.get(returned.flow)
+        if loaded is None and menu_flow is not None:
+            loaded = self.library.current.get(menu_flow)
+        if loaded is None and result.type == "hangup":
+            # The caller has gone: nothing to route, and no one to apologise to.
+            return Answer({"instructions": [], "action": svaml.hangup()}, "caller-hung-up")
         if loaded is None:
             return self._error_path(cb, None, None, StepError("cookie", "no usable call state in the cookies or the menu result"))
         states = loaded.machine.states
@@ -243,8 +250,8 @@ class Engine:
         member: str | None
         if returned is not None and returned.flow == loaded.flow and returned.state in states:
             member = returned.state
-        elif result.menu_id and svaml.state_of_menu(result.menu_id) in states:
-            member = svaml.state_of_menu(result.menu_id)
+        elif menu_state in states and menu_flow in (None, loaded.flow):
+            member = menu_state
         else:
             member = waiting
         call = self._resume(loaded, cb, pin, member)
@@ -374,7 +381,8 @@ class Engine:
         instructions = [self._play(loaded, call, cb, handler.say)] if handler.say is not None else []
         if handler.goto is not None:
             return (yield from self._walk(loaded, call, cb, "PIE", handler.goto, instructions))
-        if call.attempt + 1 < state.attempts:
+        # When Sinch replayed the menu itself, its PIE comes only after the last attempt.
+        if call.attempt + 1 < state.attempts and not (isinstance(state, Menu) and state.repeats_in_sinch):
             call.state, call.attempt = state.name, call.attempt + 1
             ctx = self._context(loaded, call, cb)
             return self._answer(loaded, call, cb, "PIE", instructions, ctx.fill_static(state.retry_action),

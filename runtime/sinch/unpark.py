@@ -8,10 +8,15 @@ from typing import Any, Callable, Mapping
 from ivrc.compiler.compiled import Machine
 from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.callstate import Call, read_variables
-from ivrc.runtime.engine.library import Library
+from ivrc.runtime.engine.library import Library, Loaded
 from ivrc.runtime.engine.render import Clock, StepError, system_clock
 from ivrc.runtime.engine.sealing import Sealer
 from ivrc.runtime.engine.step import Engine
+
+# The actions Sinch's current SDK models accept in `PATCH /calling/v1/calls/id/{callId}`: Node's
+# `ManagedCallSvamlAction` (`ManagedCallSvamlRequestBody`) and Java's `SvamlActionPatch`
+# (`CallUpdateRequest`). Any instruction is accepted with them.
+PATCH_ACTIONS = ("hangup", "continue", "park")
 
 
 class UnparkProblem(IvrcError):
@@ -43,7 +48,8 @@ def pick_flow(machines: list[Machine], *, flow_id: str | None = None,
 
 def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] | None = None,
                  locale: str | None = None, call_id: str = "unpark", clock: Clock = system_clock,
-                 env: Mapping[str, str] | None = None, sealer: Sealer | None = None) -> dict[str, Any]:
+                 env: Mapping[str, str] | None = None, sealer: Sealer | None = None,
+                 legacy_2020_actions: bool = False) -> dict[str, Any]:
     """What the runtime would answer on entering `state`, as the answer to the call's postponed ICE.
 
     Sinch's 2020 calling-API docs: unparking means sending the SVAML you would have answered
@@ -53,6 +59,10 @@ def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] |
 
     The call's cookies cannot be read over the REST API: templates see the flow's defaults,
     overridden by `variables`, in `locale` (default: the flow's locale).
+
+    Sinch's current models accept only the actions in PATCH_ACTIONS there, so a state that
+    answers with another action (a menu, a transfer) is refused, unless `legacy_2020_actions`
+    asks for the 2020 behaviour.
     """
     states = machine.states
     if state not in states:
@@ -79,6 +89,28 @@ def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] |
     except StepError as err:
         raise UnparkProblem(f"state '{state}' cannot be entered now: {err}") from None
     svaml = answer.svaml or {}
+    action = svaml["action"]["name"]
+    if action not in PATCH_ACTIONS and not legacy_2020_actions:
+        raise UnparkProblem(
+            f"state '{state}' answers with {action}, and Sinch's current API takes only "
+            f"{', '.join(PATCH_ACTIONS)} when a call is changed (PATCH /calling/v1/calls/id/CALLID); "
+            f"resume the call in a state that plays its prompts and hangs up or parks again "
+            f"({_patchable(engine, loaded, call, machine)}), or send the 2020-style answer with "
+            f"--legacy-2020-actions if your account still accepts it")
     # park already answered the call (it played prompts); answering it again is not needed.
     instructions = [i for i in svaml.get("instructions", []) if i.get("name") != "answer"]
     return {"instructions": instructions, "action": svaml["action"]}
+
+
+def _patchable(engine: Engine, loaded: Loaded, call: Call, machine: Machine) -> str:
+    """The states a call can be resumed in under the current API, for the refusal's help."""
+    names = []
+    for name in sorted(machine.states):
+        try:
+            answer = engine.enter(loaded, Call(call.flow, call.version, name, 0, call.locale, dict(call.variables)),
+                                  name, "ICE", "unpark")
+        except StepError:
+            continue
+        if (answer.svaml or {}).get("action", {}).get("name") in PATCH_ACTIONS:
+            names.append(name)
+    return "states that do: " + ", ".join(names) if names else "this flow has none"

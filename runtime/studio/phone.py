@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from ivrc.compiler import svaml
 from ivrc.compiler.compiled import Machine
 from ivrc.runtime.emulation.coverage import Coverage
 from ivrc.runtime.emulation.emulator import Call, CallerMistake, CallFailed, EngineTransport, Line
@@ -134,7 +135,7 @@ class PhoneCall:
             elif isinstance(entry, Line) and entry.kind == "menu" and root is not None:
                 target = entry.data.get("to")
                 assert target is not None  # every menu line names where it went (Call._key)
-                order.append(root if target == "main" else target)
+                order.append(svaml.state_of_menu(target)[1] or root)
         return order
 
 

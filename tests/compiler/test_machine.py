@@ -25,6 +25,7 @@ from ivrc import compiler
 from ivrc.compiler.loader import load_file
 from ivrc.compiler.machine import dumps
 from ivrc.compiler.project import is_flow_file
+from ivrc.compiler.svaml import state_of_menu
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (REPO / "examples").iterdir() if is_flow_file(p.name))
@@ -53,7 +54,7 @@ KIND_FIELDS = {
 }
 COMMON_FIELDS = {"do", "runs_in", "set", "say", "send_digits"}
 OPTIONAL_FIELDS = {
-    "menu": {"keywords", "fused", "no_input", "invalid", "exhausted"},
+    "menu": {"keywords", "fused", "no_input", "invalid", "exhausted", "repeats_in_sinch"},
     "collect": {"pattern", "no_input", "invalid", "exhausted"},
     "transfer": {"instructions", "keys"},
     "request": {"query", "headers", "secret_headers", "body", "save", "on_status", "on_failure"},
@@ -136,7 +137,8 @@ def prompt_ids(state: dict) -> Iterator[str]:
     for option in state.get("options", {}).values():
         if "say" in option:
             yield option["say"]
-    yield from placeholders(state, "$prompt")
+    for found in placeholders(state, "$prompt"):
+        yield from found if isinstance(found, list) else [found]  # a repeatPrompt plays two prompts
     yield from placeholders(state, "$prompt_ids")
 
 
@@ -443,7 +445,10 @@ def test_every_state_has_its_kinds_fields_and_no_others(path: Path) -> None:
             written_keys = [str(k) for k in source["states"][name]["menu"]["options"]]
             assert list(state["options"]) == written_keys
             main = state["action"]["menus"][0]
-            assert main["id"] == "main" and [o["dtmf"] for o in main["options"]] == written_keys
+            assert main["id"] == "main" and [o["dtmf"] for o in _authored(main["options"])] == written_keys
+            # Every other key returns "invalid" by name (routable without cookies), unless Sinch repeats the menu.
+            caught = {o["dtmf"] for o in main["options"]} - set(written_keys)
+            assert caught == (set() if state.get("repeats_in_sinch") else set("0123456789#") - set(written_keys))
         if "set" in state:
             written_sets = source["states"][name]["set"]
             assert [(s["name"], s["value"]) for s in state["set"]] == list(written_sets.items())
@@ -524,11 +529,13 @@ def test_return_values_name_flow_state_and_key(path: Path) -> None:
         seen += 1
         returned_flow, returned_state, choice = value.split(".")
         assert returned_flow == flow
-        owner = name if menu_id == "main" else menu_id.removesuffix(".")  # "main." is a state called main
+        owner = name if menu_id == "main" else state_of_menu(menu_id)[1]  # a fused menu is FLOW.STATE
         assert returned_state == owner, f"{name}/{menu_id}: {value}"
         target = machine["states"][owner]
         if target["do"] == "record":
             assert choice == "done"
+        elif choice == "invalid":
+            assert dtmf not in target["options"] and dtmf != "*"
         else:
             assert choice == KEY_NAMES.get(dtmf, dtmf)
             assert dtmf in target["options"]
@@ -577,14 +584,14 @@ def test_multilingual_main_menu_fuses_the_orders_menu() -> None:
     assert "orders_menu" in main_menu["fused"]
     for action in run_menus(main_menu):
         menus = {m["id"]: m for m in action["menus"]}
-        assert {"main", "orders_menu"} <= set(menus)
+        assert {"main", "multilingual.orders_menu"} <= set(menus)
         by_key = {o["dtmf"]: o["action"] for o in menus["main"]["options"]}
-        assert by_key["1"] == "menu(orders_menu)"  # no callback between the two menus
+        assert by_key["1"] == "menu(multilingual.orders_menu)"  # no callback between the two menus
         assert by_key["2"] == "return(multilingual.main_menu.2)"
-        orders = {o["dtmf"]: o["action"] for o in menus["orders_menu"]["options"]}
+        orders = {o["dtmf"]: o["action"] for o in menus["multilingual.orders_menu"]["options"]}
         assert orders["*"] == "menu(main)"  # back to the main menu, still without a callback
         assert orders["1"] == "return(multilingual.orders_menu.1)"
-        assert menus["orders_menu"]["mainPrompt"] == {"$prompt": "orders_menu"}
+        assert menus["multilingual.orders_menu"]["mainPrompt"] == {"$prompt": "orders_menu"}
     # The sub-menu keeps its own state, for callers who reach it another way (after `tracking`).
     orders_state = machine["states"]["orders_menu"]
     assert orders_state["do"] == "menu"
@@ -633,21 +640,28 @@ states:
 """
 
 
+def _authored(options: list[dict]) -> list[dict]:
+    """A menu's options as the author wrote them: without the keys that return "invalid"."""
+    return [o for o in options if not o["action"].endswith(".invalid)")]
+
+
 def test_two_plain_menus_fuse_both_ways() -> None:
     machine = _compile(TWO_MENUS.format(sub="more", top_extra=""))
     assert schema_errors(machine) == []
-    top = {m["id"]: {o["dtmf"]: o["action"] for o in m["options"]} for m in machine["states"]["top"]["action"]["menus"]}
-    assert top == {"main": {"1": "menu(more)", "2": "return(f.top.2)"},
-                   "more": {"1": "menu(main)", "2": "menu(more)", "3": "return(f.more.3)"}}
+    top = {m["id"]: {o["dtmf"]: o["action"] for o in _authored(m["options"])}
+           for m in machine["states"]["top"]["action"]["menus"]}
+    assert top == {"main": {"1": "menu(f.more)", "2": "return(f.top.2)"},
+                   "f.more": {"1": "menu(main)", "2": "menu(f.more)", "3": "return(f.more.3)"}}
 
 
 def test_a_fused_state_called_main_gets_its_own_menu_id() -> None:
     """Sinch's root menu is `main`; a sub-menu whose state is called main must not be confused with it."""
     machine = _compile(TWO_MENUS.format(sub="main", top_extra=""))
     assert schema_errors(machine) == []
-    menus = {m["id"]: {o["dtmf"]: o["action"] for o in m["options"]} for m in machine["states"]["top"]["action"]["menus"]}
-    assert menus == {"main": {"1": "menu(main.)", "2": "return(f.top.2)"},
-                     "main.": {"1": "menu(main)", "2": "menu(main.)", "3": "return(f.main.3)"}}
+    menus = {m["id"]: {o["dtmf"]: o["action"] for o in _authored(m["options"])}
+             for m in machine["states"]["top"]["action"]["menus"]}
+    assert menus == {"main": {"1": "menu(f.main)", "2": "return(f.top.2)"},
+                     "f.main": {"1": "menu(main)", "2": "menu(f.main)", "3": "return(f.main.3)"}}
 
 
 def test_going_back_to_a_menu_with_its_own_say_replays_it() -> None:

@@ -68,10 +68,30 @@ def test_an_order_status_comes_from_the_order_desk(server: Server) -> None:
     assert "Sorry, our order desk cannot answer right now." in down.heard()
 
 
-def _pie(server: Server, callid: str, cookies: dict[str, str], value: str, kind: str = "return") -> dict:
-    body = {"event": "pie", "callid": callid, "version": 1, "timestamp": _now(),
-            "menuResult": {"menuId": "main", "type": kind, "value": value, "inputMethod": "dtmf"},
-            "cookies": [{"key": k, "value": v} for k, v in cookies.items()]}
+def test_a_menu_sinch_repeats_costs_one_callback_for_all_its_attempts(server: Server) -> None:
+    """order_status's menu after the status has the same words for silence and a wrong key, so
+    `ivrc serve` hands its retry to Sinch (runMenu repeats) and hears back only when both tries failed."""
+    call = _call(server, ORDERS).start().press("100200")
+    menu = call.answers[-1][1]["action"]["menus"][0]
+    assert menu["repeats"] == 1
+    assert menu["repeatPrompt"] == ("#tts[Sorry, please choose one of the options.];"
+                                    "#tts[To check another order, press 1. To speak to an agent, press 0.]")
+    before = len(call.answers)
+    call.press("7")
+    assert len(call.answers) == before  # Sinch's own repeat: no callback
+    call.silence()
+    assert len(call.answers) == before + 2  # the PIE that used up the attempts, then the DiCE
+    assert call.heard()[-3:] == ["To check another order, press 1. To speak to an agent, press 0.",
+                                 "Sorry, please choose one of the options.", "Thank you for calling Northwind. Goodbye."]
+    assert call.ended
+
+
+def _pie(server: Server, callid: str, cookies: dict[str, str], value: str, kind: str = "return",
+         menu_id: str = "main") -> dict:
+    body: dict = {"event": "pie", "callid": callid, "version": 1, "timestamp": _now(),
+                  "menuResult": {"menuId": menu_id, "type": kind, "value": value, "inputMethod": "dtmf"}}
+    if cookies:
+        body["cookies"] = [{"key": k, "value": v} for k, v in cookies.items()]
     status, answer = HttpTransport(server.callback, KEY, SECRET).send(body)
     assert status == 200
     return answer
@@ -135,3 +155,46 @@ def test_ivrc_serve_refuses_to_start_without_a_state_key(tmp_path: Path) -> None
 def test_ivrc_serve_refuses_to_start_without_a_backend_secret(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="BANK_API_TOKEN is not set; the requests of flow.s. account-pin"):
         start_serve(tmp_path, EXAMPLES / "account_pin.yaml", env=serve_env(BANK_API_TOKEN=None))
+
+
+# -- PIEs without cookies (docs/serving.md, "When Sinch echoes no cookies") ------------------------------
+
+
+def _played(answer: dict) -> list[str]:
+    return [part for i in answer["instructions"] if i["name"] == "playFiles" for part in i["ids"]]
+
+
+def test_without_cookies_a_wrong_key_and_a_sub_menus_silence_are_still_routed(server: Server) -> None:
+    wrong_key = _pie(server, "no-cookies-1", {}, "support.main_menu.invalid")
+    assert wrong_key["action"]["name"] == "runMenu"
+    assert _played(wrong_key) == ["#tts[Sorry, that is not an option.]"]
+    silence = _pie(server, "no-cookies-2", {}, "", kind="timeout", menu_id="multilingual.orders_menu")
+    assert silence["action"]["name"] == "runMenu"
+    assert _played(silence) == ["#tts[Sorry, I did not hear a choice.]"]
+    assert silence["action"]["menus"][0]["mainPrompt"].startswith("#tts[To hear how to track your order")
+
+
+def test_without_cookies_the_main_menus_silence_takes_the_error_path(server: Server) -> None:
+    answer = _pie(server, "no-cookies-3", {}, "", kind="timeout")
+    assert answer["action"] == {"name": "hangup"}
+    assert "something went wrong" in _said(answer)
+
+
+def test_without_cookies_a_wrong_key_cannot_reach_a_state_behind_the_pin_check(server: Server) -> None:
+    answer = _pie(server, "no-cookies-4", {}, "account-pin.personal_menu.invalid")
+    assert answer["action"] == {"name": "hangup"}
+    assert "To block a lost or stolen card" not in _said(answer)
+
+
+@pytest.mark.parametrize("echo_cookies", [True, False])
+def test_a_wrong_key_in_a_nested_menu_with_and_without_cookies(server: Server, echo_cookies: bool) -> None:
+    """The same Swedish caller, through a Sinch that echoes cookies and one that does not: the wrong
+    key is routed either way; without cookies the language is lost, as docs/serving.md says."""
+    call = Call(HttpTransport(server.callback, KEY, SECRET), called="+46812345710", key=KEY,
+                echo_cookies=echo_cookies).start()
+    call.press("2")  # svenska
+    call.press("1")  # the orders menu, fused into the main menu: no callback
+    call.press("7")  # no option: returns multilingual.orders_menu.invalid
+    assert call.heard()[-2] == ("Tyvärr, det är inte ett giltigt val." if echo_cookies
+                                else "Sorry, that is not an option.")
+    assert not call.ended and call.menu is not None

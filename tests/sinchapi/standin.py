@@ -49,6 +49,18 @@ _DTMF = re.compile(r"[0-9#w]*")
 JSON_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "object", list: "array", float: "number"}
 
 
+# The body of a PATCH on a call under Sinch's current SDK models (the file cites them).
+MANAGED_CALL_SCHEMA = Path(__file__).with_name("managed-call-svaml.schema.json")
+
+
+def managed_call_problems(body: Any) -> list[Any]:
+    """Why `body` is not a PATCH body the current models accept (jsonschema errors; empty when it is)."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(json.loads(MANAGED_CALL_SCHEMA.read_text()))
+    return sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+
+
 def fixture(method: str) -> dict[str, Any]:
     return json.loads((FIXTURES / FIXTURE_FILES[method]).read_text())
 
@@ -135,6 +147,7 @@ class SinchStandIn:
         self.conferences: dict[str, list[dict[str, Any]]] = {}
         self.lock = threading.Lock()
         self._types = fixture_types()
+        self.legacy_2020 = False  # accept any ICE action when unparking, as the 2020 docs describe
         self._servers: list[ThreadingHTTPServer] = []
 
     # lifecycle
@@ -388,12 +401,15 @@ class SinchStandIn:
 
             if call.status != "ONGOING":
                 raise Refused(400, 40003, "Invalid request: the call has ended")
-            # A parked call is unparked with what would have answered its ICE (2020 calling-API
-            # docs); a connected call takes only hangup, continue or park (the Node SDK's type).
+            # Today's models take only hangup, continue or park (Node's ManagedCallSvamlAction); a
+            # stand-in told to act as in Sinch's 2020 calling-API docs also unparks a parked call
+            # with whatever would have answered its ICE.
             found = problems(body, "ICE" if call.parked else "PIE")
-            if not call.parked and isinstance(body, dict) and (body.get("action") or {}).get("name") not in (
-                    "hangup", "continue", "park"):
-                found.append("a connected call can only be hung up, continued or parked")
+            if not (call.parked and self.legacy_2020) and isinstance(body, dict):
+                found += [f"not a body Sinch's current models accept: {e.message}"
+                          for e in managed_call_problems(body)]
+                if (body.get("action") or {}).get("name") not in ("hangup", "continue", "park"):
+                    found.append("a call can only be hung up, continued or parked")
             if found:
                 raise Refused(400, 40001, "Illegal SVAML: " + "; ".join(found))
             call.patches.append(body)

@@ -1,10 +1,12 @@
 """`ivrc calls show|hangup|unpark` and `ivrc conference show|kick|mute|unmute`, against the stand-in."""
 from __future__ import annotations
 
+import datetime
+import itertools
 import json
 
 import pytest
-from standin import EXAMPLES, SinchStandIn
+from standin import EXAMPLES, SinchStandIn, managed_call_problems
 
 MULTILINGUAL = str(EXAMPLES / "multilingual.yaml")
 PARTNER_LINE = "+46812345711"
@@ -55,9 +57,67 @@ def _what_the_server_answers_on_the_way_to_product_advice() -> dict:
     return call.answers[-1][1]
 
 
-def test_unpark_sends_what_the_runtime_answers_entering_the_state(ivrc, sinch_env: SinchStandIn) -> None:
+def test_unpark_into_a_state_that_hangs_up(ivrc, sinch_env: SinchStandIn) -> None:
     sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
-    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "product_advice")
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "goodbye")
+    assert run.code == 0, run.err
+    assert "call parked-1 resumed in state goodbye (hangup)" in run.err
+    (patch,) = sinch_env.made("PATCH", "/calling/v1/calls/id/parked-1")
+    assert patch.auth == "signed" and patch.status == 204
+    assert managed_call_problems(patch.body) == []
+    assert patch.body["action"] == {"name": "hangup"}
+    assert _played(patch.body) == [["#tts[Thank you for calling Fjord Outdoor. Goodbye.]"]]
+    assert patch.body["instructions"][0]["value"].endswith("|goodbye|0|en-US")
+    assert sinch_env.calls["parked-1"].status == "FINAL"
+
+
+def test_unpark_into_a_park_state_parks_the_call_again(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "partner_line", "--locale", "sv-SE")
+    assert run.code == 0, run.err
+    (patch,) = sinch_env.made("PATCH")
+    assert managed_call_problems(patch.body) == []
+    assert patch.body["action"]["name"] == "park" and patch.body["action"]["locale"] == "sv-SE"
+    assert sinch_env.calls["parked-1"].parked
+
+
+@pytest.mark.parametrize("state, action", [("product_advice", "connectConf"), ("main_menu", "runMenu"),
+                                           ("welcome", "runMenu")])
+def test_unpark_refuses_a_state_the_current_api_cannot_reach(ivrc, sinch_env: SinchStandIn, state: str,
+                                                              action: str) -> None:
+    sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", state)
+    assert run.code == 2, run.err
+    assert f"state '{state}' answers with {action}, and Sinch's current API takes only hangup, continue, park" \
+        in run.err
+    # The help names the states that do work, and the flag that restores the 2020 behaviour.
+    assert "states that do: " in run.err and "goodbye" in run.err and "partner_line" in run.err
+    assert "--legacy-2020-actions" in run.err and "Traceback" not in run.err
+    assert sinch_env.made("PATCH") == []
+    assert sinch_env.calls["parked-1"].parked
+
+
+def test_unpark_refuses_in_a_dry_run_too(ivrc, monkeypatch) -> None:
+    monkeypatch.delenv("SINCH_APPLICATION_SECRET", raising=False)
+    monkeypatch.setenv("IVRC_STATE_KEY", "test-state-key-0123456789abcdef")
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "main_menu", "--dry-run")
+    assert run.code == 2 and "answers with runMenu" in run.err and run.out == ""
+
+
+def test_the_current_api_refuses_a_2020_unpark(ivrc, sinch_env: SinchStandIn) -> None:
+    """What the flag's name warns about: today's Sinch (as the stand-in acts it) refuses the body."""
+    sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "main_menu",
+               "--legacy-2020-actions")
+    assert run.code == 1
+    assert "400 Bad Request" in run.err and "can only be hung up, continued or parked" in run.err
+
+
+def test_legacy_unpark_sends_what_the_runtime_answers_entering_the_state(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.legacy_2020 = True
+    sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "product_advice",
+               "--legacy-2020-actions")
     assert run.code == 0, run.err
     assert "call parked-1 resumed in state product_advice (connectConf)" in run.err
     (patch,) = sinch_env.made("PATCH", "/calling/v1/calls/id/parked-1")
@@ -71,9 +131,11 @@ def test_unpark_sends_what_the_runtime_answers_entering_the_state(ivrc, sinch_en
     assert patch.body["action"] == {"name": "connectConf", "conferenceId": "fjord-product-advice", "moh": "music1"}
 
 
-def test_unpark_into_a_menu_in_another_language(ivrc, sinch_env: SinchStandIn) -> None:
+def test_legacy_unpark_into_a_menu_in_another_language(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.legacy_2020 = True
     sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
-    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "main_menu", "--locale", "sv-SE")
+    run = ivrc("calls", "unpark", "parked-1", "--flow", MULTILINGUAL, "--state", "main_menu", "--locale", "sv-SE",
+               "--legacy-2020-actions")
     assert run.code == 0, run.err
     svaml = sinch_env.made("PATCH")[0].body
     assert svaml["action"]["name"] == "runMenu" and svaml["action"]["locale"] == "sv-SE"
@@ -83,11 +145,44 @@ def test_unpark_into_a_menu_in_another_language(ivrc, sinch_env: SinchStandIn) -
 
 def test_unpark_picks_the_flow_by_the_calls_number(ivrc, sinch_env: SinchStandIn) -> None:
     sinch_env.add_call("parked-1", to=PARTNER_LINE, parked=True)
-    run = ivrc("calls", "unpark", "parked-1", "--flow", str(EXAMPLES), "--state", "welcome")
+    run = ivrc("calls", "unpark", "parked-1", "--flow", str(EXAMPLES), "--state", "goodbye")
     assert run.code == 0, run.err
     assert [r.method for r in sinch_env.requests] == ["GET", "PATCH"]
     svaml = sinch_env.requests[1].body
-    assert _played(svaml)[0] == ["#tts[Welcome to Fjord Outdoor.]"]
+    assert svaml["instructions"][0]["value"].startswith("multilingual|")
+    assert _played(svaml)[0] == ["#tts[Thank you for calling Fjord Outdoor. Goodbye.]"]
+
+
+def _every_flow_state_and_locale():
+    from ivrc.compiler.project import compile_paths
+
+    for machine in compile_paths([str(EXAMPLES)]):
+        for state in sorted(machine.states):
+            for locale in machine.locales:
+                yield machine, state, locale
+
+
+def test_every_body_unpark_can_send_is_valid_under_the_current_models() -> None:
+    """Each state of each example, in each locale: refused with a reason, or a body the current models accept."""
+    from ivrc.runtime.engine.sealing import Sealer
+    from ivrc.runtime.sinch.unpark import UnparkProblem, unpark_svaml
+
+    env = {"VOICEMAIL_S3_CREDENTIALS": "AKIA:secret:eu-west-1", "BANK_API_TOKEN": "t"}
+    # Fixed clocks inside and outside office hours, so hours checks take both ways whatever the real time.
+    clocks = [datetime.datetime(2026, 3, 3, 10, 0, tzinfo=datetime.timezone.utc),
+              datetime.datetime(2026, 3, 8, 3, 0, tzinfo=datetime.timezone.utc)]
+    sent = refused = 0
+    for (machine, state, locale), now in itertools.product(_every_flow_state_and_locale(), clocks):
+        try:
+            body = unpark_svaml(machine, state, locale=locale, env=env, sealer=Sealer([b"k" * 32]),
+                                clock=lambda now=now: now)
+        except UnparkProblem as err:
+            assert "Sinch's current API takes only" in str(err) or "cannot be entered now" in str(err), str(err)
+            refused += 1
+            continue
+        assert managed_call_problems(body) == [], (machine.flow, state, body)
+        sent += 1
+    assert sent > 0 and refused > 0  # both sides of the rule are exercised by the examples
 
 
 def test_unpark_dry_run_prints_the_svaml(ivrc, monkeypatch) -> None:
@@ -121,8 +216,9 @@ def test_unpark_into_a_state_that_needs_the_servers_secrets(ivrc, sinch_env: Sin
 
 
 def test_sinch_refuses_a_menu_on_a_call_that_is_not_parked(ivrc, sinch_env: SinchStandIn) -> None:
+    sinch_env.legacy_2020 = True  # even the 2020 docs change a connected call only by hanging up or playing
     sinch_env.add_call("call-1", parked=False)
-    run = ivrc("calls", "unpark", "call-1", "--flow", MULTILINGUAL, "--state", "main_menu")
+    run = ivrc("calls", "unpark", "call-1", "--flow", MULTILINGUAL, "--state", "main_menu", "--legacy-2020-actions")
     assert run.code == 1
     assert "400 Bad Request" in run.err and "40001" in run.err and "can only be hung up" in run.err
 

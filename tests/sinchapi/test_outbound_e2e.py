@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 from ivrctest import serve_env, start_serve
-from standin import EXAMPLES, KEY, REPO, SECRET, SinchStandIn
+from standin import EXAMPLES, KEY, REPO, SECRET, SinchStandIn, managed_call_problems
 
 PATIENT = "+46701234567"
 NUMBERS = ("+46812345670", "+46812345690", "+46812345700", "+46812345710", "+46812345711", "+46812345790",
@@ -87,7 +87,16 @@ def test_a_parked_call_is_taken_off_hold_into_a_state_of_its_flow(sinch: SinchSt
     call.start()
     assert call.parked and call.answers[0][1]["action"]["name"] == "park"
 
-    done = _ivrc(sinch, "calls", "unpark", call.callid, "--flow", "examples", "--state", "welcome")
+    # Today's API refuses a menu in a PATCH, so does the command; the 2020 flag sends it anyway.
+    refused = _ivrc(sinch, "calls", "unpark", call.callid, "--flow", "examples", "--state", "welcome")
+    assert refused.returncode == 2 and "answers with runMenu" in refused.stderr
+    assert sinch.calls[call.callid].patches == [] and call.parked
+    sinch.legacy_2020 = True
+    try:
+        done = _ivrc(sinch, "calls", "unpark", call.callid, "--flow", "examples", "--state", "welcome",
+                     "--legacy-2020-actions")
+    finally:
+        sinch.legacy_2020 = False
     assert done.returncode == 0, done.stderr
     assert call.heard()[-4:] == ["Welcome to Fjord Outdoor.", "For English, press 1.",
                                  "[audio https://media.example.com/fjord/press-2-svenska.mp3]",
@@ -100,3 +109,20 @@ def test_a_parked_call_is_taken_off_hold_into_a_state_of_its_flow(sinch: SinchSt
     assert call.heard()[-1] == "Connecting you to our product advisers. Please hold."
     assert call.transferred["target"] == "fjord-product-advice"
     call.hangup()
+
+
+def test_a_parked_call_is_taken_off_hold_and_said_goodbye_to_as_the_current_api_allows(
+        sinch: SinchStandIn, server: str) -> None:
+    from ivrc.runtime.emulation.emulator import Call, HttpTransport
+
+    call = Call(HttpTransport(server + "/sinch/callback", KEY, SECRET), called="+46812345711")
+    sinch.add_call(call.callid, to="+46812345711", cli=call.caller, parked=True).emulated = call
+    call.start()
+    assert call.parked
+
+    done = _ivrc(sinch, "calls", "unpark", call.callid, "--flow", "examples", "--state", "goodbye")
+    assert done.returncode == 0, done.stderr
+    (patch,) = sinch.calls[call.callid].patches
+    assert managed_call_problems(patch) == [] and patch["action"] == {"name": "hangup"}
+    assert call.heard()[-1] == "Thank you for calling Fjord Outdoor. Goodbye."
+    assert call.ended
