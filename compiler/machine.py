@@ -144,7 +144,7 @@ class _Builder:
                 keywords[word.strip().casefold()] = option.key
         out: dict[str, Any] = {
             "action": self._run_menu(state, group, prompt_id),
-            "retry_action": self._run_menu(state, group, reprompt_id),
+            "retry_action": self._run_menu(state, group, reprompt_id, retry=True),
             "options": options,
         }
         if keywords:
@@ -176,17 +176,18 @@ class _Builder:
                 group.append(target.name)
         return group
 
-    def _run_menu(self, root: ir.State, group: list[str], root_prompt: str | None) -> dict:
+    def _run_menu(self, root: ir.State, group: list[str], root_prompt: str | None, retry: bool = False) -> dict:
         menus = []
         for name in group:
             member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
             options = []
             for option in member.options:
                 target = option.goto.target
-                # Going back to the root by menu() would skip the root's own say/set: only a
-                # callback runs them again.
-                back_to_root_with_work = target == root.name and (root.say is not None or root.sets)
-                if option.say is None and target in group and not back_to_root_with_work:
+                # Going back to the root by menu() would skip the root's own say/set, and on a retry
+                # would play its reprompt with the attempts already used: entering it again is a
+                # callback, as the flow says (fresh prompt, fresh attempts).
+                back_by_callback = target == root.name and (root.say is not None or root.sets or retry)
+                if option.say is None and target in group and not back_by_callback:
                     action = svaml.goto_menu(svaml.menu_id(target, root.name, self.flow.id))
                 else:
                     action = svaml.give_back(return_value(self.flow.id, name, key_name(option.key)))

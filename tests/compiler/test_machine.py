@@ -589,7 +589,9 @@ def test_multilingual_main_menu_fuses_the_orders_menu() -> None:
         assert by_key["1"] == "menu(multilingual.orders_menu)"  # no callback between the two menus
         assert by_key["2"] == "return(multilingual.main_menu.2)"
         orders = {o["dtmf"]: o["action"] for o in menus["multilingual.orders_menu"]["options"]}
-        assert orders["*"] == "menu(main)"  # back to the main menu, still without a callback
+        # Back to the main menu without a callback; after a failed try, by one (the menu starts over).
+        assert orders["*"] == ("menu(main)" if action is main_menu["action"]
+                               else "return(multilingual.orders_menu.star)")
         assert orders["1"] == "return(multilingual.orders_menu.1)"
         assert menus["multilingual.orders_menu"]["mainPrompt"] == {"$prompt": "orders_menu"}
     # The sub-menu keeps its own state, for callers who reach it another way (after `tracking`).
@@ -670,6 +672,15 @@ def test_going_back_to_a_menu_with_its_own_say_replays_it() -> None:
     for menu in top["action"]["menus"]:
         for option in menu["options"]:
             assert option["action"] != "menu(main)", f"{menu['id']} key {option['dtmf']} skips top's say"
+
+
+def test_going_back_after_a_failed_try_enters_the_menu_again_by_a_callback() -> None:
+    """On a retry the root plays its reprompt with attempts used; going back to it is entering it afresh."""
+    machine = _compile(TWO_MENUS.format(sub="more", top_extra=""))
+    retry = {m["id"]: {o["dtmf"]: o["action"] for o in _authored(m["options"])}
+             for m in machine["states"]["top"]["retry_action"]["menus"]}
+    assert retry["f.more"]["1"] == "return(f.more.1)"  # back to top: a callback, so top starts over
+    assert retry["main"]["1"] == "menu(f.more)"  # going deeper stays in Sinch
 
 
 def test_a_state_called_on_error_keeps_its_own_prompt() -> None:
