@@ -9,6 +9,7 @@ from . import cookies, ir, svaml
 from .checks.cookies import budget, carried_call_fields, variable_bounds
 from .compiled import FORMAT, release
 from .graph import visits
+from .ssmltext import speak_ampersands
 
 DEFAULT_ERROR_TEXT = "We are sorry, something went wrong. Please call again later. Goodbye."
 KEY_NAMES = {"#": "hash", "*": "star"}
@@ -37,7 +38,10 @@ class _Builder:
     def _parts(self, parts: tuple[ir.Part, ...]) -> list[dict]:
         out = []
         for part in parts:
-            item: dict[str, Any] = {part.kind: part.text.source}
+            source = part.text.source
+            if part.kind == "ssml":
+                source = speak_ampersands(source, part.text.is_template)
+            item: dict[str, Any] = {part.kind: source}
             if part.kind in ("tts", "ssml") and part.text.is_template:
                 item["render"] = True
             out.append(item)
