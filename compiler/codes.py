@@ -794,7 +794,7 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +       sat: ["18:00-24:00"]
            +       sun: ["00:00-02:00"]
            """),
-        _c("IVR122", "invalid-date", "error", "A holiday that is not a real date written YYYY-MM-DD or MM-DD.",
+        _c("IVR122", "invalid-date", "error", "A holiday or a date with its own hours that is not a real date written YYYY-MM-DD or MM-DD.",
            "The holiday would never apply.",
            "Write YYYY-MM-DD or MM-DD with a real date.",
            """
@@ -803,6 +803,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  weekly: {tue: ["11:00-23:00"], wed: ["11:00-23:00"]}
            -     holidays: ["12-25", "15/08"]
            +     holidays: ["12-25", "08-15"]
+           """),
+        _c("IVR170", "holiday-with-hours", "error", "A date that is both a holiday and a date with its own hours.",
+           "A holiday is closed all day, and the date's hours say it opens: one of the two is a mistake, and the "
+           "caller would meet whichever ivrc picked.",
+           "Keep one: remove the date from `holidays`, or write `DATE: closed` under `dates`.",
+           """
+             hours:
+               office:
+                 weekly: {mon: ["09:00-17:00"], tue: ["09:00-17:00"]}
+                 dates:
+                   "12-24": ["09:00-12:00"]
+           -     holidays: ["12-24", "12-25"]
+           +     holidays: ["12-25"]
            """),
     ]),
     ("Requests to your systems", [

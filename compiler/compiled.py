@@ -54,6 +54,7 @@ class Schedule:
     timezone: str
     weekly: Mapping[str, list]
     holidays: tuple[str, ...]
+    dates: Mapping[str, list] = field(default_factory=dict)  # hours on given dates, in place of the weekday's
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +330,7 @@ class Machine:
             timezone=d["timezone"], start=d["start"], error_say=d["error"]["say"],
             variables={name: Variable(v["max_length"], v.get("default", ""), bool(v.get("report")))
                        for name, v in d["variables"].items()},
-            hours={name: Schedule(s["timezone"], s["weekly"], tuple(s["holidays"])) for name, s in d["hours"].items()},
+            hours={name: Schedule(s["timezone"], s["weekly"], tuple(s["holidays"]), s.get("dates", {})) for name, s in d["hours"].items()},
             prompts={pid: {loc: tuple(_part(p) for p in parts) for loc, parts in by_locale.items()}
                      for pid, by_locale in d["prompts"].items()},
             states={name: read_state(name, s) for name, s in d["states"].items()},

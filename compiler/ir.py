@@ -258,6 +258,7 @@ class Schedule:
     weekly: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     holidays: tuple[str, ...] = ()
     path: Path = _meta(())
+    dates: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (YYYY-MM-DD or MM-DD, ranges), for the date only
 
 
 @dataclass(frozen=True)

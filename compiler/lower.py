@@ -236,9 +236,10 @@ def _state(name: str, spec: dict, path: tuple) -> ir.State:
 
 
 def _schedule(name: str, spec: dict, flow_tz: str, path: tuple) -> ir.Schedule:
-    weekly = []
-    for day in DAYS:
-        hours = spec["weekly"].get(day, "closed")
-        ranges = () if hours == "closed" else tuple(tuple(r.split("-")) for r in hours)
-        weekly.append((day, ranges))
-    return ir.Schedule(name, spec.get("timezone", flow_tz), tuple(weekly), tuple(spec.get("holidays") or ()), path)
+    weekly = tuple((day, _ranges(spec["weekly"].get(day, "closed"))) for day in DAYS)
+    dates = tuple((date, _ranges(hours)) for date, hours in (spec.get("dates") or {}).items())
+    return ir.Schedule(name, spec.get("timezone", flow_tz), weekly, tuple(spec.get("holidays") or ()), path, dates)
+
+
+def _ranges(hours: str | list[str]) -> tuple[tuple[str, str], ...]:
+    return () if hours == "closed" else tuple((r[:5], r[6:]) for r in hours)

@@ -316,6 +316,7 @@ def _schedule(s: ir.Schedule) -> dict[str, Any]:
         "timezone": s.timezone,
         "weekly": {day: [list(r) for r in ranges] for day, ranges in s.weekly if ranges},
         "holidays": list(s.holidays),
+        **({"dates": {date: [list(r) for r in ranges] for date, ranges in s.dates}} if s.dates else {}),
     }
 
 

@@ -104,7 +104,7 @@ class Context:
             schedule = hours.get(name)
             if schedule is None:
                 raise StepError("template", f"is_open('{name}'): no such schedule")
-            return schedule_open(schedule.weekly, schedule.holidays, schedule.timezone, self.now)
+            return schedule_open(schedule.weekly, schedule.holidays, schedule.timezone, self.now, schedule.dates)
 
         return {
             **self.variables,

@@ -69,6 +69,8 @@ RULES = [
     Rule("These words are reserved and cannot name a variable", "IVR013", "IVR013-reserved-variable-name.yaml"),
     Rule("A range must end after it starts", "IVR121", "IVR121-ends-before-start.yaml"),
     Rule("the ranges of one day must not overlap", "IVR121", "IVR121-overlapping-ranges.yaml"),
+    Rule("writing the same date in both `holidays` and `dates` is an error (IVR170)", "IVR170",
+         "IVR170-holiday-with-hours.yaml"),
     Rule("every state must be reachable from `start`", "IVR030", "IVR030-unreachable-state.yaml"),
     Rule("every state a flow names must exist", "IVR020", "IVR020-unknown-state.yaml"),
     Rule("every path must be able to end in a hang-up, a transfer or a park", "IVR031",

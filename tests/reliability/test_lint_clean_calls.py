@@ -141,7 +141,8 @@ def flows(draw) -> dict:
         "locale": "en-US", "locales": LOCALES, "timezone": "Europe/Stockholm", "start": "s0",
         "variables": {"note": {"max_length": 8}},
         "hours": {"office": {"weekly": {"mon": ["09:00-17:00"], "tue": ["09:00-12:00", "13:00-17:00"],
-                                        "sat": "closed"}, "holidays": ["12-24"]}},
+                                        "sat": "closed"}, "holidays": ["12-24"],
+                               "dates": {"12-31": ["09:00-12:00"], "2026-12-28": "closed"}}},
         "states": states,
     })
     return flow

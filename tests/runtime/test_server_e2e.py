@@ -99,7 +99,7 @@ def open_now(machine: dict, schedule: str) -> bool:
 
     def at(seconds: int) -> bool:
         return is_open(hours["weekly"], hours["holidays"], hours["timezone"],
-                       now + datetime.timedelta(seconds=seconds))
+                       now + datetime.timedelta(seconds=seconds), hours.get("dates"))
 
     if at(0) != at(30):
         pytest.skip(f"schedule {schedule!r} is about to change; the branch cannot be predicted")
