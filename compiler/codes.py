@@ -354,6 +354,22 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +   say: "The kitchen opens at 11. Please call again then. Goodbye."
            +   hangup: true
            """),
+        _c("IVR171", "error-path-loops", "error", "An `on_error` state from which the call can take the error path again.",
+           "The error path would lead back to the same state, so a silent caller, or a backend that is down, "
+           "would go round it for ever instead of reaching someone or hanging up.",
+           "Give the menus, collections and requests after the `on_error` state their own `exhausted` and "
+           "`on_failure` states, or send the error path straight to a state that ends the call.",
+           """
+             on_error:
+               say: "Sorry, something went wrong."
+               goto: agent_menu
+             states:
+               agent_menu:
+                 menu:
+                   prompt: "Press 1 to speak to an agent."
+                   options: {1: agent}
+           +       exhausted: agent
+           """),
     ]),
     ("Menus and digits", [
         _c("IVR033", "exhausted-loops", "warning", "`exhausted` leads straight back to the same menu.",

@@ -291,6 +291,8 @@ class Machine:
     max_cookie_bytes: int
     outbound: Outbound | None
     document: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON it was built from
+    error_goto: str | None = None  # the state the error path goes on in; None: it hangs up
+    error_before: str | None = None  # the prompt played before going on in error_goto
 
     @property
     def inbound(self) -> bool:
@@ -338,7 +340,15 @@ class Machine:
             max_cookie_bytes=d["cookies"]["max_bytes"],
             outbound=Outbound(outbound["amd"], outbound.get("caller_id")) if outbound else None,
             document=d,
+            error_goto=_error_goto(d), error_before=d["error"].get("before"),
         )
+
+
+def _error_goto(d: Mapping[str, Any]) -> str | None:
+    goto = d["error"].get("goto")
+    if goto is not None and goto not in d["states"]:
+        raise KeyError(f"the error path goes on in '{goto}', which is not a state")
+    return goto
 
 
 def read_state(name: str, data: Mapping[str, Any]) -> State:

@@ -5,7 +5,7 @@ import re
 import textwrap
 
 from . import ir
-from .graph import END, edges
+from .graph import END, edges, error_target
 
 _IS_OPEN = re.compile(r"""^\s*is_open\(\s*['"]([^'"]+)['"]\s*\)\s*$""")
 _NOT_OPEN = re.compile(r"""^\s*not\s+is_open\(\s*['"]([^'"]+)['"]\s*\)\s*$""")
@@ -116,8 +116,11 @@ def mermaid(flow: ir.Flow) -> str:
             uses_end = True
         destination = "stop" if target is END else ids.get(target, "missing")
         lines.append(f"  {ids[state.name]} -->|{text('<br>'.join(labels))}| {destination}")
-    if uses_end:
+    goto = error_target(flow)
+    if uses_end or goto is not None:
         lines.append("  stop((error path))")
+    if goto is not None:
+        lines.append(f"  stop -.->|{text('on_error')}| {ids[goto]}")
     return "\n".join(lines) + "\n"
 
 
@@ -147,7 +150,10 @@ def dot(flow: ir.Flow) -> str:
         uses_end |= target is END
         destination = '"__end"' if target is END else quote(target)
         lines.append(f"  {quote(state.name)} -> {destination} [label={label(labels)}];")
-    if uses_end:
+    goto = error_target(flow)
+    if uses_end or goto is not None:
         lines.append('  "__end" [shape=doublecircle, label="error path"];')
+    if goto is not None:
+        lines.append(f'  "__end" -> {quote(goto)} [label="on_error", style=dashed];')
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -64,6 +64,18 @@ def entry_event(flow: ir.Flow) -> str:
     return ACE if flow.outbound is not None else ICE
 
 
+def error_target(flow: ir.Flow) -> str | None:
+    """The state the error path goes on in (`on_error: {goto: ...}`), when it names one that exists."""
+    goto = flow.on_error_goto
+    return goto.target if goto is not None and goto.target in flow.state_map else None
+
+
+def error_events(flow: ir.Flow) -> list[str]:
+    """The callbacks the error path can be taken in: the first one, and input's if the flow waits for any."""
+    waits = any(isinstance(s.action, (ir.Menu, ir.Collect, ir.Record)) for s in flow.states)
+    return [entry_event(flow)] + ([PIE] if waits else [])
+
+
 def reachable(flow: ir.Flow, resolve=None) -> set[str]:
     """States a call can reach from the start. `resolve` may map an unknown name to the state
     the author probably meant, so one typo does not also make that state look unreachable."""
@@ -73,7 +85,10 @@ def reachable(flow: ir.Flow, resolve=None) -> set[str]:
     if start not in flow.state_map:
         return set()
     seen = {start}
-    queue = deque([start])
+    failed = error_target(flow)
+    if failed is not None:
+        seen.add(failed)  # the error path can be taken anywhere, so it leads there from the start
+    queue = deque(seen)
     while queue:
         for edge in edges(flow.state_map[queue.popleft()]):
             target = edge.target
@@ -110,7 +125,11 @@ def visits(flow: ir.Flow) -> dict[tuple[str, str], Visit]:
         return {}
     first = Visit(start, entry_event(flow), None)
     found = {(start, first.event): first}
-    queue = deque([first])
+    failed = error_target(flow)
+    if failed is not None:
+        for event in error_events(flow):
+            found.setdefault((failed, event), Visit(failed, event, None, "on_error"))
+    queue = deque(found.values())
     while queue:
         visit = queue.popleft()
         for edge in edges(flow.state_map[visit.state]):

@@ -282,6 +282,7 @@ class Flow:
     schedules: tuple[Schedule, ...] = ()
     on_error: Prompt | None = None
     description: str = ""
+    on_error_goto: Ref | None = None  # where the error path goes on; None: it hangs up
     file: str = _meta("<flow>")
 
     def state(self, name: str) -> State | None:

@@ -40,6 +40,8 @@ def _flow(data: dict[str, Any], file: str) -> ir.Flow:
         schedules=tuple(_schedule(name, spec, timezone, ("hours", name))
                         for name, spec in (data.get("hours") or {}).items()),
         on_error=_opt_prompt((data.get("on_error") or {}).get("say"), ("on_error", "say")),
+        on_error_goto=ir.Ref(data["on_error"]["goto"], ("on_error", "goto")) if "goto" in (data.get("on_error") or {})
+        else None,
         file=file,
     )
 

@@ -283,13 +283,16 @@ def _after_request(flow: ir.Flow) -> list[str]:
 
 
 def _reachable_avoiding(flow: ir.Flow, avoid: set[str]) -> set[str]:
-    from .graph import edges
+    from .graph import edges, error_target
 
     start = flow.start.target
     if start not in flow.state_map or start in avoid:
         return set()
     seen = {start}
-    work = [start]
+    failed = error_target(flow)
+    if failed is not None and failed not in avoid:
+        seen.add(failed)  # the error path reaches it without a request
+    work = list(seen)
     while work:
         for edge in edges(flow.state_map[work.pop()]):
             target = edge.target
@@ -331,10 +334,15 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         runs_in.setdefault(name, []).append(event)
     states = {s.name: builder.state(s, sorted(runs_in.get(s.name, []))) for s in flow.states}
     # Ids with a dot cannot clash with catalogue names, which have none.
-    error_prompt = builder.prompt(flow.on_error, "ivrc.on_error") if flow.on_error else None
-    if error_prompt is None:
-        error_prompt = "ivrc.error"
-        builder.prompts[error_prompt] = {"*": [{"tts": DEFAULT_ERROR_TEXT}]}
+    flow_says = builder.prompt(flow.on_error, "ivrc.on_error") if flow.on_error else None
+    error: dict[str, str] = {"say": "ivrc.error"}
+    if flow.on_error_goto is not None:
+        # The flow's words lead on to its state; if that state fails too, the call ends with the apology.
+        error.update({"goto": flow.on_error_goto.target, **({"before": flow_says} if flow_says else {})})
+    elif flow_says is not None:
+        error["say"] = flow_says
+    if error["say"] == "ivrc.error":
+        builder.prompts["ivrc.error"] = {"*": [{"tts": DEFAULT_ERROR_TEXT}]}
     # Catalogue prompts are registered last so that inline ids never shadow them.
     for name, prompt in flow.prompts:
         builder.prompt(prompt, name)
@@ -350,7 +358,7 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         "locales": list(flow.locales),
         "timezone": flow.timezone,
         "start": flow.start.target,
-        "error": {"say": error_prompt},
+        "error": error,
         "variables": {name: _variable(flow, name, bound) for name, bound in sorted(variable_bounds(flow).items())},
         "hours": {s.name: _schedule(s) for s in flow.schedules},
         "prompts": dict(sorted(builder.prompts.items())),

@@ -12,6 +12,7 @@ from . import (
     cookies,
     digit_patterns,
     direction,
+    error_path,
     expressions,
     hours,
     menus,
@@ -27,6 +28,7 @@ Check = Callable[[Flow, Document], Iterator[Diagnostic]]
 
 ALL: tuple[Check, ...] = (
     references.check,
+    error_path.check,
     direction.check,
     structure.check,
     menus.check,

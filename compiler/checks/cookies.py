@@ -7,7 +7,7 @@ from jinja2 import TemplateSyntaxError
 
 from .. import cookies, ir, walk
 from ..diagnostics import Diagnostic
-from ..graph import edges
+from ..graph import edges, error_target
 from ..loader import Document
 from ..templates import template_references
 
@@ -63,7 +63,11 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
     # and the runtime stores each one in a cookie; inbound calls start with none written.
     initial = {v.name for v in flow.variables} if flow.outbound is not None else set()
     before: dict[str, set[str]] = {flow.start.target: initial}
-    work = [flow.start.target]
+    failed = error_target(flow)
+    if failed is not None:
+        # The error path can be taken anywhere, with whatever the call has written by then.
+        before[failed] = before.get(failed, set()) | set(variable_bounds(flow))
+    work = list(before)
     while work:
         name = work.pop()
         state = flow.state_map[name]

@@ -232,20 +232,20 @@ class Engine:
             member = waiting
         call = self._resume(loaded, cb, pin, member)
         if member is None or member not in states:
-            return self._error_path(cb, loaded, call, StepError("cookie", f"unknown state {member!r}"))
+            return (yield from self._recover(cb, loaded, call, StepError("cookie", f"unknown state {member!r}")))
         if member in loaded.machine.after_request and not _pinned_to(states, pin, member):
             # Only the call's sealed state may put it past a request (a PIN check): a menu result
             # alone could be forged by anyone holding the Sinch secret.
-            return self._error_path(cb, loaded, call, StepError(
-                "cookie", f"state '{member}' comes after a request and the callback carries no sealed state for it"))
+            return (yield from self._recover(cb, loaded, call, StepError(
+                "cookie", f"state '{member}' comes after a request and the callback carries no sealed state for it")))
         if result.type == "hangup":
             return Answer({"instructions": [], "action": svaml.hangup()}, "caller-hung-up", loaded.flow, loaded.version, member)
         if result.type == "error":
-            return self._error_path(cb, loaded, call, StepError("sinch", "Sinch reported a menu error"))
+            return (yield from self._recover(cb, loaded, call, StepError("sinch", "Sinch reported a menu error")))
         state = states[member]
         handler = self._input_handlers.get(type(state))
         if handler is None:
-            return self._error_path(cb, loaded, call, StepError("cookie", f"state '{member}' does not take input"))
+            return (yield from self._recover(cb, loaded, call, StepError("cookie", f"state '{member}' does not take input")))
         return (yield from self._guarded(cb, loaded, call,
                                          lambda: handler(self, loaded, call, cb, state, result, returned)))
 
@@ -437,7 +437,26 @@ class Engine:
         try:
             return (yield from run())
         except StepError as err:
+            return (yield from self._recover(cb, loaded, call, err))
+
+    def _recover(self, cb: Callback, loaded: Loaded, call: Call, err: StepError) -> Walk:
+        """The error path of a call in a flow: on to the flow's `on_error` state when it names one,
+        else an apology and a hang-up. If that state fails too, the apology: never a second round."""
+        goto = loaded.machine.error_goto
+        if goto is None:
             return self._error_path(cb, loaded, call, err)
+        cause = mask_numbers(str(err))
+        try:
+            before = loaded.machine.error_before
+            instructions = [self._play(loaded, call, cb, before)] if before is not None else []
+            answer = yield from self._walk(loaded, call, cb, cb.event.upper(), goto, instructions)
+        except StepError as again:
+            return self._error_path(cb, loaded, call, StepError(again.kind, f"{again} (on the error path, after {cause})"))
+        log.warning("callid %s: %s (%s); the flow goes on in '%s'", cb.callid, cause, err.kind, goto)
+        if self.metrics is not None:
+            self.metrics.errors.inc(flow=loaded.flow, kind=err.kind)
+        answer.outcome, answer.error = "on-error", f"{err.kind}: {cause}"
+        return answer
 
     def _new_call(self, loaded: Loaded, cb: Callback) -> Call:
         machine = loaded.machine
