@@ -524,6 +524,53 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -       number: "+46812345680"
            +       number: "+46812345681"
            """),
+        _c("IVR172", "destination-never-valid", "error",
+           "A transfer's number or SIP address, written as a template, that can never be a valid one.",
+           "Every call that reaches the transfer would take `on_invalid` or the error path instead of being "
+           "connected.",
+           "Write '+' and digits around the template (or user@host for SIP), and give the variable a "
+           "`max_length` that holds the whole number.",
+           """
+             variables:
+               extension: {max_length: 3}
+             states:
+               desk:
+                 transfer:
+           -       number: "tel:+4681234{{ extension }}"
+           +       number: "+4681234{{ extension }}"
+                   on_invalid: reception
+           """),
+        _c("IVR173", "destination-unchecked", "warning",
+           "A transfer to a number or SIP address from a template, with no `on_invalid`.",
+           "A value that is not a phone number (an empty variable, a backend's answer, digits a caller keyed) "
+           "is never dialled; without `on_invalid` the call takes the flow's error path.",
+           "Add `on_invalid: STATE`, a state that says so and offers another way on.",
+           """
+             manager:
+               transfer:
+                 number: "{{ manager_number }}"
+           +     on_invalid: reception
+           """),
+        _c("IVR174", "destination-may-be-cut", "warning",
+           "A transfer to a number held in a variable whose `max_length` is shorter than a phone number can be.",
+           "A longer number set into the variable is cut to `max_length`, and a cut number may still be a "
+           "valid number: someone else's.",
+           "Raise the variable's `max_length` to 16, the longest E.164 number.",
+           """
+             variables:
+           -   manager_number: {max_length: 12}
+           +   manager_number: {max_length: 16}
+           """),
+        _c("IVR175", "on-invalid-unused", "warning",
+           "`on_invalid` on a transfer whose destination is written out, or that is not to a number or SIP address.",
+           "Only a number or SIP address from a template can be invalid; the state would never be used.",
+           "Remove `on_invalid`, or write the destination as a template.",
+           """
+             sales:
+               transfer:
+                 number: "+46812345681"
+           -     on_invalid: reception
+           """),
         _c("IVR060", "not-allowed-in-callback", "error", "Sinch does not allow this in the callback where the state runs.",
            "Sinch accepts some actions only in certain answers (e.g. park only when answering the incoming "
            "call, ICE); elsewhere the call fails.",

@@ -30,7 +30,10 @@ PROMPT = "$prompt"  # {"$prompt": ID}: the prompt as one Sinch prompt string
 PROMPT_IDS = "$prompt_ids"  # {"$prompt_ids": ID}: the prompt as a list of prompt parts
 LOCALE = "$locale"  # {"$locale": null}: the call's current locale
 ENV = "$env"  # {"$env": NAME}: a server environment variable (a credential, say)
-PLACEHOLDERS = frozenset({PROMPT, PROMPT_IDS, LOCALE, ENV})
+# {"$destination": {"kind": "number" or "sip", "template": SOURCE}}: a transfer's number or SIP
+# address from a template, rendered for the call and checked before it reaches Sinch.
+DESTINATION = "$destination"
+PLACEHOLDERS = frozenset({PROMPT, PROMPT_IDS, LOCALE, ENV, DESTINATION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +146,11 @@ class Park(State):
 class Transfer(State):
     kind: ClassVar[str] = "transfer"
     on_answer: Any = None  # the action for the ACE Sinch sends when the other side answers
+    on_invalid: str | None = None  # where a templated destination that is not a number or address goes
 
     @classmethod
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
-        return {"on_answer": data["on_answer"]}
+        return {"on_answer": data["on_answer"], "on_invalid": data.get("on_invalid")}
 
 
 @dataclass(frozen=True)

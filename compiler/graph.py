@@ -56,6 +56,9 @@ def edges(state: ir.State) -> Iterator[Edge]:
         else:
             yield Edge(name, END, "failure", SAME)
     else:  # transfer, park, hang-up: the call leaves the flow
+        if isinstance(action, ir.Transfer) and action.on_invalid is not None:
+            # A number held in a variable that is not a number: on, in the same callback.
+            yield Edge(name, action.on_invalid.target, "invalid destination", SAME, action.on_invalid)
         yield Edge(name, END, state.kind, SAME)
 
 

@@ -129,6 +129,8 @@ class Transfer:
     headers: tuple[tuple[str, str], ...] = ()
     record: Recording | None = None
     path: Path = _meta(())
+    destination: Text | None = None  # a number or sip written as a template, checked when the call gets there
+    on_invalid: Ref | None = None  # where a destination whose value is not a number (or address) goes
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,8 @@ def _transfer(spec: dict, path: tuple) -> ir.Transfer:
         headers=tuple((spec.get("headers") or {}).items()),
         record=None if record is None else _recording(record, path + ("record",)),
         path=path,
+        destination=ir.Text(spec[kind], path + (kind,)) if kind in ("number", "sip") and "{{" in spec[kind] else None,
+        on_invalid=ir.Ref(spec["on_invalid"], path + ("on_invalid",)) if "on_invalid" in spec else None,
     )
 
 

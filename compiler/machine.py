@@ -95,6 +95,8 @@ class _Builder:
             out["action"] = svaml.transfer(action)
             # Sinch sends an ACE when the other side answers; the call is bridged, so we let it go on.
             out["on_answer"] = svaml.cont()
+            if action.on_invalid is not None:
+                out["on_invalid"] = action.on_invalid.target
         elif isinstance(action, ir.Park):
             intro = self.prompt(action.intro, f"{base}.park.intro")
             hold = self.prompt(action.hold, f"{base}.park.hold")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ir
-from .compiled import ENV, LOCALE, PROMPT, PROMPT_IDS
+from .compiled import DESTINATION, ENV, LOCALE, PROMPT, PROMPT_IDS
 
 # Sinch's allowed-in tables (reference section 2.1): which answer may carry which element.
 ACTIONS_ALLOWED: dict[str, frozenset[str]] = {
@@ -159,8 +159,11 @@ def give_back(value: str) -> str:
 
 
 def transfer(t: ir.Transfer) -> dict:
+    target: Any = t.target
+    if t.destination is not None:
+        target = {DESTINATION: {"kind": t.kind, "template": t.destination.source}}
     if t.kind == "number":
-        out: dict[str, Any] = {"name": "connectPstn", "number": t.target, "locale": locale()}
+        out: dict[str, Any] = {"name": "connectPstn", "number": target, "locale": locale()}
         if t.caller_id:
             out["cli"] = t.caller_id
         if t.dial_timeout:
@@ -169,7 +172,7 @@ def transfer(t: ir.Transfer) -> dict:
             out["maxDuration"] = t.max_duration
         return out
     if t.kind == "sip":
-        out = {"name": "connectSip", "destination": {"type": "Sip", "endpoint": t.target}}
+        out = {"name": "connectSip", "destination": {"type": "Sip", "endpoint": target}}
         if t.caller_id:
             out["cli"] = t.caller_id
         if t.max_duration:

@@ -75,6 +75,8 @@ def texts(flow: ir.Flow) -> list[tuple[str, ir.Text]]:
                 found.append(("value", node.value))
             elif cls is ir.Request:
                 found.extend(("value", text) for text in request_texts(node))
+            elif cls is ir.Transfer and node.destination is not None:
+                found.append(("value", node.destination))
         return found
 
     return _cached(flow, "_texts", build)

@@ -10,6 +10,7 @@ from . import (
     advice,
     bounds,
     cookies,
+    destinations,
     digit_patterns,
     direction,
     error_path,
@@ -42,6 +43,7 @@ ALL: tuple[Check, ...] = (
     cookies.check,
     requests.check,
     advice.check,
+    destinations.check,
 )
 
 

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part, Request
+from ivrc.compiler import destinations
+from ivrc.compiler.compiled import DESTINATION, ENV, LOCALE, PROMPT, PROMPT_IDS, Machine, Part, Request
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
 from ivrc.compiler.svaml import TTS_LIMIT
@@ -139,6 +140,15 @@ class Context:
         except Exception as err:
             raise StepError("template", f"condition {expression!r} failed: {type(err).__name__}: {err}") from None
 
+    def destination(self, kind: str, template: str) -> str:
+        """A transfer's number or SIP address for this call; one Sinch could not dial is a StepError
+        ("destination"), never a malformed connectPstn."""
+        value = self.render("plain", template).strip()
+        if not destinations.valid(kind, value):
+            raise StepError("destination", f"the transfer's {kind} {value[:80]!r} (from {template!r}) is not "
+                                           f"{destinations.WHAT[kind]}")
+        return value
+
     # prompts
 
     def prompt_parts(self, prompt_id: str) -> list[str]:
@@ -203,6 +213,8 @@ class Context:
                     if not found:
                         raise StepError("config", f"environment variable {value} is not set on the server")
                     return found
+                if key == DESTINATION:
+                    return self.destination(value["kind"], value["template"])
             return {k: self.fill(v) for k, v in skeleton.items()}
         if isinstance(skeleton, (list, tuple)):  # typed machines keep instruction lists as tuples
             return [self.fill(item) for item in skeleton]
@@ -220,6 +232,8 @@ def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...
             (key, value), = skeleton.items()
             if key in (PROMPT, PROMPT_IDS):
                 return not _renders(prompts.get(value, {}))
+            if key == DESTINATION:
+                return False
         return all(_is_static(v, prompts) for v in skeleton.values())
     if isinstance(skeleton, (list, tuple)):
         return all(_is_static(v, prompts) for v in skeleton)

@@ -387,8 +387,17 @@ class Engine:
                     call.set(variable, value)
                 name = target
             else:
+                try:
+                    action = ctx.fill_static(state.action)
+                except StepError as err:
+                    # A number held in a variable that is not a number: the transfer's on_invalid, if any.
+                    if err.kind != "destination" or not isinstance(state, Transfer) or state.on_invalid is None:
+                        raise
+                    log.info("callid %s: %s; going on in '%s'", cb.callid, mask_numbers(str(err)), state.on_invalid)
+                    name = state.on_invalid
+                    continue
                 instructions.extend(ctx.fill_static(state.instructions or _NO_INSTRUCTIONS))
-                return self._answer(loaded, call, cb, event, instructions, ctx.fill_static(state.action), state.kind)
+                return self._answer(loaded, call, cb, event, instructions, action, state.kind)
         raise StepError("loop", f"more than {len(states)} states without waiting for the caller")
 
     def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: Assignment) -> None:

@@ -55,7 +55,7 @@ COMMON_FIELDS = {"do", "runs_in", "set", "say"}
 OPTIONAL_FIELDS = {
     "menu": {"keywords", "fused", "no_input", "invalid", "exhausted"},
     "collect": {"pattern", "no_input", "invalid", "exhausted"},
-    "transfer": {"instructions"},
+    "transfer": {"instructions", "on_invalid"},
     "request": {"query", "headers", "secret_headers", "body", "save", "on_status", "on_failure"},
 }
 KEY_NAMES = {"#": "hash", "*": "star"}

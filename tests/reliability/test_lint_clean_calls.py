@@ -127,7 +127,10 @@ def flows(draw) -> dict:
                                "recording": {"destination": "https://media.example.com/voicemail/"}}
         elif kind == "transfer":
             state["transfer"] = draw(st.sampled_from([{"number": "+46812345671"}, {"sip": "desk@pbx.example.com"},
-                                                      {"conference": "team-room"}]))
+                                                      {"conference": "team-room"},
+                                                      # a number or address held in a variable, checked on the call
+                                                      {"number": "+4681234{{ note }}", "on_invalid": "bye"},
+                                                      {"sip": "{{ note }}@pbx.example.com", "on_invalid": "bye"}]))
         else:
             state["hangup"] = True
         states[names[i]] = state
