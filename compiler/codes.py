@@ -370,6 +370,30 @@ GROUPS: list[tuple[str, list[Code]]] = [
                    options: {1: agent}
            +       exhausted: agent
            """),
+        _c("IVR176", "repeat-changes-nothing", "warning", "A repeat whose `goto` and `then` are the same state.",
+           "The call goes to the same place whatever the count says: the repeat counts for nothing.",
+           "Send `then` where the call should go once the state has run `times` times.",
+           """
+             hold:
+               say: {prompt: hold_message}
+           -   repeat: {times: 3, goto: hold_menu, then: hold_menu}
+           +   repeat: {times: 3, goto: hold_menu, then: voicemail}
+           """),
+        _c("IVR177", "repeat-never-again", "warning", "A repeat whose `goto` never leads back to it.",
+           "The state runs once: the count never reaches `times`, and `then` is never taken.",
+           "Lead a way from the `goto` state back to the repeat (a menu's `no_input`, say), or use `next:`.",
+           """
+             still_waiting:
+               say: "Thank you for waiting."
+               repeat: {times: 3, goto: hold_menu, then: voicemail}
+             hold_menu:
+               menu:
+                 prompt: "Press 1 to leave a message, or stay on the line."
+                 options: {1: voicemail}
+           -     no_input: goodbye
+           +     no_input: still_waiting
+                 exhausted: voicemail
+           """),
     ]),
     ("Menus and digits", [
         _c("IVR033", "exhausted-loops", "warning", "`exhausted` leads straight back to the same menu.",

@@ -133,6 +133,21 @@ class Branch(State):
 
 
 @dataclass(frozen=True)
+class Repeat(State):
+    """Counted repetition: the count rides in a cookie like a variable (compiler/cookies.counter)."""
+
+    kind: ClassVar[str] = "repeat"
+    waits: ClassVar[bool] = False
+    times: int = 2
+    goto: str = ""
+    then: str = ""
+
+    @classmethod
+    def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"times": data["times"], "goto": data["goto"], "then": data["then"]}
+
+
+@dataclass(frozen=True)
 class Hangup(State):
     kind: ClassVar[str] = "hangup"
 
@@ -263,7 +278,7 @@ class Request(State):
 
 
 STATE_KINDS: dict[str, type[State]] = {cls.kind: cls for cls in (
-    Next, Branch, Hangup, Park, Transfer, Record, Menu, Collect, Request)}
+    Next, Branch, Hangup, Park, Transfer, Record, Menu, Collect, Request, Repeat)}
 
 
 @dataclass(frozen=True)
@@ -301,6 +316,20 @@ class Machine:
     @property
     def inbound(self) -> bool:
         return self.direction == "inbound"
+
+    @functools.cached_property
+    def repeats(self) -> dict[str, "Repeat"]:
+        """The repeat states, whose counts ride in the cookies."""
+        return {name: s for name, s in self.states.items() if isinstance(s, Repeat)}
+
+    @functools.cached_property
+    def walk_limit(self) -> int:
+        """The most states one callback can walk: each state once per run of every repeat (the compiler
+        rejects every other loop that does not wait for the caller)."""
+        runs = 1
+        for repeat in self.repeats.values():
+            runs *= repeat.times
+        return len(self.states) * runs
 
     @property
     def requests(self) -> list[Request]:

@@ -20,6 +20,7 @@ class Edge:
     label: str  # for people: "key 1", "no input", "else", ...
     event: str  # SAME, or PIE when the exit follows caller input
     ref: ir.Ref | None = None
+    counted: bool = False  # a repeat's `again`: taken a bounded number of times in a row
 
 
 def edges(state: ir.State) -> Iterator[Edge]:
@@ -46,6 +47,11 @@ def edges(state: ir.State) -> Iterator[Edge]:
             yield Edge(name, END, "exhausted", PIE)
     elif isinstance(action, ir.Record):
         yield Edge(name, action.next.target, "recorded", PIE, action.next)
+    elif isinstance(action, ir.Repeat):
+        # Counted: `again` is taken at most times - 1 times in a row, so a loop through it ends.
+        again = action.goto.target if action.goto is not None else name
+        yield Edge(name, again, f"again (runs {action.times} times)", SAME, action.goto, counted=True)
+        yield Edge(name, action.then.target, f"after {action.times} runs", SAME, action.then)
     elif isinstance(action, ir.Request):
         # All within the callback that reached the request: the caller waits on the line.
         yield Edge(name, action.next.target, "ok", SAME, action.next)

@@ -220,7 +220,17 @@ class Hangup:
     pass
 
 
-Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch, Request]
+@dataclass(frozen=True)
+class Repeat:
+    """Counted repetition: runs `times` times in a call, each but the last on to `goto`, the last to `then`."""
+
+    times: int
+    then: Ref
+    goto: Ref | None = None  # None: this state again
+    path: Path = _meta(())
+
+
+Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch, Request, Repeat]
 
 
 

@@ -179,7 +179,14 @@ def _action(spec: dict, path: tuple) -> ir.Action:
         return _park(spec["park"], path + ("park",))
     if "request" in spec:
         return _request(spec["request"], path + ("request",))
+    if "repeat" in spec:
+        return _repeat(spec["repeat"], path + ("repeat",))
     return ir.Branch(tuple(_case(case, path + ("branch", i)) for i, case in enumerate(spec["branch"])))
+
+
+def _repeat(spec: dict, path: tuple) -> ir.Repeat:
+    goto = ir.Ref(spec["goto"], path + ("goto",)) if "goto" in spec else None
+    return ir.Repeat(spec["times"], ir.Ref(spec["then"], path + ("then",)), goto, path)
 
 
 def _record(spec: dict, path: tuple) -> ir.Record:

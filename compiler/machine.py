@@ -103,6 +103,9 @@ class _Builder:
             out["action"] = svaml.park(intro, hold, action.max_duration)
         elif isinstance(action, ir.Request):
             out.update(_request(action))
+        elif isinstance(action, ir.Repeat):
+            out.update({"times": action.times, "goto": action.goto.target if action.goto else state.name,
+                        "then": action.then.target})
         return out
 
     def _handler(self, handler: ir.Handler | None, base: str) -> dict | None:

@@ -16,7 +16,19 @@ from typing import Any, Awaitable, Callable, Generator, Mapping
 
 from ivrc.compiler import cookies as layout
 from ivrc.compiler import svaml
-from ivrc.compiler.compiled import Assignment, Branch, Collect, Input, Menu, Next, Record, Request, State, Transfer
+from ivrc.compiler.compiled import (
+    Assignment,
+    Branch,
+    Collect,
+    Input,
+    Menu,
+    Next,
+    Record,
+    Repeat,
+    Request,
+    State,
+    Transfer,
+)
 from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
 from .callstate import Call, Pin, cookie_instructions, fit, read_pin, read_variables, total_bytes
@@ -358,9 +370,10 @@ class Engine:
     def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Walk:
         states = loaded.machine.states
         ctx = self._context(loaded, call, cb)
-        # The compiler rejects loops that never wait, so a walk visits each state at most once: the
-        # number of states bounds it, and Sinch documents no limit on instructions in one answer.
-        for _ in range(len(states)):
+        # The compiler rejects loops that never wait, except through a repeat's counted `again`: so a
+        # walk visits each state at most once per run of each repeat, and Sinch documents no limit
+        # on instructions in one answer.
+        for _ in range(loaded.machine.walk_limit):
             state = states.get(name)
             if state is None:
                 raise StepError("machine", f"state '{name}' is not in the machine")
@@ -373,6 +386,8 @@ class Engine:
                 name = state.next
             elif isinstance(state, Branch):
                 name = next(c.goto for c in state.cases if c.condition is None or ctx.test(c.condition))
+            elif isinstance(state, Repeat):
+                name = _count(call, state)
             elif isinstance(state, Request):
                 reply = yield build(state, ctx, self.env)
                 target, saved, made = request_outcome(state, reply, loaded.machine)
@@ -398,7 +413,7 @@ class Engine:
                     continue
                 instructions.extend(ctx.fill_static(state.instructions or _NO_INSTRUCTIONS))
                 return self._answer(loaded, call, cb, event, instructions, action, state.kind)
-        raise StepError("loop", f"more than {len(states)} states without waiting for the caller")
+        raise StepError("loop", f"more than {loaded.machine.walk_limit} states without waiting for the caller")
 
     def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: Assignment) -> None:
         name = assignment.name
@@ -530,6 +545,18 @@ class Engine:
         return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
                       loaded.flow if loaded else None, loaded.version if loaded else None,
                       state, error=f"{err.kind}: {cause}", requests=call.requests if call else [])
+
+
+def _count(call: Call, state: Repeat) -> str:
+    """One more run of a repeat state: where it goes on. The count starts afresh after `then`."""
+    key = layout.counter(state.name)
+    raw = call.variables.get(key, "")
+    runs = (int(raw) if raw.isdigit() and len(raw) == 1 else 0) + 1  # an untrusted count is no count
+    if runs < state.times:
+        call.set(key, str(runs))
+        return state.goto
+    call.set(key, "")
+    return state.then
 
 
 def _pinned_to(states: Mapping[str, State], pin: Pin | None, member: str) -> bool:

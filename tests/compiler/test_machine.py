@@ -50,6 +50,7 @@ KIND_FIELDS = {
     "transfer": {"action", "on_answer"},
     "park": {"action"},
     "request": {"method", "url", "timeout", "next"},
+    "repeat": {"times", "goto", "then"},
 }
 COMMON_FIELDS = {"do", "runs_in", "set", "say"}
 OPTIONAL_FIELDS = {

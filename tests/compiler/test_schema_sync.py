@@ -57,6 +57,7 @@ READERS: dict[str, str] = {
     "#/$defs/retryHandler/oneOf/1": "_handler",
     "#/$defs/prompt/oneOf/2": "_prompt",
     "#/$defs/request": "_request",
+    "#/$defs/repeat": "_repeat",
     "#/$defs/requestHeader/oneOf/1": "_header",
 }
 

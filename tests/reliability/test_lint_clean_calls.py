@@ -98,7 +98,7 @@ def flows(draw) -> dict:
                 assignments = {"locale": draw(st.sampled_from(
                     LOCALES + ["{{ 'sv-SE' if " + draw(conditions()) + " else 'en-US' }}", "{{ locale }}"]))}
             state["set"] = assignments
-        kind = draw(st.sampled_from(["next", "branch", "menu", "collect", "record", "transfer", "hangup"]))
+        kind = draw(st.sampled_from(["next", "branch", "menu", "collect", "record", "transfer", "hangup", "repeat"]))
         if kind == "next":
             state["next"] = later(i)
         elif kind == "branch":
@@ -122,6 +122,9 @@ def flows(draw) -> dict:
             if draw(st.booleans()):
                 collect["terminator"] = "#"
             state["collect"] = collect
+        elif kind == "repeat":  # counted: again to this state or anywhere, then on
+            state["repeat"] = {"times": draw(st.integers(2, 4)), "then": later(i),
+                               **({"goto": anywhere()} if draw(st.booleans()) else {})}
         elif kind == "record":
             state["record"] = {"prompt": draw(prompts()), "max_length": 60, "next": anywhere(),
                                "recording": {"destination": "https://media.example.com/voicemail/"}}
