@@ -526,6 +526,34 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -       number: "0812345681"
            +       number: "+46812345681"
            """),
+        _c("IVR178", "menu-key-prefix", "warning", "A menu key that is how a longer key begins (`1` and `10`).",
+           "Sinch's menus take one key per option, so a menu with keys like 10 collects digits: it waits for "
+           "the longest key, a `#` or a pause. A caller who presses 1 waits for the timeout unless told to "
+           "press #.",
+           "Tell the caller in the prompt to press # after the shorter key, or give it a key no other starts with.",
+           """
+             rooms:
+               menu:
+           -     prompt: "For the front desk, press 1. For room 10, press 1 0."
+           +     prompt: "For the front desk, press 1 and then the hash key. For room 10, press 1 0."
+                 options:
+                   1: front_desk
+                   10: room_10
+           """),
+        _c("IVR179", "hash-in-multikey-menu", "error", "A `#` option in a menu with keys like 10.",
+           "Such a menu collects digits, and Sinch ends digit input on # without reporting it: the option "
+           "can never be chosen.",
+           "Use another key for the option, such as * or 0, or put it in a menu of single keys.",
+           """
+             rooms:
+               menu:
+                 prompt: "Key the room number. For the front desk, press star."
+                 options:
+                   10: room_10
+                   11: room_11
+           -       "#": front_desk
+           +       "*": front_desk
+           """),
     ]),
     ("Sinch platform rules", [
         _c("IVR051", "sip-scheme", "warning", "A SIP address written with its `sip:` scheme.",

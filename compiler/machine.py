@@ -165,18 +165,28 @@ class _Builder:
         """
         group = [root.name]
         root_menu: ir.Menu = root.action  # type: ignore[assignment]
+        if multi_key(root_menu):
+            return group  # a digit collection behind the scenes: no menu(id) moves
         for name in group:
             member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
             for option in member.options:
                 target = self.flow.state(option.goto.target)
                 if (len(group) >= MAX_FUSED_MENUS or target is None or target.name in group or option.say is not None or target.sets
-                        or target.say is not None or not isinstance(target.action, ir.Menu)
+                        or target.say is not None or not isinstance(target.action, ir.Menu) or multi_key(target.action)
                         or target.action.barge != root_menu.barge or _voice(target.action) != _voice(root_menu)):
                     continue
                 group.append(target.name)
         return group
 
     def _run_menu(self, root: ir.State, group: list[str], root_prompt: str | None) -> dict:
+        root_menu: ir.Menu = root.action  # type: ignore[assignment]
+        if multi_key(root_menu):
+            # Sinch's menu options take one key each; keys like 10 are collected as digits and
+            # matched by the engine, with the same timeout, retries and handlers.
+            longest = max(len(option.key) for option in root_menu.options)
+            menu = svaml.menu(svaml.MENU_MAIN, svaml.prompt(root_prompt) if root_prompt else None, root_menu.timeout,
+                              [], longest)
+            return svaml.run_menu([menu], root_menu.barge, _voice(root_menu))
         menus = []
         for name in group:
             member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
@@ -193,7 +203,6 @@ class _Builder:
                 options.append(svaml.option(option.key, action))
             prompt_id = root_prompt if name == root.name else self.prompt(member.prompt, f"{name}.menu.prompt")
             menus.append(svaml.menu(svaml.menu_id(name, root.name), svaml.prompt(prompt_id) if prompt_id else None, member.timeout, options))
-        root_menu: ir.Menu = root.action  # type: ignore[assignment]
         return svaml.run_menu(menus, root_menu.barge, _voice(root_menu))
 
     def collect(self, state: ir.State, collect: ir.Collect) -> dict[str, Any]:
@@ -313,6 +322,11 @@ def _variable(flow: ir.Flow, name: str, bound: int) -> dict[str, Any]:
     if declared is not None and declared.report:
         out["report"] = True
     return out
+
+
+def multi_key(menu: ir.Menu) -> bool:
+    """A menu with an option of several keys (10): compiled to a digit collection."""
+    return any(len(option.key) > 1 for option in menu.options)
 
 
 def _voice(menu: ir.Menu) -> bool:

@@ -131,6 +131,8 @@ class Coverage:
             return ["no input", "exhausted"]
         labels = []
         value = step.result_value or ""
+        if step.result_type == "sequence" and value:  # a menu with keys like 10
+            labels.append(f"key {value.rstrip('#')}")
         if step.result_type == "return" and value.count(".") == 2:
             choice = value.rsplit(".", 1)[1]
             labels.append(f"key {_KEYS_BY_NAME.get(choice, choice)}")

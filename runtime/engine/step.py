@@ -314,7 +314,9 @@ class Engine:
         if returned is not None and returned.state == state.name:
             key = _KEYS_BY_NAME.get(returned.choice, returned.choice)
         elif result.value and result.type in ("sequence", "return") or result.input_method == "voice":
+            # A menu with keys like 10 is a digit collection: its digits come as a sequence, maybe ending in #.
             spoken = (result.value or "").strip().casefold()
+            spoken = spoken.rstrip("#") if result.type == "sequence" else spoken
             key = state.keywords.get(spoken) or (spoken if spoken in state.options else None)
         if result.type == "timeout":
             return (yield from self._retry(loaded, call, cb, state, "no_input"))

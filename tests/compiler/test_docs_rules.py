@@ -72,6 +72,8 @@ RULES = [
     Rule("writing the same date in both `holidays` and `dates` is an error (IVR170)", "IVR170",
          "IVR170-holiday-with-hours.yaml"),
     Rule("the call must not be able to take the error path again (IVR171)", "IVR171", "IVR171-error-path-loops.yaml"),
+    Rule("`ivrc lint` warns and says what the caller must do (IVR178)", "IVR178", "IVR178-menu-key-prefix.yaml"),
+    Rule("so it cannot be an option of such a menu (IVR179)", "IVR179", "IVR179-hash-in-multikey-menu.yaml"),
     Rule("the `goto` state must be allowed in every Sinch answer the flow gives", "IVR060",
          "IVR060-error-state-transfer-outbound.yaml"),
     Rule("every state must be reachable from `start`", "IVR030", "IVR030-unreachable-state.yaml"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 def test_lint_of_a_folder_skips_scenario_files(ivrc) -> None:
     run = ivrc("lint", "examples")
-    assert run.code == 0 and "(6 files)" in run.out
+    assert run.code == 0 and "(7 files)" in run.out
 
 
 def test_serve_and_simulate_of_a_folder_skip_scenario_files(ivrc) -> None:

@@ -105,7 +105,9 @@ def flows(draw) -> dict:
             cases = [{"if": draw(conditions()), "goto": later(i)} for _ in range(draw(st.integers(1, 3)))]
             state["branch"] = cases + [{"else": later(i)}]
         elif kind == "menu":
-            keys = draw(st.lists(st.sampled_from(list("0123456789*#")), min_size=1, max_size=4, unique=True))
+            # Keys like 10 make the menu a digit collection behind the scenes.
+            keys = draw(st.lists(st.sampled_from(list("0123456789*#") + ["10", "11", "*9"]), min_size=1, max_size=4,
+                                 unique=True))
             state["menu"] = {"prompt": draw(prompts()), "options": {key: anywhere() for key in keys},
                              "attempts": draw(st.integers(1, 3)),
                              "no_input": {"say": "Sorry, I did not hear anything."},

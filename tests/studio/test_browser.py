@@ -49,7 +49,7 @@ def dial(page, now: str) -> None:
 
 
 def test_the_banner_names_the_flows_and_a_local_address(studio: Studio) -> None:
-    assert studio.banner.startswith("ivrc studio: 6 flow(s) from ")
+    assert studio.banner.startswith("ivrc studio: 7 flow(s) from ")
     assert studio.url.startswith("http://127.0.0.1:")
 
 
