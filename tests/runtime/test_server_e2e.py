@@ -110,7 +110,7 @@ def open_now(machine: dict, schedule: str) -> bool:
 
 
 def test_health_and_flow_listing(server: Server, machines: dict, old_support: dict) -> None:
-    assert httpx.get(server.base + "/healthz").json() == {"status": "ok", "flows": 6}
+    assert httpx.get(server.base + "/healthz").json() == {"status": "ok", "flows": 7}
     listing = {entry["flow"]: entry for entry in httpx.get(server.base + "/flows").json()["flows"]}
     assert {flow: entry["version"] for flow, entry in listing.items()} == {
         flow: m["version"] for flow, m in machines.items()}

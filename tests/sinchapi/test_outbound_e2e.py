@@ -16,7 +16,7 @@ from ivrctest import serve_env, start_serve
 from standin import EXAMPLES, KEY, REPO, SECRET, SinchStandIn
 
 PATIENT = "+46701234567"
-NUMBERS = ("+46812345670", "+46812345690", "+46812345700", "+46812345710", "+46812345711", "+46812345790")
+NUMBERS = ("+46812345670", "+46812345690", "+46812345700", "+46812345710", "+46812345711", "+46812345790", "+46812345740")
 
 
 @pytest.fixture(scope="module")
