@@ -23,6 +23,14 @@ def _label(edge_label: str) -> str:
     return edge_label
 
 
+def _repeat_label(state: ir.State, label: str) -> str:
+    """A repeat's exits with its count: "again (runs 3 times)", "after 3 runs"."""
+    action = state.action
+    if not isinstance(action, ir.Repeat):
+        return _label(label)
+    return f"again (runs {action.times} times)" if label == "again" else f"after {action.times} runs"
+
+
 def _else_label(state: ir.State) -> str:
     """An else after a lone is_open() case reads as 'closed'."""
     cases = state.action.cases  # type: ignore[union-attr]
@@ -60,7 +68,7 @@ def labelled_edges(flow: ir.Flow):
         for edge in edges(state):
             if edge.target is END and isinstance(state.action, (ir.Transfer, ir.Park, ir.Hangup)):
                 continue  # the node's shape already says the call ends there
-            yield state, edge, _else_label(state) if edge.label == "else" else _label(edge.label)
+            yield state, edge, _else_label(state) if edge.label == "else" else _repeat_label(state, edge.label)
 
 
 def _edges(flow: ir.Flow):

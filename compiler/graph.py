@@ -50,8 +50,8 @@ def edges(state: ir.State) -> Iterator[Edge]:
     elif isinstance(action, ir.Repeat):
         # Counted: `again` is taken at most times - 1 times in a row, so a loop through it ends.
         again = action.goto.target if action.goto is not None else name
-        yield Edge(name, again, f"again (runs {action.times} times)", SAME, action.goto, counted=True)
-        yield Edge(name, action.then.target, f"after {action.times} runs", SAME, action.then)
+        yield Edge(name, again, "again", SAME, action.goto, counted=True)
+        yield Edge(name, action.then.target, "then", SAME, action.then)
     elif isinstance(action, ir.Request):
         # All within the callback that reached the request: the caller waits on the line.
         yield Edge(name, action.next.target, "ok", SAME, action.next)
