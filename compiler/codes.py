@@ -354,6 +354,46 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +   say: "The kitchen opens at 11. Please call again then. Goodbye."
            +   hangup: true
            """),
+        _c("IVR171", "error-path-loops", "error", "An `on_error` state from which the call can take the error path again.",
+           "The error path would lead back to the same state, so a silent caller, or a backend that is down, "
+           "would go round it for ever instead of reaching someone or hanging up.",
+           "Give the menus, collections and requests after the `on_error` state their own `exhausted` and "
+           "`on_failure` states, or send the error path straight to a state that ends the call.",
+           """
+             on_error:
+               say: "Sorry, something went wrong."
+               goto: agent_menu
+             states:
+               agent_menu:
+                 menu:
+                   prompt: "Press 1 to speak to an agent."
+                   options: {1: agent}
+           +       exhausted: agent
+           """),
+        _c("IVR176", "repeat-changes-nothing", "warning", "A repeat whose `goto` and `then` are the same state.",
+           "The call goes to the same place whatever the count says: the repeat counts for nothing.",
+           "Send `then` where the call should go once the state has run `times` times.",
+           """
+             hold:
+               say: {prompt: hold_message}
+           -   repeat: {times: 3, goto: hold_menu, then: hold_menu}
+           +   repeat: {times: 3, goto: hold_menu, then: voicemail}
+           """),
+        _c("IVR177", "repeat-never-again", "warning", "A repeat whose `goto` never leads back to it.",
+           "The state runs once: the count never reaches `times`, and `then` is never taken.",
+           "Lead a way from the `goto` state back to the repeat (a menu's `no_input`, say), or use `next:`.",
+           """
+             still_waiting:
+               say: "Thank you for waiting."
+               repeat: {times: 3, goto: hold_menu, then: voicemail}
+             hold_menu:
+               menu:
+                 prompt: "Press 1 to leave a message, or stay on the line."
+                 options: {1: voicemail}
+           -     no_input: goodbye
+           +     no_input: still_waiting
+                 exhausted: voicemail
+           """),
     ]),
     ("Menus and digits", [
         _c("IVR033", "exhausted-loops", "warning", "`exhausted` leads straight back to the same menu.",
@@ -499,6 +539,34 @@ GROUPS: list[tuple[str, list[Code]]] = [
            -       number: "0812345681"
            +       number: "+46812345681"
            """),
+        _c("IVR178", "menu-key-prefix", "warning", "A menu key that is how a longer key begins (`1` and `10`).",
+           "Sinch's menus take one key per option, so a menu with keys like 10 collects digits: it waits for "
+           "the longest key, a `#` or a pause. A caller who presses 1 waits for the timeout unless told to "
+           "press #.",
+           "Tell the caller in the prompt to press # after the shorter key, or give it a key no other starts with.",
+           """
+             rooms:
+               menu:
+           -     prompt: "For the front desk, press 1. For room 10, press 1 0."
+           +     prompt: "For the front desk, press 1 and then the hash key. For room 10, press 1 0."
+                 options:
+                   1: front_desk
+                   10: room_10
+           """),
+        _c("IVR179", "hash-in-multikey-menu", "error", "A `#` option in a menu with keys like 10.",
+           "Such a menu collects digits, and Sinch ends digit input on # without reporting it: the option "
+           "can never be chosen.",
+           "Use another key for the option, such as * or 0, or put it in a menu of single keys.",
+           """
+             rooms:
+               menu:
+                 prompt: "Key the room number. For the front desk, press star."
+                 options:
+                   10: room_10
+                   11: room_11
+           -       "#": front_desk
+           +       "*": front_desk
+           """),
     ]),
     ("Sinch platform rules", [
         _c("IVR051", "sip-scheme", "warning", "A SIP address written with its `sip:` scheme.",
@@ -520,6 +588,53 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  transfer:
            -       number: "+46812345680"
            +       number: "+46812345681"
+           """),
+        _c("IVR172", "destination-never-valid", "error",
+           "A transfer's number or SIP address, written as a template, that can never be a valid one.",
+           "Every call that reaches the transfer would take `on_invalid` or the error path instead of being "
+           "connected.",
+           "Write '+' and digits around the template (or user@host for SIP), and give the variable a "
+           "`max_length` that holds the whole number.",
+           """
+             variables:
+               extension: {max_length: 3}
+             states:
+               desk:
+                 transfer:
+           -       number: "tel:+4681234{{ extension }}"
+           +       number: "+4681234{{ extension }}"
+                   on_invalid: reception
+           """),
+        _c("IVR173", "destination-unchecked", "warning",
+           "A transfer to a number or SIP address from a template, with no `on_invalid`.",
+           "A value that is not a phone number (an empty variable, a backend's answer, digits a caller keyed) "
+           "is never dialled; without `on_invalid` the call takes the flow's error path.",
+           "Add `on_invalid: STATE`, a state that says so and offers another way on.",
+           """
+             manager:
+               transfer:
+                 number: "{{ manager_number }}"
+           +     on_invalid: reception
+           """),
+        _c("IVR174", "destination-may-be-cut", "warning",
+           "A transfer to a number held in a variable whose `max_length` is shorter than a phone number can be.",
+           "A longer number set into the variable is cut to `max_length`, and a cut number may still be a "
+           "valid number: someone else's.",
+           "Raise the variable's `max_length` to 16, the longest E.164 number.",
+           """
+             variables:
+           -   manager_number: {max_length: 12}
+           +   manager_number: {max_length: 16}
+           """),
+        _c("IVR175", "on-invalid-unused", "warning",
+           "`on_invalid` on a transfer whose destination is written out, or that is not to a number or SIP address.",
+           "Only a number or SIP address from a template can be invalid; the state would never be used.",
+           "Remove `on_invalid`, or write the destination as a template.",
+           """
+             sales:
+               transfer:
+                 number: "+46812345681"
+           -     on_invalid: reception
            """),
         _c("IVR060", "not-allowed-in-callback", "error", "Sinch does not allow this in the callback where the state runs.",
            "Sinch accepts some actions only in certain answers (e.g. park only when answering the incoming "
@@ -881,7 +996,7 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +       sat: ["18:00-24:00"]
            +       sun: ["00:00-02:00"]
            """),
-        _c("IVR122", "invalid-date", "error", "A holiday that is not a real date written YYYY-MM-DD or MM-DD.",
+        _c("IVR122", "invalid-date", "error", "A holiday or a date with its own hours that is not a real date written YYYY-MM-DD or MM-DD.",
            "The holiday would never apply.",
            "Write YYYY-MM-DD or MM-DD with a real date.",
            """
@@ -890,6 +1005,19 @@ GROUPS: list[tuple[str, list[Code]]] = [
                  weekly: {tue: ["11:00-23:00"], wed: ["11:00-23:00"]}
            -     holidays: ["12-25", "15/08"]
            +     holidays: ["12-25", "08-15"]
+           """),
+        _c("IVR170", "holiday-with-hours", "error", "A date that is both a holiday and a date with its own hours.",
+           "A holiday is closed all day, and the date's hours say it opens: one of the two is a mistake, and the "
+           "caller would meet whichever ivrc picked.",
+           "Keep one: remove the date from `holidays`, or write `DATE: closed` under `dates`.",
+           """
+             hours:
+               office:
+                 weekly: {mon: ["09:00-17:00"], tue: ["09:00-17:00"]}
+                 dates:
+                   "12-24": ["09:00-12:00"]
+           -     holidays: ["12-24", "12-25"]
+           +     holidays: ["12-25"]
            """),
     ]),
     ("Requests to your systems", [

@@ -31,7 +31,10 @@ PROMPT_IDS = "$prompt_ids"  # {"$prompt_ids": ID}: the prompt as a list of promp
 LOCALE = "$locale"  # {"$locale": null}: the call's current locale
 ENV = "$env"  # {"$env": NAME}: a server environment variable (a credential, say)
 TEXT = "$text"  # {"$text": TEMPLATE}: a template rendered for the call (a call header's value)
-PLACEHOLDERS = frozenset({PROMPT, PROMPT_IDS, LOCALE, ENV, TEXT})
+# {"$destination": {"kind": "number" or "sip", "template": SOURCE}}: a transfer's number or SIP
+# address from a template, rendered for the call and checked before it reaches Sinch.
+DESTINATION = "$destination"
+PLACEHOLDERS = frozenset({PROMPT, PROMPT_IDS, LOCALE, ENV, TEXT, DESTINATION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class Schedule:
     timezone: str
     weekly: Mapping[str, list]
     holidays: tuple[str, ...]
+    dates: Mapping[str, list] = field(default_factory=dict)  # hours on given dates, in place of the weekday's
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,24 @@ class Branch(State):
 
 
 @dataclass(frozen=True)
+class Repeat(State):
+    """Counted repetition: the count rides in a cookie like a variable (compiler/cookies.counter)."""
+
+    kind: ClassVar[str] = "repeat"
+    waits: ClassVar[bool] = False
+    times: int = 2
+    goto: str = ""
+    then: str = ""
+
+    @classmethod
+    def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"times": data["times"], "goto": data["goto"], "then": data["then"]}
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.goto, self.then)
+
+
+@dataclass(frozen=True)
 class Hangup(State):
     kind: ClassVar[str] = "hangup"
 
@@ -156,6 +178,7 @@ class Transfer(State):
     on_answer: Any = None  # the action for the ACE Sinch sends when the other side answers
     # A conference with keypad detection: key sequence -> state. Sinch reports the keys in a PIE.
     keys: Mapping[str, str] = field(default_factory=dict)
+    on_invalid: str | None = None  # where a templated destination that is not a number or address goes
 
     @property
     def listens(self) -> bool:
@@ -172,10 +195,10 @@ class Transfer(State):
 
     @classmethod
     def fields_from(cls, data: Mapping[str, Any]) -> dict[str, Any]:
-        return {"on_answer": data["on_answer"], "keys": dict(data.get("keys", {}))}
+        return {"on_answer": data["on_answer"], "keys": dict(data.get("keys", {})), "on_invalid": data.get("on_invalid")}
 
     def targets(self) -> tuple[str, ...]:
-        return tuple(self.keys.values())
+        return (*self.keys.values(), *((self.on_invalid,) if self.on_invalid else ()))
 
 
 @dataclass(frozen=True)
@@ -307,7 +330,7 @@ class Request(State):
 
 
 STATE_KINDS: dict[str, type[State]] = {cls.kind: cls for cls in (
-    Next, Branch, Hangup, Park, Transfer, Record, Menu, Collect, Request)}
+    Next, Branch, Hangup, Park, Transfer, Record, Menu, Collect, Request, Repeat)}
 
 
 @dataclass(frozen=True)
@@ -348,10 +371,26 @@ class Machine:
     outbound: Outbound | None
     events: EventsOut | None
     document: Mapping[str, Any] = field(repr=False, compare=False)  # the JSON it was built from
+    error_goto: str | None = None  # the state the error path goes on in; None: it hangs up
+    error_before: str | None = None  # the prompt played before going on in error_goto
 
     @property
     def inbound(self) -> bool:
         return self.direction == "inbound"
+
+    @functools.cached_property
+    def repeats(self) -> dict[str, "Repeat"]:
+        """The repeat states, whose counts ride in the cookies."""
+        return {name: s for name, s in self.states.items() if isinstance(s, Repeat)}
+
+    @functools.cached_property
+    def walk_limit(self) -> int:
+        """The most states one callback can walk: each state once per run of every repeat (the compiler
+        rejects every other loop that does not wait for the caller)."""
+        runs = 1
+        for repeat in self.repeats.values():
+            runs *= repeat.times
+        return len(self.states) * runs
 
     @property
     def requests(self) -> list[Request]:
@@ -394,7 +433,7 @@ class Machine:
             timezone=d["timezone"], start=d["start"], error_say=d["error"]["say"],
             variables={name: Variable(v["max_length"], v.get("default", ""), bool(v.get("report")))
                        for name, v in d["variables"].items()},
-            hours={name: Schedule(s["timezone"], s["weekly"], tuple(s["holidays"])) for name, s in d["hours"].items()},
+            hours={name: Schedule(s["timezone"], s["weekly"], tuple(s["holidays"]), s.get("dates", {})) for name, s in d["hours"].items()},
             prompts={pid: {loc: tuple(_part(p) for p in parts) for loc, parts in by_locale.items()}
                      for pid, by_locale in d["prompts"].items()},
             states=states,
@@ -403,7 +442,15 @@ class Machine:
             outbound=Outbound(outbound["amd"], outbound.get("caller_id")) if outbound else None,
             events=EventsOut(events["url"], events["secret_env"]) if events else None,
             document=d,
+            error_goto=_error_goto(d), error_before=d["error"].get("before"),
         )
+
+
+def _error_goto(d: Mapping[str, Any]) -> str | None:
+    goto = d["error"].get("goto")
+    if goto is not None and goto not in d["states"]:
+        raise KeyError(f"the error path goes on in '{goto}', which is not a state")
+    return goto
 
 
 def read_state(name: str, data: Mapping[str, Any]) -> State:

@@ -29,6 +29,16 @@ def var_key(name: str) -> str:
     return VAR_PREFIX + name
 
 
+# A repeat state's count travels like a variable named "#STATE": no author's variable can be
+# called that, and one digit holds it (a repeat runs at most 10 times, so it counts to 9).
+COUNTER_PREFIX = "#"
+COUNTER_MAX = 1
+
+
+def counter(state: str) -> str:
+    return COUNTER_PREFIX + state
+
+
 def state_value(flow: str, version: str, state: str, attempt: int, locale: str) -> str:
     return SEPARATOR.join((flow, version, state, str(attempt), locale))
 

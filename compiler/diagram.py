@@ -5,7 +5,7 @@ import re
 import textwrap
 
 from . import ir
-from .graph import END, edges
+from .graph import END, edges, error_target
 
 _IS_OPEN = re.compile(r"""^\s*is_open\(\s*['"]([^'"]+)['"]\s*\)\s*$""")
 _NOT_OPEN = re.compile(r"""^\s*not\s+is_open\(\s*['"]([^'"]+)['"]\s*\)\s*$""")
@@ -21,6 +21,14 @@ def _label(edge_label: str) -> str:
             return f"{m.group(1)} closed"
         return condition
     return edge_label
+
+
+def _repeat_label(state: ir.State, label: str) -> str:
+    """A repeat's exits with its count: "again (runs 3 times)", "after 3 runs"."""
+    action = state.action
+    if not isinstance(action, ir.Repeat):
+        return _label(label)
+    return f"again (runs {action.times} times)" if label == "again" else f"after {action.times} runs"
 
 
 def _else_label(state: ir.State) -> str:
@@ -60,7 +68,7 @@ def labelled_edges(flow: ir.Flow):
         for edge in edges(state):
             if edge.target is END and isinstance(state.action, (ir.Transfer, ir.Park, ir.Hangup)):
                 continue  # the node's shape already says the call ends there
-            yield state, edge, _else_label(state) if edge.label == "else" else _label(edge.label)
+            yield state, edge, _else_label(state) if edge.label == "else" else _repeat_label(state, edge.label)
 
 
 def _edges(flow: ir.Flow):
@@ -116,8 +124,11 @@ def mermaid(flow: ir.Flow) -> str:
             uses_end = True
         destination = "stop" if target is END else ids.get(target, "missing")
         lines.append(f"  {ids[state.name]} -->|{text('<br>'.join(labels))}| {destination}")
-    if uses_end:
+    goto = error_target(flow)
+    if uses_end or goto is not None:
         lines.append("  stop((error path))")
+    if goto is not None:
+        lines.append(f"  stop -.->|{text('on_error')}| {ids[goto]}")
     return "\n".join(lines) + "\n"
 
 
@@ -147,7 +158,10 @@ def dot(flow: ir.Flow) -> str:
         uses_end |= target is END
         destination = '"__end"' if target is END else quote(target)
         lines.append(f"  {quote(state.name)} -> {destination} [label={label(labels)}];")
-    if uses_end:
+    goto = error_target(flow)
+    if uses_end or goto is not None:
         lines.append('  "__end" [shape=doublecircle, label="error path"];')
+    if goto is not None:
+        lines.append(f'  "__end" -> {quote(goto)} [label="on_error", style=dashed];')
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ class Edge:
     label: str  # for people: "key 1", "no input", "else", ...
     event: str  # SAME, or PIE when the exit follows caller input
     ref: ir.Ref | None = None
+    counted: bool = False  # a repeat's `again`: taken a bounded number of times in a row
 
 
 def edges(state: ir.State) -> Iterator[Edge]:
@@ -46,6 +47,11 @@ def edges(state: ir.State) -> Iterator[Edge]:
             yield Edge(name, END, "exhausted", PIE)
     elif isinstance(action, ir.Record):
         yield Edge(name, action.next.target, "recorded", PIE, action.next)
+    elif isinstance(action, ir.Repeat):
+        # Counted: `again` is taken at most times - 1 times in a row, so a loop through it ends.
+        again = action.goto.target if action.goto is not None else name
+        yield Edge(name, again, "again", SAME, action.goto, counted=True)
+        yield Edge(name, action.then.target, "then", SAME, action.then)
     elif isinstance(action, ir.Request):
         # All within the callback that reached the request: the caller waits on the line.
         yield Edge(name, action.next.target, "ok", SAME, action.next)
@@ -61,6 +67,9 @@ def edges(state: ir.State) -> Iterator[Edge]:
             # another mode are an error of their own, IVR152, not a reason to call their states unreachable).
             for key in action.keypad.keys:
                 yield Edge(name, key.goto.target, f"keys {key.keys}", PIE, key.goto)
+        if isinstance(action, ir.Transfer) and action.on_invalid is not None:
+            # A number held in a variable that is not a number: on, in the same callback.
+            yield Edge(name, action.on_invalid.target, "invalid destination", SAME, action.on_invalid)
         yield Edge(name, END, state.kind, SAME)
 
 
@@ -74,6 +83,18 @@ def entry_event(flow: ir.Flow) -> str:
     return ACE if flow.outbound is not None else ICE
 
 
+def error_target(flow: ir.Flow) -> str | None:
+    """The state the error path goes on in (`on_error: {goto: ...}`), when it names one that exists."""
+    goto = flow.on_error_goto
+    return goto.target if goto is not None and goto.target in flow.state_map else None
+
+
+def error_events(flow: ir.Flow) -> list[str]:
+    """The callbacks the error path can be taken in: the first one, and input's if the flow waits for any."""
+    waits = any(isinstance(s.action, (ir.Menu, ir.Collect, ir.Record)) for s in flow.states)
+    return [entry_event(flow)] + ([PIE] if waits else [])
+
+
 def reachable(flow: ir.Flow, resolve=None) -> set[str]:
     """States a call can reach from the start. `resolve` may map an unknown name to the state
     the author probably meant, so one typo does not also make that state look unreachable."""
@@ -83,7 +104,10 @@ def reachable(flow: ir.Flow, resolve=None) -> set[str]:
     if start not in flow.state_map:
         return set()
     seen = {start}
-    queue = deque([start])
+    failed = error_target(flow)
+    if failed is not None:
+        seen.add(failed)  # the error path can be taken anywhere, so it leads there from the start
+    queue = deque(seen)
     while queue:
         for edge in edges(flow.state_map[queue.popleft()]):
             target = edge.target
@@ -120,7 +144,11 @@ def visits(flow: ir.Flow) -> dict[tuple[str, str], Visit]:
         return {}
     first = Visit(start, entry_event(flow), None)
     found = {(start, first.event): first}
-    queue = deque([first])
+    failed = error_target(flow)
+    if failed is not None:
+        for event in error_events(flow):
+            found.setdefault((failed, event), Visit(failed, event, None, "on_error"))
+    queue = deque(found.values())
     while queue:
         visit = queue.popleft()
         for edge in edges(flow.state_map[visit.state]):

@@ -22,11 +22,20 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
-def is_open(weekly: Mapping[str, Sequence[Sequence[str]]], holidays: Collection[str], timezone: str, moment: datetime.datetime) -> bool:
-    """Open at `moment` (aware) in the schedule's own time zone? Holidays close the whole day."""
+def is_open(weekly: Mapping[str, Sequence[Sequence[str]]], holidays: Collection[str], timezone: str, moment: datetime.datetime,
+            dates: Mapping[str, Sequence[Sequence[str]]] | None = None) -> bool:
+    """Open at `moment` (aware) in the schedule's own time zone? Holidays close the whole day; hours
+    given for a date replace the weekday's. A full date wins over the same day every year (MM-DD)."""
     local = moment.astimezone(zone(timezone))
     day = local.date().isoformat()
-    if day in holidays or day[5:] in holidays:
-        return False
+    dates = dates or {}
+    for key in (day, day[5:]):
+        if key in dates:
+            ranges = dates[key]
+            break
+        if key in holidays:
+            return False
+    else:
+        ranges = weekly.get(DAYS[local.weekday()], ())
     clock = local.strftime("%H:%M")
-    return any(start <= clock < end for start, end in weekly.get(DAYS[local.weekday()], ()))
+    return any(start <= clock < end for start, end in ranges)

@@ -166,6 +166,8 @@ class Transfer:
     suppress_callbacks: bool | None = None
     keypad: Keypad | None = None
     path: Path = _meta(())
+    destination: Text | None = None  # a number or sip written as a template, checked when the call gets there
+    on_invalid: Ref | None = None  # where a destination whose value is not a number (or address) goes
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,17 @@ class Hangup:
     pass
 
 
-Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch, Request]
+@dataclass(frozen=True)
+class Repeat:
+    """Counted repetition: runs `times` times in a call, each but the last on to `goto`, the last to `then`."""
+
+    times: int
+    then: Ref
+    goto: Ref | None = None  # None: this state again
+    path: Path = _meta(())
+
+
+Action = Union[Next, Hangup, Menu, Collect, Record, Transfer, Park, Branch, Request, Repeat]
 
 
 
@@ -296,6 +308,7 @@ class Schedule:
     weekly: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     holidays: tuple[str, ...] = ()
     path: Path = _meta(())
+    dates: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (YYYY-MM-DD or MM-DD, ranges), for the date only
 
 
 @dataclass(frozen=True)
@@ -329,6 +342,7 @@ class Flow:
     schedules: tuple[Schedule, ...] = ()
     on_error: Prompt | None = None
     description: str = ""
+    on_error_goto: Ref | None = None  # where the error path goes on; None: it hangs up
     file: str = _meta("<flow>")
 
     def state(self, name: str) -> State | None:

@@ -41,6 +41,8 @@ def _flow(data: dict[str, Any], file: str) -> ir.Flow:
         schedules=tuple(_schedule(name, spec, timezone, ("hours", name))
                         for name, spec in (data.get("hours") or {}).items()),
         on_error=_opt_prompt((data.get("on_error") or {}).get("say"), ("on_error", "say")),
+        on_error_goto=ir.Ref(data["on_error"]["goto"], ("on_error", "goto")) if "goto" in (data.get("on_error") or {})
+        else None,
         file=file,
     )
 
@@ -172,6 +174,8 @@ def _transfer(spec: dict, path: tuple) -> ir.Transfer:
         suppress_callbacks=spec.get("suppress_callbacks"),
         keypad=None if keypad is None else _keypad(keypad, path + ("keypad",)),
         path=path,
+        destination=ir.Text(spec[kind], path + (kind,)) if kind in ("number", "sip") and "{{" in spec[kind] else None,
+        on_invalid=ir.Ref(spec["on_invalid"], path + ("on_invalid",)) if "on_invalid" in spec else None,
     )
 
 
@@ -202,7 +206,14 @@ def _action(spec: dict, path: tuple) -> ir.Action:
         return _park(spec["park"], path + ("park",))
     if "request" in spec:
         return _request(spec["request"], path + ("request",))
+    if "repeat" in spec:
+        return _repeat(spec["repeat"], path + ("repeat",))
     return ir.Branch(tuple(_case(case, path + ("branch", i)) for i, case in enumerate(spec["branch"])))
+
+
+def _repeat(spec: dict, path: tuple) -> ir.Repeat:
+    goto = ir.Ref(spec["goto"], path + ("goto",)) if "goto" in spec else None
+    return ir.Repeat(spec["times"], ir.Ref(spec["then"], path + ("then",)), goto, path)
 
 
 def _record(spec: dict, path: tuple) -> ir.Record:
@@ -264,9 +275,10 @@ def _state(name: str, spec: dict, path: tuple) -> ir.State:
 
 
 def _schedule(name: str, spec: dict, flow_tz: str, path: tuple) -> ir.Schedule:
-    weekly = []
-    for day in DAYS:
-        hours = spec["weekly"].get(day, "closed")
-        ranges = () if hours == "closed" else tuple(tuple(r.split("-")) for r in hours)
-        weekly.append((day, ranges))
-    return ir.Schedule(name, spec.get("timezone", flow_tz), tuple(weekly), tuple(spec.get("holidays") or ()), path)
+    weekly = tuple((day, _ranges(spec["weekly"].get(day, "closed"))) for day in DAYS)
+    dates = tuple((date, _ranges(hours)) for date, hours in (spec.get("dates") or {}).items())
+    return ir.Schedule(name, spec.get("timezone", flow_tz), weekly, tuple(spec.get("holidays") or ()), path, dates)
+
+
+def _ranges(hours: str | list[str]) -> tuple[tuple[str, str], ...]:
+    return () if hours == "closed" else tuple((r[:5], r[6:]) for r in hours)

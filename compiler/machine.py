@@ -9,6 +9,7 @@ from . import cookies, ir, svaml
 from .checks.cookies import budget, carried_call_fields, variable_bounds
 from .compiled import FORMAT, release
 from .graph import visits
+from .ssmltext import speak_ampersands
 
 DEFAULT_ERROR_TEXT = "We are sorry, something went wrong. Please call again later. Goodbye."
 KEY_NAMES = {"#": "hash", "*": "star"}
@@ -40,7 +41,10 @@ class _Builder:
     def _parts(self, parts: tuple[ir.Part, ...]) -> list[dict]:
         out = []
         for part in parts:
-            item: dict[str, Any] = {part.kind: part.text.source}
+            source = part.text.source
+            if part.kind == "ssml":
+                source = speak_ampersands(source, part.text.is_template)
+            item: dict[str, Any] = {part.kind: source}
             if part.kind in ("tts", "ssml") and part.text.is_template:
                 item["render"] = True
             out.append(item)
@@ -98,12 +102,17 @@ class _Builder:
             out["on_answer"] = svaml.cont()
             if action.kind == "conference" and action.keypad is not None and action.keypad.mode == "detect":
                 out["keys"] = {k.keys: k.goto.target for k in action.keypad.keys}
+            if action.on_invalid is not None:
+                out["on_invalid"] = action.on_invalid.target
         elif isinstance(action, ir.Park):
             intro = self.prompt(action.intro, f"{base}.park.intro")
             hold = self.prompt(action.hold, f"{base}.park.hold")
             out["action"] = svaml.park(intro, hold, action.max_duration)
         elif isinstance(action, ir.Request):
             out.update(_request(action))
+        elif isinstance(action, ir.Repeat):
+            out.update({"times": action.times, "goto": action.goto.target if action.goto else state.name,
+                        "then": action.then.target})
         return out
 
     def _handler(self, handler: ir.Handler | None, base: str) -> dict | None:
@@ -165,18 +174,28 @@ class _Builder:
         """
         group = [root.name]
         root_menu: ir.Menu = root.action  # type: ignore[assignment]
+        if multi_key(root_menu):
+            return group  # a digit collection behind the scenes: no menu(id) moves
         for name in group:
             member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
             for option in member.options:
                 target = self.flow.state(option.goto.target)
                 if (len(group) >= MAX_FUSED_MENUS or target is None or target.name in group or option.say is not None or target.sets
-                        or target.say is not None or not isinstance(target.action, ir.Menu)
+                        or target.say is not None or not isinstance(target.action, ir.Menu) or multi_key(target.action)
                         or target.action.barge != root_menu.barge or _voice(target.action) != _voice(root_menu)):
                     continue
                 group.append(target.name)
         return group
 
     def _run_menu(self, root: ir.State, group: list[str], root_prompt: str | None, retry: bool = False) -> dict:
+        root_menu: ir.Menu = root.action  # type: ignore[assignment]
+        if multi_key(root_menu):
+            # Sinch's menu options take one key each; keys like 10 are collected as digits and
+            # matched by the engine, with the same timeout, retries and handlers.
+            longest = max(len(option.key) for option in root_menu.options)
+            menu = svaml.menu(svaml.MENU_MAIN, svaml.prompt(root_prompt) if root_prompt else None, root_menu.timeout,
+                              [], longest)
+            return svaml.run_menu([menu], root_menu.barge, _voice(root_menu))
         menus = []
         for name in group:
             member: ir.Menu = self.flow.state_map[name].action  # type: ignore[assignment]
@@ -204,7 +223,6 @@ class _Builder:
             menus.append(svaml.menu(svaml.menu_id(name, root.name, self.flow.id), svaml.prompt(prompt_id) if prompt_id else None,
                                     member.timeout, options, repeats=member.attempts - 1 if repeat else 0,
                                     repeat_prompt=svaml.prompts(repeat) if repeat else None))
-        root_menu: ir.Menu = root.action  # type: ignore[assignment]
         return svaml.run_menu(menus, root_menu.barge, _voice(root_menu))
 
     def sinch_repeat(self, state: ir.State, menu: ir.Menu) -> list[str] | None:
@@ -217,8 +235,8 @@ class _Builder:
         word that is no keyword), so menus with keywords keep their retries here. None: not so.
         """
         no_input, invalid = menu.no_input, menu.invalid
-        if menu.attempts < 2 or _voice(menu) or no_input != invalid:
-            return None
+        if menu.attempts < 2 or _voice(menu) or no_input != invalid or multi_key(menu):
+            return None  # (a menu of several-key options is a digit collection: the engine retries it)
         if no_input is not None and (no_input.goto is not None or no_input.say is None):
             return None
         base = f"{state.name}.menu"
@@ -318,13 +336,16 @@ def _after_request(flow: ir.Flow) -> list[str]:
 
 
 def _reachable_avoiding(flow: ir.Flow, avoid: set[str]) -> set[str]:
-    from .graph import edges
+    from .graph import edges, error_target
 
     start = flow.start.target
     if start not in flow.state_map or start in avoid:
         return set()
     seen = {start}
-    work = [start]
+    failed = error_target(flow)
+    if failed is not None and failed not in avoid:
+        seen.add(failed)  # the error path reaches it without a request
+    work = list(seen)
     while work:
         for edge in edges(flow.state_map[work.pop()]):
             target = edge.target
@@ -342,6 +363,11 @@ def _variable(flow: ir.Flow, name: str, bound: int) -> dict[str, Any]:
     return out
 
 
+def multi_key(menu: ir.Menu) -> bool:
+    """A menu with an option of several keys (10): compiled to a digit collection."""
+    return any(len(option.key) > 1 for option in menu.options)
+
+
 def _voice(menu: ir.Menu) -> bool:
     return any(option.keywords for option in menu.options)
 
@@ -351,6 +377,7 @@ def _schedule(s: ir.Schedule) -> dict[str, Any]:
         "timezone": s.timezone,
         "weekly": {day: [list(r) for r in ranges] for day, ranges in s.weekly if ranges},
         "holidays": list(s.holidays),
+        **({"dates": {date: [list(r) for r in ranges] for date, ranges in s.dates}} if s.dates else {}),
     }
 
 
@@ -365,10 +392,15 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         runs_in.setdefault(name, []).append(event)
     states = {s.name: builder.state(s, sorted(runs_in.get(s.name, []))) for s in flow.states}
     # Ids with a dot cannot clash with catalogue names, which have none.
-    error_prompt = builder.prompt(flow.on_error, "ivrc.on_error") if flow.on_error else None
-    if error_prompt is None:
-        error_prompt = "ivrc.error"
-        builder.prompts[error_prompt] = {"*": [{"tts": DEFAULT_ERROR_TEXT}]}
+    flow_says = builder.prompt(flow.on_error, "ivrc.on_error") if flow.on_error else None
+    error: dict[str, str] = {"say": "ivrc.error"}
+    if flow.on_error_goto is not None:
+        # The flow's words lead on to its state; if that state fails too, the call ends with the apology.
+        error.update({"goto": flow.on_error_goto.target, **({"before": flow_says} if flow_says else {})})
+    elif flow_says is not None:
+        error["say"] = flow_says
+    if error["say"] == "ivrc.error":
+        builder.prompts["ivrc.error"] = {"*": [{"tts": DEFAULT_ERROR_TEXT}]}
     # Catalogue prompts are registered last so that inline ids never shadow them.
     for name, prompt in flow.prompts:
         builder.prompt(prompt, name)
@@ -384,7 +416,7 @@ def build(flow: ir.Flow) -> dict[str, Any]:
         "locales": list(flow.locales),
         "timezone": flow.timezone,
         "start": flow.start.target,
-        "error": {"say": error_prompt},
+        "error": error,
         "variables": {name: _variable(flow, name, bound) for name, bound in sorted(variable_bounds(flow).items())},
         "hours": {s.name: _schedule(s) for s in flow.schedules},
         "prompts": dict(sorted(builder.prompts.items())),

@@ -12,7 +12,7 @@ from .diagnostics import Diagnostic, did_you_mean
 from .loader import Document
 
 # State keys that end a state; exactly one must be present.
-STATE_ACTIONS = ("next", "hangup", "menu", "collect", "record", "transfer", "park", "branch", "request")
+STATE_ACTIONS = ("next", "hangup", "menu", "collect", "record", "transfer", "park", "branch", "request", "repeat")
 _FINAL_ACTIONS = ("transfer", "park", "hangup")
 
 # Keys authors reach for that the language deliberately lacks, and why.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ir
-from .compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT
+from .compiled import DESTINATION, ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT
 
 # Sinch's allowed-in tables (reference section 2.1): which answer may carry which element.
 ACTIONS_ALLOWED: dict[str, frozenset[str]] = {
@@ -189,8 +189,11 @@ def _call_headers(headers: tuple[tuple[str, ir.Text], ...]) -> list[dict]:
 
 
 def transfer(t: ir.Transfer) -> dict:
+    target: Any = t.target
+    if t.destination is not None:
+        target = {DESTINATION: {"kind": t.kind, "template": t.destination.source}}
     if t.kind == "number":
-        out: dict[str, Any] = {"name": "connectPstn", "number": t.target, "locale": locale()}
+        out: dict[str, Any] = {"name": "connectPstn", "number": target, "locale": locale()}
         if t.caller_id:
             out["cli"] = t.caller_id
         if t.dial_timeout:
@@ -205,7 +208,7 @@ def transfer(t: ir.Transfer) -> dict:
             out["indications"] = t.ringback
         return out
     if t.kind == "sip":
-        out = {"name": "connectSip", "destination": {"type": "Sip", "endpoint": t.target}}
+        out = {"name": "connectSip", "destination": {"type": "Sip", "endpoint": target}}
         if t.caller_id:
             out["cli"] = t.caller_id
         if t.max_duration:

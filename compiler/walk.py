@@ -77,6 +77,8 @@ def texts(flow: ir.Flow) -> list[tuple[str, ir.Text]]:
                 found.extend(("value", text) for text in request_texts(node))
             elif cls is ir.Transfer:
                 found.extend(("value", text) for _, text in node.headers)
+                if node.destination is not None:
+                    found.append(("value", node.destination))
         return found
 
     return _cached(flow, "_texts", build)

@@ -11,15 +11,19 @@ from . import (
     bounds,
     controls,
     cookies,
+    destinations,
     digit_patterns,
     direction,
+    error_path,
     events,
     expressions,
     hours,
     menus,
+    multikey,
     platform,
     prompts,
     references,
+    repeats,
     requests,
     structure,
     templates,
@@ -29,9 +33,12 @@ Check = Callable[[Flow, Document], Iterator[Diagnostic]]
 
 ALL: tuple[Check, ...] = (
     references.check,
+    error_path.check,
     direction.check,
     structure.check,
+    repeats.check,
     menus.check,
+    multikey.check,
     digit_patterns.check,
     templates.check,
     bounds.check,
@@ -44,6 +51,7 @@ ALL: tuple[Check, ...] = (
     requests.check,
     events.check,
     advice.check,
+    destinations.check,
 )
 
 

@@ -7,14 +7,22 @@ from jinja2 import TemplateSyntaxError
 
 from .. import cookies, ir, walk
 from ..diagnostics import Diagnostic
-from ..graph import edges
+from ..graph import edges, error_target
 from ..loader import Document
 from ..templates import template_references
 
 
 def assigned(state: ir.State) -> set[str]:
-    """Variables a state writes: its `set` entries (not locale, which rides in the state cookie)."""
-    return {a.name for a in state.sets if a.name != "locale"}
+    """Variables a state writes: its `set` entries (not locale, which rides in the state cookie),
+    and a repeat state's count."""
+    written = {a.name for a in state.sets if a.name != "locale"}
+    if isinstance(state.action, ir.Repeat):
+        written.add(cookies.counter(state.name))
+    return written
+
+
+def counter_bounds(flow: ir.Flow) -> dict[str, int]:
+    return {cookies.counter(s.name): cookies.COUNTER_MAX for s in flow.states if isinstance(s.action, ir.Repeat)}
 
 
 def _filled(state: ir.State) -> set[str]:
@@ -74,7 +82,11 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
     # and the runtime stores each one in a cookie; inbound calls start with none written.
     initial = {v.name for v in flow.variables} if flow.outbound is not None else set()
     before: dict[str, set[str]] = {flow.start.target: initial}
-    work = [flow.start.target]
+    failed = error_target(flow)
+    if failed is not None:
+        # The error path can be taken anywhere, with whatever the call has written by then.
+        before[failed] = before.get(failed, set()) | set(variable_bounds(flow)) | set(counter_bounds(flow))
+    work = list(before)
     while work:
         name = work.pop()
         state = flow.state_map[name]
@@ -87,7 +99,7 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
             if target not in before or not carried <= before[target]:
                 before[target] = before.get(target, set()) | carried
                 work.append(target)
-    bounds = variable_bounds(flow)
+    bounds = {**variable_bounds(flow), **counter_bounds(flow)}
     locale_max = max(len(loc) for loc in flow.locales)
     carried_bound = sum(cookies.call_cookie_bound(f) for f in carried_call_fields(flow))
     result = {}
@@ -103,7 +115,7 @@ def _budget(flow: ir.Flow) -> dict[str, tuple[int, list[str]]]:
 
 def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     per_state = budget(flow)
-    bounds = variable_bounds(flow)
+    bounds = {**variable_bounds(flow), **counter_bounds(flow)}
     for state in flow.states:
         total, variables = per_state.get(state.name, (0, []))
         if total > cookies.LIMIT:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Iterator
 
 from .. import ir
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Related
 from ..hours import valid_timezone
 from ..loader import Document
 
@@ -21,25 +21,46 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             yield Diagnostic("IVR120", f"'{schedule.timezone}' is not a known time zone",
                              doc.span(schedule.path + ("timezone",)), help=_zone_help(schedule.timezone))
         for day, ranges in schedule.weekly:
-            spans: list[tuple[str, str, int]] = []
-            for i, (start, end) in enumerate(ranges):
-                path = schedule.path + ("weekly", day, i)
-                if end <= start:
-                    yield Diagnostic("IVR121", f"{start}-{end} ends before it starts", doc.span(path),
-                                     help="ranges cannot cross midnight; split them at 24:00 and 00:00")
-                    continue
-                for other_start, other_end, _ in spans:
-                    if start < other_end and other_start < end:
-                        yield Diagnostic("IVR121", f"{start}-{end} overlaps {other_start}-{other_end} on {day}",
-                                         doc.span(path), help="merge the two ranges")
-                spans.append((start, end, i))
+            yield from _ranges(ranges, schedule.path + ("weekly", day), day, doc)
+        for date, ranges in schedule.dates:
+            yield from _ranges(ranges, schedule.path + ("dates", date), date, doc)
+            if not _real_date(date):
+                yield Diagnostic("IVR122", f"'{date}' is not a real date", doc.span(schedule.path + ("dates", date), key=True),
+                                 help="write YYYY-MM-DD, or MM-DD for every year")
         for i, holiday in enumerate(schedule.holidays):
-            text = holiday if len(holiday) == 10 else "2000-" + holiday  # 2000 is a leap year: 02-29 exists
-            try:
-                datetime.date.fromisoformat(text)
-            except ValueError:
+            if not _real_date(holiday):
                 yield Diagnostic("IVR122", f"'{holiday}' is not a real date", doc.span(schedule.path + ("holidays", i)),
                                  help="write YYYY-MM-DD, or MM-DD for every year")
+            elif holiday in dict(schedule.dates):
+                yield Diagnostic("IVR170", f"{holiday} is both a holiday (closed) and a date with its own hours",
+                                 doc.span(schedule.path + ("holidays", i)),
+                                 related=(Related(doc.span(schedule.path + ("dates", holiday), key=True),
+                                                  "its hours are given here"),),
+                                 help=f"remove it from `holidays`, or write `{holiday}: closed` under `dates`")
+
+
+def _ranges(ranges: tuple[tuple[str, str], ...], path: tuple, day: str, doc: Document) -> Iterator[Diagnostic]:
+    """One day's opening ranges (a weekday's or a date's): each ends after it starts, none overlap."""
+    spans: list[tuple[str, str]] = []
+    for i, (start, end) in enumerate(ranges):
+        if end <= start:
+            yield Diagnostic("IVR121", f"{start}-{end} ends before it starts", doc.span(path + (i,)),
+                             help="ranges cannot cross midnight; split them at 24:00 and 00:00")
+            continue
+        for other_start, other_end in spans:
+            if start < other_end and other_start < end:
+                yield Diagnostic("IVR121", f"{start}-{end} overlaps {other_start}-{other_end} on {day}",
+                                 doc.span(path + (i,)), help="merge the two ranges")
+        spans.append((start, end))
+
+
+def _real_date(text: str) -> bool:
+    """YYYY-MM-DD, or MM-DD that exists in some year (2000 is a leap year: 02-29 exists)."""
+    try:
+        datetime.date.fromisoformat(text if len(text) == 10 else "2000-" + text)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from typing import Iterator
 from .. import ir, walk
 from ..diagnostics import Diagnostic, Span
 from ..loader import Document
+from ..ssmltext import AMPERSAND, SPOKEN, mask_ampersands
 from ..svaml import TTS_LIMIT
 
 _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
@@ -93,6 +94,8 @@ def _replace_tags(source: str, placeholder: str, keep_length: bool = False) -> s
 def _part(part: ir.Part, doc: Document) -> Iterator[Diagnostic]:
     text = part.text
     static = _static(text)
+    if part.kind == "ssml":
+        static = mask_ampersands(static)  # ivrc rewrites `&amp;`, so its `;` never reaches Sinch
     for char in (";", "]"):
         if char in static:
             yield Diagnostic("IVR093", f"'{char}' cannot appear in prompt text: Sinch uses it to separate prompt parts",
@@ -114,6 +117,8 @@ def _ssml_problem(text: ir.Text) -> tuple[str | None, int | None]:
     # Template tags become a placeholder word of the same length, so the markup around them can
     # still be checked and the parser's positions are positions in the text.
     markup = (_replace_tags(text.source, "x", keep_length=True) if text.is_template else text.source)
+    plain = markup
+    markup = mask_ampersands(markup)  # a plain `&` is spoken as "and" (compiler/ssmltext.py)
     if "<!DOCTYPE" in markup or "<!ENTITY" in markup:
         return "SSML may not declare a DOCTYPE or entities", None
     stripped = markup.strip()
@@ -129,4 +134,10 @@ def _ssml_problem(text: ir.Text) -> tuple[str | None, int | None]:
     tag = root.tag.rsplit("}", 1)[-1]
     if tag != "speak":
         return f"the SSML root element is <{tag}>; it must be <speak>", len(markup) - len(markup.lstrip())
+    first = AMPERSAND.search(plain)
+    if first:
+        try:  # in text or an attribute value "and" is fine; inside a tag's name it is not
+            ElementTree.fromstring(AMPERSAND.sub(SPOKEN, plain).strip())
+        except ElementTree.ParseError:
+            return "'&' can only be in the text or an attribute value of SSML", first.start()
     return None, None

@@ -27,7 +27,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                                        "callback has for its requests", doc.span(request.path + ("timeout",)),
                              help=f"use at most {CALLBACK_BUDGET:g} s; Sinch hangs up on an answer that comes later "
                                   "than 5 s")
-        if request.on_failure is None:
+        if request.on_failure is None and flow.on_error_goto is None:  # else the author chose where failures go
             yield Diagnostic("IVR142", f"request '{state.name}' has no on_failure: when the backend fails, the call "
                                        "takes the flow's error path (an apology and a hang-up)",
                              doc.span(state.path + ("request",), key=True),

@@ -69,7 +69,8 @@ def _no_way_to_end(flow: ir.Flow, doc: Document, live: set[str]) -> Iterator[Dia
 def _eventless_cycles(flow: ir.Flow, doc: Document, live: set[str]) -> Iterator[Diagnostic]:
     """Tarjan's strongly connected components over the exits that stay inside one callback."""
     graph: dict[str, list[str]] = {
-        s.name: [e.target for e in edges(s) if e.event == SAME and e.target in flow.state_map]
+        # A repeat's `again` exit is counted, so a loop through it ends: only uncounted exits can loop for ever.
+        s.name: [e.target for e in edges(s) if e.event == SAME and not e.counted and e.target in flow.state_map]
         for s in flow.states if s.name in live
     }
     index: dict[str, int] = {}

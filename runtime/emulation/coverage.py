@@ -106,16 +106,20 @@ class Coverage:
         assert flow is not None
         for name in step.entered:
             self._hit(flow, name)
+        # With `on_error: {goto}` one step is two walks: up to the failure, then on from the error state.
+        cut = len(step.entered) if step.recovered_at is None else step.recovered_at
+        entered, recovered = step.entered[:cut], step.entered[cut:]
         if step.event == "PIE" and step.member:
-            if step.entered:
-                self._hit_edge(flow, step.member, step.entered[0], prefer=self._pie_labels(flow, step))
+            if entered:
+                self._hit_edge(flow, step.member, entered[0], prefer=self._pie_labels(flow, step))
             elif step.failed == "exhausted":
                 self._hit_edge(flow, step.member, None, prefer=["exhausted"])
         outcomes = {made.state: made for made in (step.answer.requests if step.answer else [])}
-        for source, target in zip(step.entered, step.entered[1:]):
-            self._hit_edge(flow, source, target, prefer=_request_labels(outcomes.get(source)))
-        if step.failed == "request" and step.entered:
-            self._hit_edge(flow, step.entered[-1], None, prefer=["failure"])
+        for walked in (entered, recovered):
+            for source, target in zip(walked, walked[1:]):
+                self._hit_edge(flow, source, target, prefer=_request_labels(outcomes.get(source)))
+        if step.failed == "request" and entered:
+            self._hit_edge(flow, entered[-1], None, prefer=["failure"])
         if step.entered and step.answer is not None and step.answer.outcome != "error":
             last = self._ir[flow].state(step.entered[-1])
             if last is not None and isinstance(last.action, (ir.Transfer, ir.Park, ir.Hangup)):
@@ -127,6 +131,8 @@ class Coverage:
             return ["no input", "exhausted"]
         labels = []
         value = step.result_value or ""
+        if step.result_type == "sequence" and value:  # a menu with keys like 10
+            labels.append(f"key {value.rstrip('#')}")
         if step.result_type == "return" and value.count(".") == 2:
             choice = value.rsplit(".", 1)[1]
             labels.append(f"key {_KEYS_BY_NAME.get(choice, choice)}")

@@ -120,7 +120,7 @@ class EngineTransport:
         from ivrc.runtime.engine.events import parse_callback
 
         answer = self.engine.step(parse_callback(json.dumps(body).encode()))
-        self.last_error = answer.error if answer.outcome == "error" else None
+        self.last_error = answer.error if answer.outcome in ("error", "on-error") else None
         return 200, answer.svaml
 
 

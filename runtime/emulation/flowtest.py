@@ -171,7 +171,8 @@ def _play(call: Call, scenario: Scenario, machine: Machine, stubs: Stubs | None)
     index: int | None = 0
     step: Step | None = None
     # An error path nobody asked for is a broken flow (a template error, a missing setting): fail there.
-    error_expected = any(s.kind == "expect_end" and s.value == "error" for s in scenario.steps)
+    error_expected = any(s.kind == "expect_end" and s.value == "error" or s.kind == "expect_error"
+                         for s in scenario.steps)
     try:
         call.start()
         check.all_stubbed()
@@ -326,6 +327,15 @@ class _Checker:
         if actual != locale:
             raise _Mismatch(f"expected the last prompt ({heard[-1].text[:60]!r}) to be spoken in {locale}, "
                             f"but it was {actual or 'in no locale'}")
+
+    def expect_error(self, words: str) -> None:
+        """The flow took its error path for a reason that says `words` (an `on_error` state may go on)."""
+        if not hasattr(self.call.transport, "last_error"):
+            return  # over HTTP an error path is not visible; `expect_end: error` says as much
+        reasons = [line.data["error"] for line in self.call.lines if line.kind == "flow-error"]
+        if not any(words in reason for reason in reasons):
+            found = "; ".join(reasons) if reasons else "it never did"
+            raise _Mismatch(f"expected the flow to take its error path ({words!r}), but {found}")
 
     def expect_end(self, ending: str) -> None:
         call = self.call

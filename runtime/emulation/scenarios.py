@@ -22,7 +22,7 @@ from .stubs import Stub, StubError, parse_stubs
 
 ACTIONS = ("press", "say", "silence", "hangup")
 EXPECTATIONS = ("expect", "expect_transfer", "expect_recording", "expect_variables", "expect_cookies",
-                "expect_locale", "expect_end", "expect_request")
+                "expect_locale", "expect_end", "expect_request", "expect_error")
 REQUEST_FIELDS = ("state", "method", "path", "query", "body")
 STEP_KINDS = ACTIONS + EXPECTATIONS
 BARE_STEPS = ("silence", "hangup")  # steps that can be written as a bare word: `- silence`
@@ -332,7 +332,7 @@ def _step_value(reader: _Reader, kind: str, path: tuple) -> Any:
         reader.problem(path, f"`{kind}` takes " + ("a number of times, e.g. `silence: 2`, or nothing"
                                                     if kind == "silence" else "no value") + f"; found {_kind(value)}")
         return _BAD
-    if kind in ("say", "expect_locale"):
+    if kind in ("say", "expect_locale", "expect_error"):
         text = reader.text(path, f"`{kind}`")
         if not text:
             if text is not None:

@@ -22,12 +22,13 @@ class Step:
     input_method: str | None = None
     entered: list[str] = field(default_factory=list)  # states walked into (attempt 0), in order
     retried: list[str] = field(default_factory=list)  # states that asked again (no transition)
+    recovered_at: int | None = None  # on an `on_error: {goto}` path: where in `entered` the error walk began
     answer: Answer | None = None
 
     @property
     def failed(self) -> str | None:
         """The error kind when the step ended in the flow's error path."""
-        if self.answer is not None and self.answer.outcome == "error" and self.answer.error:
+        if self.answer is not None and self.answer.outcome in ("error", "on-error") and self.answer.error:
             return self.answer.error.split(":", 1)[0]
         return None
 
@@ -82,6 +83,11 @@ class TracingEngine(Engine):
 
     def _new_call(self, loaded, cb):  # type: ignore[override]
         return _traced(super()._new_call(loaded, cb), self._step)
+
+    def _recover(self, cb, loaded, call, err):  # type: ignore[override]
+        if self._step is not None and loaded.machine.error_goto is not None:
+            self._step.recovered_at = len(self._step.entered)
+        return (yield from super()._recover(cb, loaded, call, err))
 
     def _resume(self, loaded, cb, pin, member):  # type: ignore[override]
         if self._step is not None:

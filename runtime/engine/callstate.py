@@ -62,6 +62,10 @@ def read_variables(machine: Machine, cookies: Mapping[str, str]) -> dict[str, st
         size = _utf8_size(raw) if raw is not None else None
         if raw is not None and size is not None and size <= spec.max_length:
             values[name] = raw
+    for state, repeat in machine.repeats.items():
+        raw = cookies.get(layout.var_key(layout.counter(state)))
+        if raw is not None and raw.isdigit() and int(raw) < repeat.times:
+            values[layout.counter(state)] = raw
     return values
 
 

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from ivrc.compiler.compiled import ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT, Machine, Part, Request
+from ivrc.compiler import destinations
+from ivrc.compiler.compiled import DESTINATION, ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT, Machine, Part, Request
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
 from ivrc.compiler.svaml import TTS_LIMIT
@@ -106,7 +107,7 @@ class Context:
             schedule = hours.get(name)
             if schedule is None:
                 raise StepError("template", f"is_open('{name}'): no such schedule")
-            return schedule_open(schedule.weekly, schedule.holidays, schedule.timezone, self.now)
+            return schedule_open(schedule.weekly, schedule.holidays, schedule.timezone, self.now, schedule.dates)
 
         return {
             **self.variables,
@@ -140,6 +141,15 @@ class Context:
             raise
         except Exception as err:
             raise StepError("template", f"condition {expression!r} failed: {type(err).__name__}: {err}") from None
+
+    def destination(self, kind: str, template: str) -> str:
+        """A transfer's number or SIP address for this call; one Sinch could not dial is a StepError
+        ("destination"), never a malformed connectPstn."""
+        value = self.render("plain", template).strip()
+        if not destinations.valid(kind, value):
+            raise StepError("destination", f"the transfer's {kind} {value[:80]!r} (from {template!r}) is not "
+                                           f"{destinations.WHAT[kind]}")
+        return value
 
     # prompts
 
@@ -208,6 +218,8 @@ class Context:
                     if not found:
                         raise StepError("config", f"environment variable {value} is not set on the server")
                     return found
+                if key == DESTINATION:
+                    return self.destination(value["kind"], value["template"])
             return {k: self.fill(v) for k, v in skeleton.items()}
         if isinstance(skeleton, (list, tuple)):  # typed machines keep instruction lists as tuples
             return [self.fill(item) for item in skeleton]
@@ -242,7 +254,7 @@ def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...
             if key in (PROMPT, PROMPT_IDS):
                 ids = value if isinstance(value, (list, tuple)) else [value]
                 return not any(_renders(prompts.get(prompt_id, {})) for prompt_id in ids)
-            if key == TEXT:
+            if key in (TEXT, DESTINATION):
                 return False
         return all(_is_static(v, prompts) for v in skeleton.values())
     if isinstance(skeleton, (list, tuple)):

@@ -16,7 +16,19 @@ from typing import Any, Awaitable, Callable, Generator, Mapping
 
 from ivrc.compiler import cookies as layout
 from ivrc.compiler import svaml
-from ivrc.compiler.compiled import Assignment, Branch, Collect, Input, Menu, Next, Record, Request, State, Transfer
+from ivrc.compiler.compiled import (
+    Assignment,
+    Branch,
+    Collect,
+    Input,
+    Menu,
+    Next,
+    Record,
+    Repeat,
+    Request,
+    State,
+    Transfer,
+)
 from ivrc.compiler.machine import DEFAULT_ERROR_TEXT, KEY_NAMES
 
 from .callstate import Call, Pin, cookie_instructions, fit, read_pin, read_variables, total_bytes
@@ -256,20 +268,20 @@ class Engine:
             member = waiting
         call = self._resume(loaded, cb, pin, member)
         if member is None or member not in states:
-            return self._error_path(cb, loaded, call, StepError("cookie", f"unknown state {member!r}"))
+            return (yield from self._recover(cb, loaded, call, StepError("cookie", f"unknown state {member!r}")))
         if member in loaded.machine.after_request and not _pinned_to(states, pin, member):
             # Only the call's sealed state may put it past a request (a PIN check): a menu result
             # alone could be forged by anyone holding the Sinch secret.
-            return self._error_path(cb, loaded, call, StepError(
-                "cookie", f"state '{member}' comes after a request and the callback carries no sealed state for it"))
+            return (yield from self._recover(cb, loaded, call, StepError(
+                "cookie", f"state '{member}' comes after a request and the callback carries no sealed state for it")))
         if result.type == "hangup":
             return Answer({"instructions": [], "action": svaml.hangup()}, "caller-hung-up", loaded.flow, loaded.version, member)
         if result.type == "error":
-            return self._error_path(cb, loaded, call, StepError("sinch", "Sinch reported a menu error"))
+            return (yield from self._recover(cb, loaded, call, StepError("sinch", "Sinch reported a menu error")))
         state = states[member]
         handler = self._input_handlers.get(type(state))
         if handler is None:
-            return self._error_path(cb, loaded, call, StepError("cookie", f"state '{member}' does not take input"))
+            return (yield from self._recover(cb, loaded, call, StepError("cookie", f"state '{member}' does not take input")))
         return (yield from self._guarded(cb, loaded, call,
                                          lambda: handler(self, loaded, call, cb, state, result, returned)))
 
@@ -326,7 +338,9 @@ class Engine:
         if returned is not None and returned.state == state.name:
             key = _KEYS_BY_NAME.get(returned.choice, returned.choice)
         elif result.value and result.type in ("sequence", "return") or result.input_method == "voice":
+            # A menu with keys like 10 is a digit collection: its digits come as a sequence, maybe ending in #.
             spoken = (result.value or "").strip().casefold()
+            spoken = spoken.rstrip("#") if result.type == "sequence" else spoken
             key = state.keywords.get(spoken) or (spoken if spoken in state.options else None)
         if result.type == "timeout":
             return (yield from self._retry(loaded, call, cb, state, "no_input"))
@@ -396,9 +410,10 @@ class Engine:
     def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Walk:
         states = loaded.machine.states
         ctx = self._context(loaded, call, cb)
-        # The compiler rejects loops that never wait, so a walk visits each state at most once: the
-        # number of states bounds it, and Sinch documents no limit on instructions in one answer.
-        for _ in range(len(states)):
+        # The compiler rejects loops that never wait, except through a repeat's counted `again`: so a
+        # walk visits each state at most once per run of each repeat, and Sinch documents no limit
+        # on instructions in one answer.
+        for _ in range(loaded.machine.walk_limit):
             state = states.get(name)
             if state is None:
                 raise StepError("machine", f"state '{name}' is not in the machine")
@@ -413,6 +428,8 @@ class Engine:
                 name = state.next
             elif isinstance(state, Branch):
                 name = next(c.goto for c in state.cases if c.condition is None or ctx.test(c.condition))
+            elif isinstance(state, Repeat):
+                name = _count(call, state)
             elif isinstance(state, Request):
                 reply = yield build(state, ctx, self.env)
                 target, saved, made = request_outcome(state, reply, loaded.machine)
@@ -427,9 +444,18 @@ class Engine:
                     call.set(variable, value)
                 name = target
             else:
+                try:
+                    action = ctx.fill_static(state.action)
+                except StepError as err:
+                    # A number held in a variable that is not a number: the transfer's on_invalid, if any.
+                    if err.kind != "destination" or not isinstance(state, Transfer) or state.on_invalid is None:
+                        raise
+                    log.info("callid %s: %s; going on in '%s'", cb.callid, mask_numbers(str(err)), state.on_invalid)
+                    name = state.on_invalid
+                    continue
                 instructions.extend(ctx.fill_static(state.instructions or _NO_INSTRUCTIONS))
-                return self._answer(loaded, call, cb, event, instructions, ctx.fill_static(state.action), state.kind)
-        raise StepError("loop", f"more than {len(states)} states without waiting for the caller")
+                return self._answer(loaded, call, cb, event, instructions, action, state.kind)
+        raise StepError("loop", f"more than {loaded.machine.walk_limit} states without waiting for the caller")
 
     def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: Assignment) -> None:
         name = assignment.name
@@ -478,7 +504,26 @@ class Engine:
         try:
             return (yield from run())
         except StepError as err:
+            return (yield from self._recover(cb, loaded, call, err))
+
+    def _recover(self, cb: Callback, loaded: Loaded, call: Call, err: StepError) -> Walk:
+        """The error path of a call in a flow: on to the flow's `on_error` state when it names one,
+        else an apology and a hang-up. If that state fails too, the apology: never a second round."""
+        goto = loaded.machine.error_goto
+        if goto is None:
             return self._error_path(cb, loaded, call, err)
+        cause = mask_numbers(str(err))
+        try:
+            before = loaded.machine.error_before
+            instructions = [self._play(loaded, call, cb, before)] if before is not None else []
+            answer = yield from self._walk(loaded, call, cb, cb.event.upper(), goto, instructions)
+        except StepError as again:
+            return self._error_path(cb, loaded, call, StepError(again.kind, f"{again} (on the error path, after {cause})"))
+        log.warning("callid %s: %s (%s); the flow goes on in '%s'", cb.callid, cause, err.kind, goto)
+        if self.metrics is not None:
+            self.metrics.errors.inc(flow=loaded.flow, kind=err.kind)
+        answer.outcome, answer.error = "on-error", f"{err.kind}: {cause}"
+        return answer
 
     def _new_call(self, loaded: Loaded, cb: Callback) -> Call:
         machine = loaded.machine
@@ -543,6 +588,18 @@ class Engine:
         return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
                       loaded.flow if loaded else None, loaded.version if loaded else None,
                       state, error=f"{err.kind}: {cause}", requests=call.requests if call else [])
+
+
+def _count(call: Call, state: Repeat) -> str:
+    """One more run of a repeat state: where it goes on. The count starts afresh after `then`."""
+    key = layout.counter(state.name)
+    raw = call.variables.get(key, "")
+    runs = (int(raw) if raw.isdigit() and len(raw) == 1 else 0) + 1  # an untrusted count is no count
+    if runs < state.times:
+        call.set(key, str(runs))
+        return state.goto
+    call.set(key, "")
+    return state.then
 
 
 def _pinned_to(states: Mapping[str, State], pin: Pin | None, member: str) -> bool:

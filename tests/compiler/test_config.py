@@ -93,4 +93,4 @@ def test_a_mistake_in_the_settings_is_a_clear_error(project: Path, text: str, me
 def test_flow_tests_use_the_configured_paths(project: Path, capsys) -> None:
     (project / "pyproject.toml").write_text('[tool.ivrc]\npaths = ["flows"]\n')
     assert main(["test"]) == 0
-    assert "8 passed, 0 failed" in capsys.readouterr().out
+    assert "10 passed, 0 failed" in capsys.readouterr().out

@@ -43,3 +43,12 @@ def test_dot_uses_one_font_and_wraps_long_labels(path: Path) -> None:
     for label in re.findall(r'label="((?:[^"\\]|\\.)*)"', graph):
         for line in label.split("\\n"):
             assert len(line) <= WRAP or " " not in line, f"{path.name}: label line {line!r} is not wrapped"
+
+
+def test_the_error_path_leads_on_to_the_on_error_state() -> None:
+    """order_status.yaml sends its error path (a failed request) on to the agent."""
+    flow = _flow(EXAMPLES / "order_status.yaml")
+    chart = mermaid(flow)
+    agent = re.search(r'^  (s\d+)\[/"agent: ', chart, re.M)
+    assert agent and f'  stop -.->|"on_error"| {agent.group(1)}' in chart.splitlines()
+    assert '  "__end" -> "agent" [label="on_error", style=dashed];' in dot(flow).splitlines()

@@ -69,6 +69,13 @@ RULES = [
     Rule("These words are reserved and cannot name a variable", "IVR013", "IVR013-reserved-variable-name.yaml"),
     Rule("A range must end after it starts", "IVR121", "IVR121-ends-before-start.yaml"),
     Rule("the ranges of one day must not overlap", "IVR121", "IVR121-overlapping-ranges.yaml"),
+    Rule("writing the same date in both `holidays` and `dates` is an error (IVR170)", "IVR170",
+         "IVR170-holiday-with-hours.yaml"),
+    Rule("the call must not be able to take the error path again (IVR171)", "IVR171", "IVR171-error-path-loops.yaml"),
+    Rule("`ivrc lint` warns and says what the caller must do (IVR178)", "IVR178", "IVR178-menu-key-prefix.yaml"),
+    Rule("so it cannot be an option of such a menu (IVR179)", "IVR179", "IVR179-hash-in-multikey-menu.yaml"),
+    Rule("the `goto` state must be allowed in every Sinch answer the flow gives", "IVR060",
+         "IVR060-error-state-transfer-outbound.yaml"),
     Rule("every state must be reachable from `start`", "IVR030", "IVR030-unreachable-state.yaml"),
     Rule("every state a flow names must exist", "IVR020", "IVR020-unknown-state.yaml"),
     Rule("every path must be able to end in a hang-up, a transfer or a park", "IVR031",
@@ -115,6 +122,8 @@ NOT_LINT = {
     "one rendering takes at most 100,000 steps (loop iterations and calls) and produces at most 100,000 characters":
         "the run-time bounds; lint's part is IVR089",
     "A template that goes past a bound takes the error path": "what happens at run time",
+    "checks the value before Sinch sees it: a `number` must be E.164": "the run-time check of a templated "
+        "destination (tests/runtime/test_transfer_destinations.py); lint's part is IVR172-IVR175",
     "They cannot be forged": "the sealed state, at run time (tests/runtime/test_requests_and_sealed_state.py)",
     "is never entered from a menu result alone": "the sealed state, at run time",
     "Keep what must not travel at all": "advice on what to keep out of cookies",

@@ -58,5 +58,5 @@ def test_flow_tests_on_a_folder_with_other_yaml_run(tmp_path: Path, ivrc) -> Non
     folder = _folder(tmp_path)
     run = ivrc("test", "--verbose", folder)
     assert run.code == 0, run.out + run.err
-    assert "8 passed, 0 failed" in run.out
+    assert "10 passed, 0 failed" in run.out
     assert f"skipped {folder / 'notes.yml'}: not a flow (no top-level `ivrc:` key)" in run.err.splitlines()

@@ -61,6 +61,7 @@ READERS: dict[str, str] = {
     "#/$defs/retryHandler/oneOf/1": "_handler",
     "#/$defs/prompt/oneOf/2": "_prompt",
     "#/$defs/request": "_request",
+    "#/$defs/repeat": "_repeat",
     "#/$defs/requestHeader/oneOf/1": "_header",
 }
 
@@ -275,10 +276,10 @@ def test_ignored_properties_are_really_ignored() -> None:
         assert name in at(load(FLOW_SCHEMA), pointer)["properties"], f"{pointer} has no {name} any more"
 
 
-def test_on_error_say_is_lowered() -> None:
-    assert set(at(load(FLOW_SCHEMA), "#/properties/on_error")["properties"]) == {"say"}
+def test_on_error_say_and_goto_are_lowered() -> None:
+    assert set(at(load(FLOW_SCHEMA), "#/properties/on_error")["properties"]) == {"say", "goto"}
     read = {key for key, _ in keys_read(function("_flow"))}
-    assert {"on_error", "say"} <= read
+    assert {"on_error", "say", "goto"} <= read
 
 
 def test_weekdays_match() -> None:

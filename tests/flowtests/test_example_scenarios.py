@@ -28,8 +28,8 @@ def test_every_example_scenario_passes(results) -> None:
 
 def test_the_examples_reach_every_state_and_transition(results) -> None:
     flows = results.coverage.flows
-    assert sorted(flows) == ["account-pin", "concierge", "multilingual", "order-status", "reminder", "support",
-                            "voicemail"]
+    assert sorted(flows) == ["account-pin", "concierge", "hotel", "multilingual", "order-status", "reminder",
+                            "support", "voicemail"]
     for flow in flows.values():
         assert flow.missed_states == [], flow.flow
         assert [str(t) for t in flow.missed_transitions] == [], flow.flow

@@ -268,3 +268,40 @@ def test_a_flow_that_does_not_compile_is_a_tool_error(ivrc, workspace) -> None:
     run = ivrc("test", path)
     assert run.code == 2
     assert "the flow does not compile" in run.err
+
+
+ORDER_DESK_DOWN = """\
+flow: order_status.yaml
+scenarios:
+  - name: the error path goes on to an agent
+    requests:
+      look_up: {status: 503, json: {}}
+    steps:
+      - press: "500500"
+      - expect_error: look_up
+      - expect_transfer: "+46812345791"
+  - name: a silent desk is not an error
+    requests:
+      look_up: {status: 503, json: {}}
+    steps:
+      - press: "500500"
+      - expect_transfer: "+46812345791"
+  - name: no error to expect
+    requests:
+      look_up: {status: 200, json: {order: {status: shipped, eta: Friday}}}
+    steps:
+      - press: "100200"
+      - expect_error: look_up
+"""
+
+
+def test_expect_error_checks_the_error_path_an_on_error_state_goes_on_from(ivrc, workspace) -> None:
+    workspace("order_status.yaml")
+    path = workspace("order_status.test.yaml", ORDER_DESK_DOWN)
+    run = ivrc("test", path)
+    assert run.code == 1
+    assert "  PASS  the error path goes on to an agent" in run.out
+    assert "  FAIL  a silent desk is not an error" in run.out
+    assert "the flow took its error path: request: request 'look_up' failed" in run.out
+    assert "  FAIL  no error to expect" in run.out
+    assert "expected the flow to take its error path ('look_up'), but it never did" in run.out

@@ -76,8 +76,8 @@ scenarios:
         "8:27: `expect_recording` is started or stopped; found 'paused'",
         "9:17: `hangup` takes no value; found 'please'",
         "10:9: a step is a mapping with one key, one of press, say, silence, hangup, expect, expect_transfer, "
-        "expect_recording, expect_variables, expect_cookies, expect_locale, expect_end, expect_request (or the word silence or "
-        "hangup); found a list",
+        "expect_recording, expect_variables, expect_cookies, expect_locale, expect_end, expect_request, "
+        "expect_error (or the word silence or hangup); found a list",
         "11:11: another scenario is already named 'one' (at " + str(path) + ":3:5); names must be unique in a file",
         "13:5: a scenario needs a `name`, shown in the results",
         "14:5: unknown key 'colour' in a scenario",

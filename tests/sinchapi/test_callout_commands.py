@@ -154,7 +154,7 @@ def test_a_flow_without_amd_asks_for_none(ivrc, sinch_env: SinchStandIn, tmp_pat
 
 @pytest.mark.parametrize("args, message", [
     (["--var", "colour=blue"], "flow 'reminder' declares no variable 'colour' (it declares: answer, "
-                               "appointment_time, clinic)"),
+                               "appointment_time, clinic, reception_number)"),
     (["--var", "clinic=" + "x" * 41], "the value for 'clinic' is 41 bytes; the flow's max_length is 40"),
     (["--var", "clinic"], "'clinic' should be NAME=VALUE"),
     (["--to", "+1"], "is not an E.164 number"),

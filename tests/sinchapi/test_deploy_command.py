@@ -8,7 +8,7 @@ from standin import EXAMPLES, KEY, SinchStandIn
 
 NUMBERS = {"+46812345670": "support", "+46812345690": "voicemail", "+46812345700": "account-pin",
            "+46812345710": "multilingual", "+46812345711": "multilingual", "+46812345790": "order-status",
-           "+46812345800": "concierge"}
+           "+46812345800": "concierge", "+46812345740": "hotel"}
 CALLBACKS = f"/v1/configuration/callbacks/applications/{KEY}"
 OTHER_APP = "11983f76-12c8-1111-9515-4785c7b67ca8"
 
@@ -27,14 +27,15 @@ def _changes(standin: SinchStandIn) -> list:
 def test_dry_run_prints_the_plan_and_changes_nothing(ivrc, account: SinchStandIn) -> None:
     run = ivrc("deploy", "examples", "--url", "https://ivr.example.com", "--dry-run")
     assert run.code == 0, run.err
-    assert run.out.startswith("Checked 7 flow(s): account-pin (inbound), concierge (inbound), multilingual (inbound), "
+    assert run.out.startswith("Checked 8 flow(s): account-pin (inbound), concierge (inbound), hotel (inbound), "
+                              "multilingual (inbound), "
                               "order-status (inbound), "
                               "reminder (outbound), support (inbound), voicemail (inbound)\n")
     assert f"Sinch application {KEY}" in run.out
     assert "  now  (none)\n  new  https://ivr.example.com/sinch/callback\n" in run.out
     for number, flow in NUMBERS.items():
         assert f"  + assign {number} (flow {flow})" in run.out
-    assert "8 change(s): set the callback URL, assign 7 number(s)." in run.out
+    assert f"{len(NUMBERS) + 1} change(s): set the callback URL, assign {len(NUMBERS)} number(s)." in run.out
     assert run.out.rstrip().endswith("Dry run: nothing was changed.")
     assert _changes(account) == []
     assert {(r.host, r.auth) for r in account.requests} == {("config", "signed")}

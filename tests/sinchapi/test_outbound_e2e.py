@@ -17,7 +17,7 @@ from standin import EXAMPLES, KEY, REPO, SECRET, SinchStandIn, managed_call_prob
 
 PATIENT = "+46701234567"
 NUMBERS = ("+46812345670", "+46812345690", "+46812345700", "+46812345710", "+46812345711", "+46812345790",
-           "+46812345800")
+           "+46812345800", "+46812345740")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ def client(flows_dir: Path):
 
 def test_lists_every_flow_with_its_counts(client: TestClient, flows_dir: Path) -> None:
     flows = client.get("/api/flows").json()["flows"]
-    assert [f["id"] for f in flows] == ["account-pin", "concierge", "multilingual", "order-status", "reminder", "support",
+    assert [f["id"] for f in flows] == ["account-pin", "concierge", "hotel", "multilingual", "order-status", "reminder",
+                                        "support",
                                         "voicemail"]
     support = next(f for f in flows if f["id"] == "support")
     assert support == {**support, "file": str(flows_dir / "support.yaml"), "errors": 0, "compiles": True,

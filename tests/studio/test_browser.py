@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from browser import Studio, launch, open_page, start_studio
 from flows import big_flow
+from ivrctest import EXAMPLE_FLOWS
 from playwright.sync_api import expect, sync_playwright
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"  # for looking at; ignored by git
@@ -49,7 +50,7 @@ def dial(page, now: str) -> None:
 
 
 def test_the_banner_names_the_flows_and_a_local_address(studio: Studio) -> None:
-    assert studio.banner.startswith("ivrc studio: 7 flow(s) from ")
+    assert studio.banner.startswith(f"ivrc studio: {len(EXAMPLE_FLOWS)} flow(s) from ")
     assert studio.url.startswith("http://127.0.0.1:")
 
 

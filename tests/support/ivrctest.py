@@ -15,6 +15,8 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
+# The example flows (not their scenario files): tests that count what a folder holds count these.
+EXAMPLE_FLOWS = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".test.yaml"))
 # The verified test vector of Sinch's signing docs (reference section 6.3): public, for tests only.
 KEY = "669E367E-6BBA-48AB-AF15-266871C28135"
 SECRET = "BeIukql3pTKJ8RGL5zo0DA=="

@@ -50,10 +50,10 @@ def test_the_server_does_check_flows_against_the_schema(tmp_path: Path, server) 
     flow = tmp_path / "support.yaml"
     text = (EXAMPLES / "support.yaml").read_text(encoding="utf-8")
     text = text.replace("../schemas/flow.schema.json", (REPO / "schemas" / "flow.schema.json").as_uri())
-    flow.write_text(text.replace("        1: billing", "        12: billing").replace("    say: {prompt: welcome}",
+    flow.write_text(text.replace("        1: billing", "        123456789: billing").replace("    say: {prompt: welcome}",
                                                                                         "    sey: {prompt: welcome}"))
     messages = [d["message"] for d in server.diagnostics(server.open(flow))]
-    assert any("12" in m or "maximum" in m.lower() for m in messages), messages
+    assert any("123456789" in m or "maximum" in m.lower() for m in messages), messages
     assert any("sey" in m for m in messages), messages
 
 

@@ -83,7 +83,7 @@ def test_both_hooks_pass_in_a_repository_with_yaml_that_is_not_a_flow(repos) -> 
     assert run.returncode == 0, run.stdout + run.stderr
     assert _status(run.stdout, "ivrc lint") == "Passed"
     assert _status(run.stdout, "ivrc test") == "Passed"
-    assert "8 passed, 0 failed" in run.stdout  # the flow tests really ran
+    assert "10 passed, 0 failed" in run.stdout  # the flow tests really ran
 
 
 def test_the_lint_hook_still_fails_on_a_broken_flow(repos) -> None:

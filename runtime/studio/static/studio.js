@@ -2,7 +2,7 @@
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
-const KINDS = ["say", "branch", "menu", "collect", "record", "transfer", "park", "hangup", "request"];
+const KINDS = ["say", "branch", "menu", "collect", "record", "transfer", "park", "hangup", "request", "repeat"];
 const $ = (id) => document.getElementById(id);
 const MIN_READABLE_SCALE = 0.85;  // below this a 12px caption is smaller than 10px on screen
 
