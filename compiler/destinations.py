@@ -10,10 +10,14 @@ E164_LONGEST = 16
 # Stricter than a literal `sip:` (which lint reads): a value from a backend or a caller gets only
 # what RFC 3261 allows in a user part, a host name or IPv4 address, and an optional port.
 SIP = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
-WHAT = {"number": "a phone number in E.164 format", "sip": "a SIP address user@host"}
+# A conference room id from a template (`room-{{ account }}`): up to 64 characters (the language's
+# limit for a written id), of the plain characters a room name needs.
+CONFERENCE = re.compile(r"[A-Za-z0-9._+-]{1,64}")
+WHAT = {"number": "a phone number in E.164 format", "sip": "a SIP address user@host",
+        "conference": "a conference id of 1 to 64 letters, digits, '.', '_', '+' or '-'"}
+_PATTERNS = {"number": E164, "sip": SIP, "conference": CONFERENCE}
 
 
 def valid(kind: str, value: str) -> bool:
     """Whether the value a template gave is a destination Sinch can dial for this kind of transfer."""
-    pattern = E164 if kind == "number" else SIP
-    return pattern.fullmatch(value) is not None
+    return _PATTERNS[kind].fullmatch(value) is not None

@@ -174,7 +174,7 @@ def _transfer(spec: dict, path: tuple) -> ir.Transfer:
         suppress_callbacks=spec.get("suppress_callbacks"),
         keypad=None if keypad is None else _keypad(keypad, path + ("keypad",)),
         path=path,
-        destination=ir.Text(spec[kind], path + (kind,)) if kind in ("number", "sip") and "{{" in spec[kind] else None,
+        destination=ir.Text(spec[kind], path + (kind,)) if kind in ("number", "sip", "conference") and "{{" in spec[kind] else None,
         on_invalid=ir.Ref(spec["on_invalid"], path + ("on_invalid",)) if "on_invalid" in spec else None,
     )
 

@@ -243,7 +243,7 @@ def transfer(t: ir.Transfer) -> dict:
                 options["sampleRate"] = t.streaming.sample_rate
             out["streamingOptions"] = options
         return out
-    out = {"name": "connectConf", "conferenceId": t.target}
+    out = {"name": "connectConf", "conferenceId": target}
     if t.keypad is not None:
         dtmf: dict[str, Any] = {"mode": t.keypad.mode}
         if t.keypad.mode == "detect":

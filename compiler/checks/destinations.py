@@ -31,7 +31,7 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             continue
         yield from _destination(flow, transfer, transfer.destination, bounds, doc)
         if transfer.on_invalid is None and flow.on_error_goto is None:  # else the author chose where it goes
-            what = "phone number" if transfer.kind == "number" else "SIP address"
+            what = {"number": "phone number", "sip": "SIP address"}.get(transfer.kind, "conference id")
             yield Diagnostic("IVR173", f"the {what} comes from a template and this transfer has no `on_invalid`: "
                                        f"a value that is not a {what} takes the flow's error path",
                              doc.span(here, key=True),

@@ -124,6 +124,8 @@ NOT_LINT = {
     "A template that goes past a bound takes the error path": "what happens at run time",
     "checks the value before Sinch sees it: a `number` must be E.164": "the run-time check of a templated "
         "destination (tests/runtime/test_transfer_destinations.py); lint's part is IVR172-IVR175",
+    "the value must be 1 to 64 letters, digits,": "the run-time check of a templated conference id "
+        "(tests/flowtests/test_simulate_command.py)",
     "They cannot be forged": "the sealed state, at run time (tests/runtime/test_requests_and_sealed_state.py)",
     "is never entered from a menu result alone": "the sealed state, at run time",
     "Keep what must not travel at all": "advice on what to keep out of cookies",

@@ -1,6 +1,7 @@
 """`ivrc simulate`: a flow in-process, scripted from options or from lines on stdin."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -157,3 +158,18 @@ def test_a_recognised_caller_is_streamed_with_the_account_header(ivrc) -> None:
     assert run.code == 0, run.err
     assert ("  ·  transferred to stream wss://assistant.harborbank.example/calls, headers X-Account: 123456, "
             "X-Line: advice") in run.out.splitlines()
+
+
+def test_a_conference_room_from_a_template_is_filled_in_and_checked(ivrc, tmp_path) -> None:
+    flow = tmp_path / "room.yaml"
+    flow.write_text('ivrc: 1\nflow: room\nnumbers: ["+46812349604"]\nstart: ask\nstates:\n'
+                    '  ask:\n    collect: {prompt: "Account?", into: account, max_digits: 6, next: meet,'
+                    ' no_input: {say: "No."}, invalid: {say: "Bad."}}\n'
+                    '  meet:\n    transfer: {conference: "room-{{ account }}", on_invalid: bye}\n'
+                    '  bye: {say: "Sorry, no room.", hangup: true}\n')
+    run = ivrc("simulate", str(flow), "--press", "123456")
+    assert run.code == 0 and "  ·  transferred to conference room-123456" in run.out.splitlines()
+    machine = ivrc("compile", str(flow), "-o", str(tmp_path / "m.json"))
+    action = json.loads((tmp_path / "m.json").read_text())["states"]["meet"]["action"]
+    assert machine.code == 0 and action["conferenceId"] == {"$destination": {"kind": "conference",
+                                                                            "template": "room-{{ account }}"}}

@@ -88,6 +88,8 @@ def test_without_on_invalid_the_error_path_never_a_malformed_connect(phone: Phon
     ("sip", "desk@pbx.example.com", True), ("sip", "desk@10.0.0.7:5061", True),
     ("sip", "sip:desk@pbx.example.com", False), ("sip", "desk 4@pbx.example.com", False),
     ("sip", "desk@pbx.example.com;transport=tcp", False), ("sip", "@pbx.example.com", False),
+    ("conference", "case-123456", True), ("conference", "room.4_b+c", True), ("conference", "", False),
+    ("conference", "room 4", False), ("conference", "r" * 65, False), ("conference", "room;moh=music1", False),
 ])
 def test_what_counts_as_a_number_or_address(kind: str, value: str, ok: bool) -> None:
     assert valid(kind, value) is ok
