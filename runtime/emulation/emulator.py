@@ -409,6 +409,10 @@ class Call:
                     self._hear(part, instruction.get("locale"))
             elif name == "say":
                 self._say("hear", instruction.get("text", ""), {"locale": instruction.get("locale")})
+            elif name == "startRecording" and answer.get("action", {}).get("name") == "connectMxp":
+                # Sinch records no call to an in-app user (IVR061 says so at lint time): nothing is stored.
+                self._say("record", "Sinch does not record a call to an in-app user: nothing is recorded",
+                          {"recording": "ignored"})
             elif name == "startRecording":
                 self.recording = instruction.get("options", {})
                 self._say("record", f"recording started → {self.recording.get('destinationUrl')}",

@@ -109,3 +109,14 @@ def test_interactive_commands() -> None:
     assert parse_command("?") is None
     with pytest.raises(ValueError, match="not understood"):
         parse_command("hello")
+
+
+def test_a_recording_of_a_call_to_an_in_app_user_is_not_made_as_on_sinch() -> None:
+    start = {"name": "startRecording", "options": {"destinationUrl": "https://rec.example.com/up"}}
+    fake = Fake(lambda body: {"instructions": [start],
+                              "action": {"name": "connectMxp", "destination": {"type": "username", "endpoint": "alice"}}})
+    call = Call(fake, called="+1").start()
+    records = [line for line in call.lines if line.kind == "record"]
+    assert [line.data for line in records] == [{"recording": "ignored"}]
+    call.hangup()
+    assert not any(b["event"] == "notify" for b in fake.bodies)  # no recording_finished for what was never made
