@@ -10,7 +10,7 @@ from .. import ir, walk
 from ..diagnostics import Diagnostic, did_you_mean
 from ..loader import Document
 from ..templates import CALL_FIELDS, RESERVED, condition_source, parse, template_references
-from .samples import first_failure
+from .samples import constant_values, first_failure
 
 # Sinch's answering-machine verdicts (reference: the ACE event's amd.status), as call.amd holds them.
 AMD_VALUES = ("human", "machine", "notsure", "hangup")
@@ -219,14 +219,17 @@ def _constants(node: nodes.Node) -> tuple | None:
     return None
 
 
-def _possible(node: nodes.Node, locales: tuple[str, ...]) -> set[str] | None:
-    """Every text an expression can give, when that can be told from the template alone."""
+def _possible(node: nodes.Node, locales: tuple[str, ...], constants: dict[str, set[str]]) -> set[str] | None:
+    """Every text an expression can give, when that can be told from the flow: constants, the
+    locale, and variables the flow only ever sets to constants."""
     if isinstance(node, nodes.Const) and isinstance(node.value, str):
         return {node.value}
     if isinstance(node, nodes.Name) and node.name == "locale":
         return set(locales)
+    if isinstance(node, nodes.Name) and node.name in constants:
+        return constants[node.name]
     if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
-        a, b = _possible(node.expr1, locales), _possible(node.expr2, locales)
+        a, b = _possible(node.expr1, locales, constants), _possible(node.expr2, locales, constants)
         return None if a is None or b is None else a | b
     return None
 
@@ -244,7 +247,7 @@ def _locale_switches(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
             outputs = list(tree.body)
             values = None
             if len(outputs) == 1 and isinstance(outputs[0], nodes.Output) and len(outputs[0].nodes) == 1:
-                values = _possible(outputs[0].nodes[0], flow.locales)
+                values = _possible(outputs[0].nodes[0], flow.locales, constant_values(flow))
             if values is None:
                 yield Diagnostic("IVR072", "ivrc cannot tell that this locale is always one of the flow's locales "
                                            f"({', '.join(flow.locales)}); any other value fails the call",
@@ -253,6 +256,7 @@ def _locale_switches(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
                                       "a constant, e.g. `set: {locale: sv-SE}`")
                 continue
             for value in sorted(values - set(flow.locales)):
-                yield Diagnostic("IVR072", f"'{value}' is not one of the flow's locales ({', '.join(flow.locales)})",
+                held = "" if value in assignment.value.source else ", a value the variable it reads is set to,"
+                yield Diagnostic("IVR072", f"'{value}'{held} is not one of the flow's locales ({', '.join(flow.locales)})",
                                  doc.locate(assignment.value.path, 1, value),
                                  help=did_you_mean(value, flow.locales, "locales") or "add it to `locales:`")

@@ -192,3 +192,8 @@ def _keyed_digits(collect: ir.Collect) -> set[str]:
             if pattern is None or pattern.fullmatch(digits):
                 found.add(digits)
     return found
+
+
+def constant_values(flow: ir.Flow) -> dict[str, set[str]]:
+    """The variables that only ever hold constants the flow wrote (a default, `set` of plain text), with them."""
+    return {name: set(values) for name, values in _choices(flow).items() if values is not _TEXT}

@@ -98,3 +98,45 @@ def test_before_the_collection_the_digits_are_empty() -> None:
 def test_a_value_that_fails_for_every_sample_does_not_claim_every_call() -> None:
     [message] = keyed(4, "{{ {'1': 'one'}[first] }}")[:1]
     assert "for every value ivrc tried for first" in message and "every call" not in message
+
+
+LOCALE_FROM_VARIABLE = """\
+ivrc: 1
+flow: loc2
+numbers: ["+46812346003"]
+locale: en-US
+locales: [en-US, sv-SE]
+start: pick
+variables:
+  lang: {max_length: 5, default: "en-US"}
+prompts:
+  hi: {en-US: "Hello.", sv-SE: "Hej."}
+states:
+  pick:
+    menu:
+      prompt: "For English press 1, för svenska tryck 2, or 3 to keep the default."
+      options:
+        1: en
+        2: sv
+        3: apply
+      no_input: {say: "Nothing."}
+      invalid: {say: "Invalid."}
+      exhausted: apply
+  en:
+    set: {lang: "en-US"}
+    next: apply
+  sv:
+    set: {lang: "sv-SE"}
+    next: apply
+  apply:
+    set: {locale: "{{ lang }}"}
+    say: {prompt: hi}
+    hangup: true
+"""
+
+
+def test_a_locale_read_from_a_variable_set_only_to_the_flows_locales_is_accepted() -> None:
+    assert [d.code for d in check_text(LOCALE_FROM_VARIABLE).diagnostics] == []
+    # Any other text reaching the variable makes it undecidable again.
+    templated = LOCALE_FROM_VARIABLE.replace('set: {lang: "sv-SE"}', 'set: {lang: "{{ call.caller[:5] }}"}')
+    assert "IVR072" in [d.code for d in check_text(templated).diagnostics]
