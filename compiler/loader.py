@@ -401,13 +401,17 @@ def _load_text(text: str, file: str) -> LoadResult:
         message = (err.problem or "invalid YAML").strip()
         if err.context:
             message = f"{message} ({err.context.strip()})"
+        if "nesting depth" in message:  # the parser's own guard against deep nesting: IVR004's case
+            return LoadResult(None, [Diagnostic(
+                "IVR004", f"the YAML nests too deeply here; flows need no more than {MAX_DEPTH} levels", span,
+                help="check for brackets or braces opened and never closed")])
         if "expected a single document" in message:
             return LoadResult(None, [Diagnostic(
                 "IVR003", "the file holds more than one YAML document", span,
                 help="a flow file holds one flow; remove the '---' and what follows, or split the file")])
         return LoadResult(None, [yamltraps.explain(err, text, file)])
     except RecursionError:
-        return LoadResult(None, [Diagnostic("IVR001", "the YAML is nested too deeply", Span(file, 1, 1),
+        return LoadResult(None, [Diagnostic("IVR004", "the YAML is nested too deeply", Span(file, 1, 1),
                                             help=f"flows need no more than {MAX_DEPTH} levels")])
     except yaml.YAMLError as err:
         return LoadResult(None, [Diagnostic("IVR001", str(err).strip() or "invalid YAML", Span(file, 1, 1))])

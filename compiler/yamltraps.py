@@ -84,6 +84,12 @@ def explain(err: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic:
                           related=(Related(where, f"the {quote} that opens it"),),
                           help=f"close the text with {quote} on the line where it starts")
     if "mapping values are not allowed" in problem:
+        line = _LINE_BREAK.split(text)[span.line - 1] if mark is not None else ""
+        key, _, value = line.strip().lstrip("- ").partition(": ")
+        if key and value and not value.startswith(("'", '"', "{", "[")):
+            # `say: Press 1: for sales`: the second ': ' would start a mapping inside the text.
+            return Diagnostic("IVR001", f"the text {value.strip()!r} holds ': ', which YAML reads as the start of a "
+                                        "mapping", span, help=f"put the text in quotes: {key}: \"{value.strip()}\"")
         return Diagnostic("IVR001", message, span,
                           help="a ': ' inside a value starts a mapping; put the value in quotes")
     return Diagnostic("IVR001", message, span)

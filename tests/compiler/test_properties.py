@@ -376,6 +376,7 @@ def test_deep_nesting_is_refused_quickly(opening: str, closing: str) -> None:
     result = finishes(lambda: compiler.compile_text(text, "deep.yaml"))
     assert_sound(result, "deep.yaml", text)
     assert result.errors and result.machine is None
+    assert [d.code for d in result.errors] == ["IVR004"]  # the code for data nested too deep, not a syntax error
 
 
 def test_deep_block_nesting_is_refused_quickly() -> None:

@@ -86,3 +86,8 @@ def test_an_unquoted_hash_in_a_prompt_says_what_was_cut() -> None:
     first = result.diagnostics[0]
     assert first.code == "IVR096" and "'press'" in first.message and "'# and then wait'" in first.message
     assert '"To hear this again press # and then wait"' in first.help
+
+
+def test_a_colon_inside_unquoted_text_says_to_quote_the_text() -> None:
+    d = only("IVR001-colon-in-text.yaml")
+    assert "'Press 1: for sales'" in d.message and d.help == 'put the text in quotes: say: "Press 1: for sales"'
