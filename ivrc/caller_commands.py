@@ -131,6 +131,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     _quiet_engine()
     if args.custom and variables:
         raise UsageError("give either --var (ivrc builds the callout's custom) or --custom, not both")
+    unknown = sorted(set(variables) - set(machine.variables))
+    if unknown:
+        from ivrc.compiler.diagnostics import did_you_mean
+
+        hint = did_you_mean(unknown[0], list(machine.variables), "variables")
+        raise UsageError(f"--var {unknown[0]}: flow {machine.flow} declares no such variable"
+                         + (f"; {hint}" if hint else f" (it declares: {', '.join(machine.variables) or 'none'})"))
     stubs = Stubs(_stubs(args))
     world = InProcess(machines, frozen_clock(now, machine.timezone), env, backend=stubs)
     how = setup(machine, called=args.to, outbound=True if args.outbound else None, custom=args.custom,

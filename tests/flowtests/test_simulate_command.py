@@ -173,3 +173,8 @@ def test_a_conference_room_from_a_template_is_filled_in_and_checked(ivrc, tmp_pa
     action = json.loads((tmp_path / "m.json").read_text())["states"]["meet"]["action"]
     assert machine.code == 0 and action["conferenceId"] == {"$destination": {"kind": "conference",
                                                                             "template": "room-{{ account }}"}}
+
+
+def test_a_var_the_flow_does_not_declare_is_a_usage_error(ivrc) -> None:
+    run = ivrc("simulate", "examples/reminder.yaml", "--var", "clinc=Smile Dental")
+    assert run.code == 2 and "--var clinc: flow reminder declares no such variable; did you mean 'clinic'?" in run.err
