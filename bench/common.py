@@ -54,6 +54,16 @@ def server(argv: list[str], port: int, env: dict | None = None, health: str = "/
             proc.wait()
 
 
+def http_get(port: int, path: str) -> bytes:
+    """The body of GET path on loopback (one request, connection closed after it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).partition(b"\r\n\r\n")[2]
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
