@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from .backend import DEFAULT_BUDGET, Backend
 from .callevents import CallEvents, not_enabled
 from .connections import QuietAcceptErrors
 from .events_out import EventsConfig, EventSender
+from .fastjson import answer_bytes
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import Cached, ReplayGuard
@@ -35,8 +35,6 @@ CALLBACK_PATH = "/sinch/callback"
 MAX_BODY_BYTES = 64 * 1024  # Sinch callbacks are around 1 kB; cookies add at most 1 kB
 
 callback_log = logging.getLogger("ivrc.callbacks")
-# One encoder for every answer: json.dumps with arguments would build a new one per call.
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 log = logging.getLogger("ivrc.server")
 
 
@@ -166,7 +164,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         background = BackgroundTask(events.enqueue, answer.report) if events and answer.report else None
         if answer.svaml is None:
             return Response(status_code=200, background=background)
-        return Response(_encode(answer.svaml), media_type="application/json", background=background)
+        return Response(answer_bytes(answer.svaml), media_type="application/json", background=background)
 
     async def wrong_method(request: Request) -> Response:
         return _error(405, "method-not-allowed", "method", f"Sinch callbacks are POSTed to {settings.callback_path}")
