@@ -8,18 +8,33 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import itertools
 import json
+import os
 import sys
 import tempfile
 import uuid
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 
-from bench.common import (DEMO_KEY, DEMO_SECRET, REPO, drive, free_port, http_get, http_post, python, rss_kib, server,
-                          table)
+from bench.common import (
+    DEMO_KEY,
+    DEMO_SECRET,
+    REPO,
+    drive,
+    free_port,
+    http_get,
+    http_post,
+    python,
+    rss_kib,
+    server,
+    table,
+)
 
 PATH = "/sinch/callback"
+# The same uvicorn settings for both servers: `ivrc serve` takes uvicorn's --http and --loop too.
+STACKS = {"plain": ["--http", "h11", "--loop", "asyncio"], "standard": ["--http", "httptools", "--loop", "uvloop"]}
 # What the recorded callers do in each example (the mix of the benchmark).
 SCRIPTS = {
     "+46812345670": ["silence", "3", "#"],  # support: menu timeout, voicemail, finish key (or closed)
@@ -127,18 +142,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=1500, help="calls per run (default 1500)")
     parser.add_argument("--rounds", type=int, default=2, help="runs per server; the best is reported")
     parser.add_argument("--quick", action="store_true", help="a few calls, to check the script runs")
+    parser.add_argument("--stack", choices=STACKS, default="plain",
+                        help="plain: h11 and asyncio (uvicorn alone); standard: httptools and uvloop "
+                             "(uvicorn[standard], which must be installed); both servers alike (default plain)")
+    parser.add_argument("--pin", action="store_true",
+                        help="server on CPU 0, the load generator on CPU 1 (needs taskset and two CPUs)")
     args = parser.parse_args(argv)
     if args.quick:
         args.calls, args.rounds = 40, 1
+    stack = STACKS[args.stack]
+    missing = [module for module in stack[1::2] if importlib.util.find_spec(module) is None and module != "asyncio"]
+    if missing:
+        print(f"--stack {args.stack} needs {', '.join(missing)}: pip install 'uvicorn[standard]'", file=sys.stderr)
+        return 2
+    server_cpu: list[str] = []
+    if args.pin:
+        os.sched_setaffinity(0, {1})
+        server_cpu = ["taskset", "-c", "0"]
     recorded = record_calls()
     per_call = sum(len(c) for c in recorded) / len(recorded)
     machines = tempfile.mkdtemp(prefix="ivrc-bench-")
-    common = ["--port", "{port}", "--host", "127.0.0.1"]
+    common = ["--port", "{port}", "--host", "127.0.0.1", *stack]
     servers = {
-        "baseline (bare Starlette)": ([python(), "-m", "uvicorn", "bench.baseline_app:app", "--no-access-log",
+        "baseline (bare Starlette)": ([*server_cpu, python(), "-m", "uvicorn", "bench.baseline_app:app", "--no-access-log",
                                        "--log-level", "warning", "--workers", "1"] + common, {}),
         # The default log level: one JSON line per callback is part of ivrc's work.
-        "ivrc serve": ([python(), "-m", "ivrc", "serve", "examples", "--machines-dir", machines, "--workers", "1"]
+        "ivrc serve": ([*server_cpu, python(), "-m", "ivrc", "serve", "examples", "--machines-dir", machines, "--workers", "1"]
                        + common,
                        {"SINCH_APPLICATION_KEY": DEMO_KEY, "SINCH_APPLICATION_SECRET": DEMO_SECRET,
                         "IVRC_STATE_KEY": STATE_KEY, **BENCH_ENV}),
@@ -163,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([name, result.requests, f"{result.rate:,.0f}", f"{result.percentile(0.5):.2f}",
                      f"{result.percentile(0.99):.2f}", f"{before / 1024:.1f} -> {after / 1024:.1f}"])
     print(f"Callback benchmark: {args.calls} calls of {per_call:.1f} callbacks on average, 32 connections, "
-          f"best of {args.rounds} run(s) per server")
+          f"best of {args.rounds} run(s) per server, {args.stack} uvicorn ({' '.join(stack)})"
+          + (", server pinned to CPU 0" if args.pin else ""))
     print(table(["server", "requests", "req/s", "p50 ms", "p99 ms", "RSS MiB"], rows))
     base, ivrc = best["baseline (bare Starlette)"][0], best["ivrc serve"][0]
     throughput = ivrc.rate / base.rate
