@@ -7,6 +7,7 @@ digit collection, DiCE) over 32 keep-alive connections on loopback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import itertools
@@ -35,13 +36,16 @@ from bench.common import (
 PATH = "/sinch/callback"
 # The same uvicorn settings for both servers: `ivrc serve` takes uvicorn's --http and --loop too.
 STACKS = {"plain": ["--http", "h11", "--loop", "asyncio"], "standard": ["--http", "httptools", "--loop", "uvloop"]}
-# What the recorded callers do in each example (the mix of the benchmark).
+# What the recorded callers do in each example (the mix of the benchmark): calls that make no request.
 SCRIPTS = {
     "+46812345670": ["silence", "3", "#"],  # support: menu timeout, voicemail, finish key (or closed)
-    "+46812345700": ["1234567#", "1234#", "1"],  # account PIN: digit collection twice, then a menu
     "+46812345690": ["#"],  # voicemail
     "+46812345710": ["2", "1", "1"],  # multilingual: language menu, fused menus
 }
+# With --with-requests, also a call whose states ask examples/backend.py on loopback: the account
+# example verifies an account and PIN, then reads the balance (two requests in five callbacks).
+REQUEST_SCRIPTS = {"+46812345700": ["123456#", "1234#", "3"]}
+BACKEND = "http://127.0.0.1:8091"  # where the example flows' requests go (literal in the flows)
 
 
 # What the examples read from the server's environment: stand-ins, never real credentials.
@@ -49,7 +53,32 @@ BENCH_ENV = {"VOICEMAIL_S3_CREDENTIALS": "AK:SK:eu-north-1", "BANK_API_TOKEN": "
 STATE_KEY = "bench-state-key-local-only-0123456789"
 
 
-def record_calls() -> list[list[dict]]:
+def _fetch(outgoing):  # type: ignore[no-untyped-def]
+    """A request state's reply from the example backend, for recording in-process."""
+    import httpx
+
+    from ivrc.runtime.engine.requests import Reply
+
+    response = httpx.request(outgoing.method, outgoing.url, params=outgoing.query or None,
+                             headers=outgoing.headers, content=outgoing.body, timeout=outgoing.timeout)
+    return Reply(status=response.status_code, data=response.json(), json_ok=True, seconds=0.001)
+
+
+@contextlib.contextmanager
+def example_backend():
+    """examples/backend.py on its port for the account example's requests (one already there is used)."""
+    try:
+        if json.loads(http_get(8091, "/health")).get("service") == "ivrc-example-backend":
+            yield None
+            return
+        raise SystemExit("bench: port 8091 is taken by something that is not examples/backend.py")
+    except (OSError, ValueError):
+        pass
+    with server([python(), "examples/backend.py", "--port", "8091"], 8091, dict(BENCH_ENV), health="/health") as proc:
+        yield proc
+
+
+def record_calls(scripts: dict[str, list[str]] | None = None) -> list[list[dict]]:
     """One conversation per script, recorded in-process as the bodies Sinch would send."""
     from ivrc.compiler.project import check_paths
     from ivrc.runtime.emulation.emulator import Call, CallFailed, EngineTransport
@@ -60,12 +89,11 @@ def record_calls() -> list[list[dict]]:
     library = Library()
     for result in check_paths([str(REPO / "examples")], compile=True):
         library.add(result.machine)
-    # No backend here: the account example's requests take their failure path (an agent), which the
-    # server under test then answers the same way, its backend being absent too.
+    # Requests are answered by the example backend, as the server under test will answer them.
     # Sealed with the server's key, so the replayed cookies are trusted as a real call's would be.
-    engine = Engine(library, env=BENCH_ENV, sealer=Sealer((STATE_KEY.encode(),)))
+    engine = Engine(library, env=BENCH_ENV, sealer=Sealer((STATE_KEY.encode(),)), backend=_fetch)
     calls = []
-    for number, steps in SCRIPTS.items():
+    for number, steps in (scripts or SCRIPTS).items():
         sent: list[dict] = []
 
         class Recorder(EngineTransport):
@@ -145,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", choices=STACKS, default="plain",
                         help="plain: h11 and asyncio (uvicorn alone); standard: httptools and uvloop "
                              "(uvicorn[standard], which must be installed); both servers alike (default plain)")
+    parser.add_argument("--with-requests", action="store_true",
+                        help="add the account example's calls, whose requests examples/backend.py answers on loopback")
     parser.add_argument("--pin", action="store_true",
                         help="server on CPU 0, the load generator on CPU 1 (needs taskset and two CPUs)")
     args = parser.parse_args(argv)
@@ -155,12 +185,18 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"--stack {args.stack} needs {', '.join(missing)}: pip install 'uvicorn[standard]'", file=sys.stderr)
         return 2
-    server_cpu: list[str] = []
     if args.pin:
-        os.sched_setaffinity(0, {1})
-        server_cpu = ["taskset", "-c", "0"]
-    recorded = record_calls()
+        os.sched_setaffinity(0, {1})  # the load generator (and the example backend) on CPU 1
+    with contextlib.ExitStack() as running:
+        if args.with_requests:
+            running.enter_context(example_backend())
+        return _run(args, stack)
+
+
+def _run(args: argparse.Namespace, stack: list[str]) -> int:
+    recorded = record_calls({**SCRIPTS, **REQUEST_SCRIPTS} if args.with_requests else SCRIPTS)
     per_call = sum(len(c) for c in recorded) / len(recorded)
+    server_cpu = ["taskset", "-c", "0"] if args.pin else []
     machines = tempfile.mkdtemp(prefix="ivrc-bench-")
     common = ["--port", "{port}", "--host", "127.0.0.1", *stack]
     servers = {
@@ -193,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"{result.percentile(0.99):.2f}", f"{before / 1024:.1f} -> {after / 1024:.1f}"])
     print(f"Callback benchmark: {args.calls} calls of {per_call:.1f} callbacks on average, 32 connections, "
           f"best of {args.rounds} run(s) per server, {args.stack} uvicorn ({' '.join(stack)})"
-          + (", server pinned to CPU 0" if args.pin else ""))
+          + (", server pinned to CPU 0" if args.pin else "")
+          + (", with the account example's requests to examples/backend.py" if args.with_requests else ""))
     print(table(["server", "requests", "req/s", "p50 ms", "p99 ms", "RSS MiB"], rows))
     base, ivrc = best["baseline (bare Starlette)"][0], best["ivrc serve"][0]
     throughput = ivrc.rate / base.rate
