@@ -112,6 +112,20 @@ async def _connection(port: int, calls: list[list[bytes]], results: list, errors
         writer.close()
 
 
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[bytes, bytes]:
+    """One request on a keep-alive connection: its status line and body (Content-Length framing only)."""
+    writer.write(request)
+    status = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return status, (await reader.readexactly(length) if length else b"")
+
+
 def drive(port: int, calls: list[list[bytes]], connections: int = 32) -> LoadResult:
     """Sends each call's requests in order on one of `connections` keep-alive connections, as fast as answered."""
     shares = [calls[i::connections] for i in range(connections)]
