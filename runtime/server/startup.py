@@ -255,6 +255,11 @@ def serve(options: ServeOptions) -> None:
     say = _announcer(options)
     say("info", f"serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
                 f"{options.callback_path}")
+    parser = connections.http_protocol(options.http).rpartition(":")[2]
+    loop = options.loop if options.loop != "auto" else "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    say("info", f"HTTP: {'httptools' if 'HttpTools' in parser else 'h11'}, event loop: {loop}"
+                + ("" if "HttpTools" in parser and loop == "uvloop" else
+                   " (pip install 'uvicorn[standard]' for httptools and uvloop: about twice the callbacks a second)"))
     for entry in library.listing():
         say("info", f"flow {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers'])}".rstrip(),
             f"  {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers']) or ''}")
