@@ -13,6 +13,7 @@ import importlib.util
 import itertools
 import json
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -165,6 +166,10 @@ def measure(argv: list[str], calls: list[list[bytes]], warmup: list[list[bytes]]
     return result, before, after, off
 
 
+def _can_pin() -> bool:
+    return shutil.which("taskset") is not None and len(os.sched_getaffinity(0)) >= 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1500, help="calls per run (default 1500)")
@@ -175,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(uvicorn[standard], which must be installed); both servers alike (default plain)")
     parser.add_argument("--with-requests", action="store_true",
                         help="add the account example's calls, whose requests examples/backend.py answers on loopback")
-    parser.add_argument("--pin", action="store_true",
-                        help="server on CPU 0, the load generator on CPU 1 (needs taskset and two CPUs)")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=_can_pin(),
+                        help="server on CPU 0, the load generator on CPU 1 (default when taskset and two CPUs exist)")
     args = parser.parse_args(argv)
     if args.quick:
         args.calls, args.rounds = 40, 1
