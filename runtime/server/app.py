@@ -232,6 +232,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Out of file descriptors, asyncio reports every refused accept with a traceback: once per minute is enough.
         asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
+        backend.open()
         watcher = settings.watcher  # `ivrc serve --reload` (reloader.py)
         task = asyncio.create_task(watcher.run()) if watcher is not None else None
         if events is not None:

@@ -37,17 +37,23 @@ class Backend:
         self._clients: list[httpx.AsyncClient] = []
         self._in_flight: list[int] = []
 
+    def open(self) -> None:
+        """Makes the pools (the server does at start-up: loading CA certificates takes tens of milliseconds)."""
+        if self._clients:
+            return
+        # A given transport (tests) is one pool: it may hold state of its own.
+        pools = 1 if self._transport is not None else min(POOLS, self._max_connections)
+        per_pool = max(1, self._max_connections // pools)
+        tls = httpx.create_ssl_context(verify=True, trust_env=False)  # one for all pools: it is the same
+        self._clients = [httpx.AsyncClient(
+            transport=self._transport, follow_redirects=False, verify=tls, trust_env=False, timeout=None,
+            limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool))
+            for _ in range(pools)]
+        self._in_flight = [0] * pools
+
     def _pick(self) -> int:
-        """The pool with the fewest requests in flight; the pools are made on first use, inside the server's loop."""
-        if not self._clients:
-            # A given transport (tests) is one pool: it may hold state of its own.
-            pools = 1 if self._transport is not None else min(POOLS, self._max_connections)
-            per_pool = max(1, self._max_connections // pools)
-            self._clients = [httpx.AsyncClient(
-                transport=self._transport, follow_redirects=False, verify=True, trust_env=False, timeout=None,
-                limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool))
-                for _ in range(pools)]
-            self._in_flight = [0] * pools
+        """The pool with the fewest requests in flight (made on first use if the server has not yet)."""
+        self.open()
         return min(range(len(self._clients)), key=self._in_flight.__getitem__)
 
     async def aclose(self) -> None:
