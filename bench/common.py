@@ -54,6 +54,16 @@ def server(argv: list[str], port: int, env: dict | None = None, health: str = "/
             proc.wait()
 
 
+def http_get(port: int, path: str) -> bytes:
+    """The body of GET path on loopback (one request, connection closed after it)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).partition(b"\r\n\r\n")[2]
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
@@ -100,6 +110,20 @@ async def _connection(port: int, calls: list[list[bytes]], results: list, errors
                     errors.append(status)
     finally:
         writer.close()
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[bytes, bytes]:
+    """One request on a keep-alive connection: its status line and body (Content-Length framing only)."""
+    writer.write(request)
+    status = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    return status, (await reader.readexactly(length) if length else b"")
 
 
 def drive(port: int, calls: list[list[bytes]], connections: int = 32) -> LoadResult:

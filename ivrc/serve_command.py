@@ -16,7 +16,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            request_budget=args.request_budget, call_events=args.call_events,
                            events_url=args.events_url, keep_alive_timeout=args.keep_alive_timeout,
                            request_timeout=args.request_timeout, limit_concurrency=args.limit_concurrency,
-                           graceful_shutdown_timeout=args.graceful_shutdown_timeout)
+                           graceful_shutdown_timeout=args.graceful_shutdown_timeout, http=args.http,
+                           loop=args.loop)
     for name in ("keep_alive_timeout", "request_timeout", "limit_concurrency", "graceful_shutdown_timeout"):
         if getattr(args, name) <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be more than 0")
@@ -66,6 +67,12 @@ def add_parsers(sub) -> None:
     srv.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
                      help="close a connection that takes longer to send one whole request, headers and body "
                           "(default 10)")
+    srv.add_argument("--http", default="auto", choices=("auto", "h11", "httptools"),
+                     help="HTTP/1.1 parser: httptools (C, from `pip install 'uvicorn[standard]'`) or h11 (pure "
+                          "Python); auto takes httptools when it is installed (default auto)")
+    srv.add_argument("--loop", default="auto", choices=("auto", "asyncio", "uvloop"),
+                     help="event loop: uvloop (from `pip install 'uvicorn[standard]'`) or asyncio; auto takes "
+                          "uvloop when it is installed (default auto)")
     srv.add_argument("--limit-concurrency", type=int, default=1000, metavar="N",
                      help="connections and requests served at once; more get 503 (default 1000, lowered to fit "
                           "the open-file limit)")

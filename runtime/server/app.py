@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.events import BadCallback, parse_callback
@@ -27,6 +26,7 @@ from .backend import DEFAULT_BUDGET, Backend
 from .callevents import CallEvents, not_enabled
 from .connections import QuietAcceptErrors
 from .events_out import EventsConfig, EventSender
+from .fastjson import answer_bytes
 from .logs import log_callback
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import Cached, ReplayGuard
@@ -35,8 +35,6 @@ CALLBACK_PATH = "/sinch/callback"
 MAX_BODY_BYTES = 64 * 1024  # Sinch callbacks are around 1 kB; cookies add at most 1 kB
 
 callback_log = logging.getLogger("ivrc.callbacks")
-# One encoder for every answer: json.dumps with arguments would build a new one per call.
-_encode = json.JSONEncoder(separators=(",", ":")).encode
 log = logging.getLogger("ivrc.server")
 
 
@@ -67,14 +65,14 @@ def _error(status: int, error: str, reason: str, message: str) -> JSONResponse:
     return JSONResponse({"error": error, "reason": reason, "message": message}, status_code=status)
 
 
-async def _read_body(request: Request, headers: dict[str, str], limit: int) -> bytes | None:
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes | None:
     """The raw body, or None past the limit (read message by message, so a huge body is never held)."""
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return None
     chunks, size, more = [], 0, True
     while more:
-        message = await request.receive()
+        message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunk = message.get("body", b"")
@@ -86,14 +84,57 @@ async def _read_body(request: Request, headers: dict[str, str], limit: int) -> b
     return b"".join(chunks)
 
 
-def _headers(request: Request) -> dict[str, str]:
+def _headers(scope: Scope) -> dict[str, str]:
     """The request's headers once, as a plain dict (ASGI gives names in lower case).
 
     A repeated header keeps its first value, as Starlette's Headers.get does."""
     found: dict[str, str] = {}
-    for name, value in request.scope["headers"]:
+    for name, value in scope["headers"]:
         found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
     return found
+
+
+async def _respond(send: Send, status: int, body: bytes | memoryview, media_type: str | None) -> None:
+    """An answer with the headers Starlette's Response would give it (length, then type), without building one."""
+    headers = [] if status < 200 or status in (204, 304) else [(b"content-length", str(len(body)).encode())]
+    if media_type is not None:
+        headers.append((b"content-type", media_type.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Endpoint:
+    """A plain ASGI handler as a route's endpoint (a function would be given Starlette's Request)."""
+
+    def __init__(self, handler: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handler(scope, receive, send)
+
+
+class CallbackApp(Starlette):
+    """Starlette, with Sinch's callbacks answered by a plain ASGI handler in front of the router.
+
+    Callbacks are nearly all the traffic; Starlette's middleware, routing, Request and Response
+    objects cost about as much again as the bare endpoint they wrap, so POSTs to the callback
+    path skip them. Everything else (and the callback path's other methods) goes through routes."""
+
+    def __init__(self, callback_path: str, callback: Callable[[Scope, Receive, Send], Awaitable[None]],
+                 **options: Any) -> None:
+        super().__init__(**options)
+        # A path with {parameters} is a pattern for the router, never compared as text here.
+        self.callback_path = callback_path if "{" not in callback_path else ""
+        self.callback = callback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Behind a proxy's root_path the router works out the route path, as it always has.
+        if (scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == self.callback_path
+                and self.callback_path and not scope.get("root_path")):
+            scope["app"] = self
+            await self.callback(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(library: Library, settings: Settings) -> Starlette:
@@ -115,44 +156,53 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         log.warning("rejected callback: %s (%s)", reason, message)
         return _error(status, error, reason, message)
 
-    async def callback(request: Request) -> Response:
+    async def callback(scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        headers = _headers(request)
+        headers = _headers(scope)
         try:
-            body = await _read_body(request, headers, settings.max_body_bytes)
+            body = await _read_body(receive, headers, settings.max_body_bytes)
         except ClientDisconnect:
-            return Response(status_code=400)
+            await _respond(send, 400, b"", None)
+            return
         if body is None:
-            return reject(413, "payload-too-large", "too-large",
-                          f"callback bodies are at most {settings.max_body_bytes} bytes")
+            await reject(413, "payload-too-large", "too-large",
+                         f"callback bodies are at most {settings.max_body_bytes} bytes")(scope, receive, send)
+            return
         if settings.verify_signatures:
             now = settings.clock()
             # The public path Sinch signed (request.url would parse a whole URL just for this).
-            path = request.scope.get("root_path", "") + request.scope["path"]
+            path = scope.get("root_path", "") + scope["path"]
             assert settings.credentials is not None  # create_app refuses to check signatures without credentials
-            verdict = verify(headers, body, path, request.method, settings.credentials, now)
+            verdict = verify(headers, body, path, scope["method"], settings.credentials, now)
             if not verdict:
                 assert verdict.reason is not None  # a refusal always says why
-                return reject(401, "unauthorized", verdict.reason, "the request is not signed by this Sinch application")
+                await reject(401, "unauthorized", verdict.reason,
+                             "the request is not signed by this Sinch application")(scope, receive, send)
+                return
             assert verdict.signature is not None and verdict.timestamp is not None  # an accepted request carries both
             cached = replays.answer_for(verdict.signature, verdict.timestamp)
             if cached is not None:
                 # Delivered again (a lost answer, a retrying load balancer): the same answer, never a refusal.
                 metrics.duplicate_requests.inc()
                 log.info("duplicate delivery of a signed callback: answered as the first time")
-                return Response(cached.body, status_code=cached.status, media_type=cached.media_type)
-            response = await _answer(body, started)
-            replays.remember(verdict.signature, verdict.timestamp,
-                             Cached(response.status_code, response.body, response.media_type))
-            return response
-        log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
-        return await _answer(body, started)
+                await _respond(send, cached.status, cached.body, cached.media_type)
+                return
+            status, answer, media_type, report = await _answer(body, started)
+            replays.remember(verdict.signature, verdict.timestamp, Cached(status, answer, media_type))
+        else:
+            log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
+            status, answer, media_type, report = await _answer(body, started)
+        await _respond(send, status, answer, media_type)
+        if report is not None and events is not None:
+            await events.enqueue(report)  # queued only once Sinch has its answer, and never waited for (events_out.py)
 
-    async def _answer(body: bytes, started: float) -> Response:
+    async def _answer(body: bytes, started: float) -> tuple[int, bytes | memoryview, str | None, dict | None]:
+        """Status, body, media type and the call event to send after answering (or None)."""
         try:
             cb = parse_callback(body)
         except BadCallback as err:
-            return reject(400, "bad-request", err.reason, str(err))
+            refused = reject(400, "bad-request", err.reason, str(err))
+            return refused.status_code, refused.body, refused.media_type, None
         answer = await engine.step_async(cb, backend.for_callback(settings.request_budget))
         elapsed = time.perf_counter() - started
         metrics.step_seconds.observe(elapsed)
@@ -166,12 +216,9 @@ def create_app(library: Library, settings: Settings) -> Starlette:
             settings.call_events.publish(callid=cb.callid, event=cb.event, flow=answer.flow, version=answer.version,
                                          state=answer.state, outcome=answer.outcome, caller=cb.caller,
                                          error=answer.error, reason=cb.dice_reason)
-        # Queued only once Sinch has its answer, and never waited for (events_out.py).
-        report = answer.report
-        background = BackgroundTask(events.enqueue, report) if events and report and events.wants(report) else None
         if answer.svaml is None:
-            return Response(status_code=200, background=background)
-        return Response(_encode(answer.svaml), media_type="application/json", background=background)
+            return 200, b"", None, answer.report
+        return 200, answer_bytes(answer.svaml), "application/json", answer.report
 
     async def wrong_method(request: Request) -> Response:
         return _error(405, "method-not-allowed", "method", f"Sinch callbacks are POSTed to {settings.callback_path}")
@@ -189,6 +236,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Out of file descriptors, asyncio reports every refused accept with a traceback: once per minute is enough.
         asyncio.get_running_loop().set_exception_handler(QuietAcceptErrors())
+        backend.open()
         watcher = settings.watcher  # `ivrc serve --reload` (reloader.py)
         task = asyncio.create_task(watcher.run()) if watcher is not None else None
         if events is not None:
@@ -202,8 +250,9 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                 await events.stop()
             await backend.aclose()
 
-    app = Starlette(lifespan=lifespan, routes=[
-        Route(settings.callback_path, callback, methods=["POST"]),
+    app = CallbackApp(settings.callback_path, callback, lifespan=lifespan, routes=[
+        # Reached only when the path is a pattern; otherwise CallbackApp answers POSTs itself.
+        Route(settings.callback_path, _Endpoint(callback), methods=["POST"]),
         Route(settings.callback_path, wrong_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
         Route("/healthz", health, methods=["GET"]),
         Route("/flows", flows, methods=["GET"]),

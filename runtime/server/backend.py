@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Iterable
 
 import httpx
@@ -18,6 +19,16 @@ from ivrc.runtime.engine.requests import MAX_ANSWER_BYTES, REQUEST_BUDGET, Outgo
 from ivrc.runtime.engine.step import AsyncFetch
 
 DEFAULT_BUDGET = REQUEST_BUDGET  # seconds of requests per callback (engine/requests.py says why)
+# httpcore's pool walks all its connections, and for each idle one all of them again, on every
+# request and answer: with 100 calls waiting on one backend that was most of the server's CPU
+# (bench/slow_backend.py, docs/benchmarks.md section 6). Several smaller pools keep each walk short.
+POOLS = 8
+
+
+def no_cookies() -> CookieJar:
+    """A cookie jar that keeps nothing: the client is shared by every call, so a cookie one call's
+    backend set would otherwise go out with another caller's requests."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 class Backend:
@@ -30,22 +41,33 @@ class Backend:
         self.origins = frozenset(origin_of(o) for o in origins) if origins is not None else None
         self._transport = transport
         self._max_connections = max_connections
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._in_flight: list[int] = []
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        # Made on first use, inside the server's event loop.
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._transport, follow_redirects=False, verify=True, trust_env=False, timeout=None,
-                limits=httpx.Limits(max_connections=self._max_connections,
-                                    max_keepalive_connections=self._max_connections))
-        return self._client
+    def open(self) -> None:
+        """Makes the pools (the server does at start-up: loading CA certificates takes tens of milliseconds)."""
+        if self._clients:
+            return
+        # A given transport (tests) is one pool: it may hold state of its own.
+        pools = 1 if self._transport is not None else min(POOLS, self._max_connections)
+        per_pool = max(1, self._max_connections // pools)
+        tls = httpx.create_ssl_context(verify=True, trust_env=False)  # one for all pools: it is the same
+        self._clients = [httpx.AsyncClient(
+            transport=self._transport, follow_redirects=False, verify=tls, trust_env=False, timeout=None,
+            limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
+            cookies=no_cookies())
+            for _ in range(pools)]
+        self._in_flight = [0] * pools
+
+    def _pick(self) -> int:
+        """The pool with the fewest requests in flight (made on first use if the server has not yet)."""
+        self.open()
+        return min(range(len(self._clients)), key=self._in_flight.__getitem__)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in self._clients:
+            await client.aclose()
+        self._clients, self._in_flight = [], []
 
     def for_callback(self, budget: float) -> AsyncFetch:
         """A fetch for one callback: every request it makes shares `budget` seconds."""
@@ -78,11 +100,20 @@ class Backend:
             return Reply(error="connection", seconds=time.monotonic() - started)
 
     async def _exchange(self, outgoing: Outgoing, started: float) -> Reply:
+        pool = self._pick()
+        self._in_flight[pool] += 1
+        try:
+            return await self._exchange_on(self._clients[pool], outgoing, started)
+        finally:
+            if self._in_flight:  # aclose() at shutdown may have emptied the pools meanwhile
+                self._in_flight[pool] -= 1
+
+    async def _exchange_on(self, client: httpx.AsyncClient, outgoing: Outgoing, started: float) -> Reply:
         url = httpx.URL(outgoing.url)
         if outgoing.query:  # added to a query written in the URL, never in its place (as flow tests see it)
             url = url.copy_merge_params(outgoing.query)
-        request = self.client.build_request(outgoing.method, url, headers=outgoing.headers, content=outgoing.body)
-        response = await self.client.send(request, stream=True)
+        request = client.build_request(outgoing.method, url, headers=outgoing.headers, content=outgoing.body)
+        response = await client.send(request, stream=True)
         try:
             if response.is_redirect:
                 return Reply(status=response.status_code, error="redirect", seconds=time.monotonic() - started)

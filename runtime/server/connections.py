@@ -10,6 +10,7 @@ system resource" accept errors are logged once per interval with a count.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import resource
 import time
@@ -30,22 +31,24 @@ def configure(request_timeout: float) -> None:
     REQUEST_TIMEOUT = request_timeout
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, plus a deadline for receiving each request in full."""
+class RequestDeadline:
+    """A deadline for receiving each request in full, for any of uvicorn's HTTP protocols."""
 
     _deadline: asyncio.TimerHandle | None = None
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         self._arm()  # the next request on this keep-alive connection gets its own deadline
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm(self) -> None:
         self._disarm()
@@ -57,12 +60,30 @@ class GuardedH11Protocol(H11Protocol):
             self._deadline.cancel()
             self._deadline = None
 
+    def _receiving(self) -> bool:
+        """Whether the connection is waiting for a request or the rest of one (not answering one)."""
+        raise NotImplementedError
+
     def _request_too_slow(self) -> None:
         self._deadline = None
+        if self._receiving() and not self.transport.is_closing():
+            self.transport.close()
+
+
+class GuardedH11Protocol(RequestDeadline, H11Protocol):  # type: ignore[misc]
+    """uvicorn's h11 protocol, plus a deadline for receiving each request in full."""
+
+    def _receiving(self) -> bool:
         # IDLE: not even the headers yet; SEND_BODY: the body stopped short. DONE: the request is
         # complete and being answered, which the step's own bounds take care of.
-        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY) and not self.transport.is_closing():
-            self.transport.close()
+        return self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
+
+
+def http_protocol(choice: str = "auto") -> str:
+    """The uvicorn `http` setting for `ivrc serve --http` (serve() has refused httptools when it is missing)."""
+    if choice == "h11" or importlib.util.find_spec("httptools") is None:  # uvicorn[standard] installs it
+        return "ivrc.runtime.server.connections:GuardedH11Protocol"
+    return "ivrc.runtime.server.fast_http:GuardedHttpToolsProtocol"
 
 
 def raise_fd_limit() -> tuple[int, int]:

@@ -23,6 +23,7 @@ from ivrc.compiler.compiled import EventsOut
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.masking import mask_numbers
 
+from .backend import no_cookies
 from .metrics import RuntimeMetrics
 
 EVENTS_SECRET_ENV = "IVRC_EVENTS_SECRET"
@@ -213,7 +214,7 @@ class EventSender:
         self._client = httpx.AsyncClient(
             follow_redirects=False, timeout=httpx.Timeout(self.config.attempt_timeout),
             limits=httpx.Limits(max_connections=self.config.senders, max_keepalive_connections=self.config.senders),
-            headers={"content-type": "application/json", "user-agent": "ivrc-events"})
+            headers={"content-type": "application/json", "user-agent": "ivrc-events"}, cookies=no_cookies())
         self._tasks = [asyncio.create_task(self._work(), name=f"ivrc-events-{n}") for n in range(self.config.senders)]
         self._open = True
 

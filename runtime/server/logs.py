@@ -4,12 +4,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from ivrc.runtime.engine.masking import mask_number
+
+from .fastjson import log_text
 
 # Always present, in this order, so log queries never have to test for a key.
 CORE_FIELDS = ("callid", "flow", "version", "state", "event", "outcome", "duration_ms")
@@ -70,9 +73,18 @@ def callback_record(**fields: Any) -> dict[str, Any]:
 _ENCODE = json.JSONEncoder(default=str, separators=(",", ":")).encode
 
 
+_second: list = [None, ""]  # the last whole second formatted, and its text up to the seconds
+
+
 def _time(seconds: float) -> str:
     """RFC 3339 in UTC with milliseconds, as log stores parse it: 2026-12-01T14:05:09.123Z."""
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    fraction, whole = math.modf(seconds)
+    micros = round(fraction * 1e6)  # as datetime.fromtimestamp rounds, so the text is the same as its
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    if _second[0] != whole:  # many callbacks a second share everything but the milliseconds
+        _second[:] = [whole, datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")]
+    return f"{_second[1]}.{micros // 1000:03d}Z"
 
 
 def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields: Any) -> str:
@@ -83,8 +95,9 @@ def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields:
         return ""  # building the line costs more than the check: skip it when nobody reads it
     record = {"time": _time(time.time()), "level": logging.getLevelName(level).lower()}
     record.update(callback_record(**fields))
-    line = _ENCODE(record)
-    logger.log(level, line)
+    line = log_text(record)
+    # Straight to the handlers: Logger.log would walk the stack for a file and line no line shows.
+    logger.handle(logger.makeRecord(logger.name, level, "(unknown file)", 0, line, (), None))
     return line
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import cast
+from typing import Any, cast
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest, multiprocess
@@ -48,13 +48,21 @@ class _Metric:
         self.name = name
         self.labelnames = labelnames
         self._nameset = frozenset(labelnames)
+        # Each label combination's child, found once: prometheus-client's labels() checks, converts
+        # and locks on every call, several times per callback.
+        self._children: dict[tuple, Any] = {}
 
     def _child(self, labels: dict[str, str]):
-        # Label values should come from bounded sets (flow, state, event, our reason codes):
-        # every distinct combination is a series kept forever.
-        if labels.keys() != self._nameset:
-            raise ValueError(f"{self.name} takes labels {sorted(self.labelnames)}, got {sorted(labels)}")
-        return self._metric.labels(**{k: str(v) for k, v in labels.items()}) if self.labelnames else self._metric
+        key = tuple(labels.items())
+        child = self._children.get(key)
+        if child is None:
+            # Label values should come from bounded sets (flow, state, event, our reason codes):
+            # every distinct combination is a series kept forever (here as in prometheus-client).
+            if labels.keys() != self._nameset:
+                raise ValueError(f"{self.name} takes labels {sorted(self.labelnames)}, got {sorted(labels)}")
+            child = self._metric.labels(**{k: str(v) for k, v in labels.items()}) if self.labelnames else self._metric
+            self._children[key] = child
+        return child
 
 
 class Counter(_Metric):

@@ -51,7 +51,9 @@ class ReplayGuard:
         self.max_bytes = max_bytes
         self._ttl = 2 * window.total_seconds()
         self._monotonic = monotonic
-        self._entries: OrderedDict[tuple[str, datetime], tuple[float, Cached]] = OrderedDict()
+        # Values are plain tuples of numbers, bytes and text, which the cycle collector stops
+        # tracking: a cache of Cached objects (100,000 at most) was walked by every full collection.
+        self._entries: OrderedDict[tuple[str, datetime], tuple[float, int, bytes | memoryview, str | None]] = OrderedDict()
         self._bytes = 0
         # uvicorn serves callbacks on one event loop, but a threaded server must not corrupt it.
         self._lock = threading.Lock()
@@ -61,14 +63,14 @@ class ReplayGuard:
         with self._lock:
             self._evict_expired()
             entry = self._entries.get((signature, timestamp))
-            return entry[1] if entry is not None else None
+            return Cached(*entry[1:]) if entry is not None else None
 
     def remember(self, signature: str, timestamp: datetime, answer: Cached) -> None:
         with self._lock:
             key = (signature, timestamp)
             if key in self._entries:  # two deliveries answered at once: the first answer stays
                 return
-            self._entries[key] = (self._monotonic() + self._ttl, answer)
+            self._entries[key] = (self._monotonic() + self._ttl, answer.status, answer.body, answer.media_type)
             self._bytes += len(answer.body)
             while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
                 self._forget_oldest()
@@ -83,5 +85,5 @@ class ReplayGuard:
             self._forget_oldest()
 
     def _forget_oldest(self) -> None:
-        _, (_, answer) = self._entries.popitem(last=False)
-        self._bytes -= len(answer.body)
+        _, (_, _, body, _) = self._entries.popitem(last=False)
+        self._bytes -= len(body)

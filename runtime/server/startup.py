@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.util
 import json
 import logging
 import os
@@ -52,6 +53,8 @@ class ServeOptions:
     request_timeout: float = 10.0
     limit_concurrency: int = 1000
     graceful_shutdown_timeout: int = 10
+    http: str = "auto"  # uvicorn's HTTP parser: httptools when installed (uvicorn[standard]), else h11
+    loop: str = "auto"  # uvicorn's event loop: uvloop when installed (uvicorn[standard]), else asyncio
 
 
 def state_keys_from_env(env=os.environ) -> tuple[bytes, ...]:
@@ -259,11 +262,20 @@ def serve(options: ServeOptions) -> None:
             raise StartupError(str(err)) from None
     events_from_env(options.events_url)
     _check_port(options.host, options.port)
+    for option, module in (("http", "httptools"), ("loop", "uvloop")):
+        if getattr(options, option) == module and importlib.util.find_spec(module) is None:
+            raise StartupError(f"--{option} {module}: {module} is not installed; install it with "
+                               f"pip install 'uvicorn[standard]', or leave --{option} at auto")
     import uvicorn
 
     say = _announcer(options)
     say("info", f"serving {len(library.current)} flow(s) on http://{options.host}:{options.port}"
                 f"{options.callback_path}")
+    parser = connections.http_protocol(options.http).rpartition(":")[2]
+    loop = options.loop if options.loop != "auto" else "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    say("info", f"HTTP: {'httptools' if 'HttpTools' in parser else 'h11'}, event loop: {loop}"
+                + ("" if "HttpTools" in parser and loop == "uvloop" else
+                   " (pip install 'uvicorn[standard]' for httptools and uvloop: about twice the callbacks a second)"))
     for entry in library.listing():
         say("info", f"flow {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers'])}".rstrip(),
             f"  {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers']) or ''}")
@@ -343,7 +355,7 @@ def _run(uvicorn, options: ServeOptions, concurrency: int) -> None:
     uvicorn.run("ivrc.runtime.server.startup:build_app", factory=True, host=options.host, port=options.port,
                 workers=options.workers if not options.reload else None,
                 log_level=options.log_level, access_log=False, server_header=False,
-                http="ivrc.runtime.server.connections:GuardedH11Protocol",
+                http=connections.http_protocol(options.http), loop=options.loop,
                 timeout_keep_alive=options.keep_alive_timeout, limit_concurrency=concurrency,
                 timeout_graceful_shutdown=options.graceful_shutdown_timeout,
                 **({"log_config": config} if (config := uvicorn_log_config(options.log_format)) else {}))

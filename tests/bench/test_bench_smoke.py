@@ -47,3 +47,8 @@ def test_adversarial_lint_benchmark_runs() -> None:
 @pytest.mark.parametrize("script", ["callbacks", "compile_scaling", "lint_vs_schema", "startup", "adversarial_lint"])
 def test_each_script_explains_itself(script: str) -> None:
     assert "usage:" in run(f"bench/{script}.py", "--help")
+
+
+def test_slow_backend_benchmark_runs() -> None:
+    out = run("bench/slow_backend.py", "--quick")
+    assert '"p99_alone_ms"' in out and '"ratio"' in out and '"slow_calls_answered"' in out

@@ -165,3 +165,23 @@ def test_a_redirect_that_on_status_names_goes_there_as_in_flow_tests() -> None:
     # A redirect the flow does not name is a failure, as before.
     target, _, made = outcome(state, Reply(status=301, error="redirect"), machine)
     assert (target, made.outcome, made.error) == ("failed", "failure", "redirect")
+
+
+def test_a_cookie_one_backend_answer_sets_never_goes_out_with_another_request() -> None:
+    """The client is shared by every call: a session cookie from one caller's lookup must not reach the next."""
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"set-cookie": "session=caller-one; Path=/"})
+
+    async def run():
+        backend = Backend([ORIGIN], transport=httpx.MockTransport(handler))
+        try:
+            for _ in range(2):
+                await backend.for_callback(3.0)(outgoing())
+        finally:
+            await backend.aclose()
+
+    asyncio.run(run())
+    assert seen == [None, None]

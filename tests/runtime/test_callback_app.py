@@ -258,6 +258,23 @@ def test_only_post_on_the_callback_path(client: TestClient, method: str) -> None
     assert response.json()["error"] == "method-not-allowed"
 
 
+def test_a_callback_through_the_router_gets_the_same_answer(library, sinch_body) -> None:
+    # POSTs to the callback path skip Starlette's router (CallbackApp); behind a proxy's root_path
+    # they go through it. Both must give the same bytes and headers.
+    body = encode(ice(sinch_body, callid="same-call"))
+    answers = []
+    for root_path in ("", "/ivr"):
+        client = make_client(library, clock=fixed(TUESDAY_10))
+        if root_path:
+            client = TestClient(client.app, root_path=root_path, raise_server_exceptions=False)
+        response = client.post(CALLBACK_PATH, content=body,
+                               headers=signed_headers(body, TUESDAY_10, path=root_path + CALLBACK_PATH))
+        assert response.status_code == 200, response.text
+        answers.append((response.content, response.headers["content-type"], response.headers["content-length"]))
+    assert answers[0] == answers[1]
+    assert answers[0][0].startswith(b'{"instructions":[{"name":"answer"}')
+
+
 # -- health, flows, metrics -----------------------------------------------------------------------
 
 

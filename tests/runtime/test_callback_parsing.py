@@ -278,3 +278,30 @@ def test_any_json_object_parses_or_raises_bad_callback(event: str, fields: dict)
         return
     assert cb.event in {"ice", "ace", "pie", "dice", "notify"}
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in cb.cookies.items())
+
+
+# -- bodies are decoded as json.loads decodes them (orjson first, json for what orjson refuses) -------------------
+
+_JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                        max_leaves=12)
+
+
+@given(st.one_of(_JSONISH.map(lambda v: json.dumps(v).encode()),
+                 _JSONISH.map(lambda v: json.dumps(v, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+                 _JSONISH.map(lambda v: b"\xef\xbb\xbf" + json.dumps(v).encode()),
+                 _JSONISH.map(lambda v: json.dumps(v).encode("utf-16")),
+                 st.from_regex(rb"\A-?[0-9]{1,25}(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,4})?\Z"),
+                 st.binary(max_size=40)))
+@settings(max_examples=500)
+def test_a_body_decodes_as_json_loads_decodes_it(body: bytes) -> None:
+    from ivrc.runtime.engine.events import _decode
+
+    try:
+        expected = json.loads(body)
+    except (ValueError, RecursionError):
+        with pytest.raises(BadCallback):
+            _decode(body)
+        return
+    got = _decode(body)
+    assert json.dumps(got) == json.dumps(expected)  # NaN-safe equality, key order included

@@ -16,6 +16,22 @@ def test_a_limit_of_zero_is_refused_with_the_flag_named(ivrc, flag: str) -> None
     assert run.code == 2 and f"{flag} must be more than 0" in run.err
 
 
+@pytest.mark.parametrize("flag,module", [("--http", "httptools"), ("--loop", "uvloop")])
+def test_a_fast_parser_or_loop_that_is_not_installed_is_named_with_what_to_install(ivrc, monkeypatch, flag: str,
+                                                                                    module: str) -> None:
+    import importlib.util
+
+    from ivrctest import serve_env
+
+    for name, value in serve_env().items():
+        monkeypatch.setenv(name, value)
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else found(name, *a))
+    run = ivrc("serve", "examples", flag, module)
+    assert run.code == 2
+    assert f"{flag} {module}: {module} is not installed; install it with pip install 'uvicorn[standard]'" in run.err
+
+
 class FakeLoop:
     def __init__(self) -> None:
         self.passed: list[dict] = []
