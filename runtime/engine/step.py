@@ -186,13 +186,16 @@ class Engine:
         foreign = {k: v for k, v in received.items() if not layout.is_owned(k)}
         return dataclasses.replace(cb, cookies=foreign, received=received)
 
-    def enter(self, loaded: Loaded, call: Call, state: str, event: str = "ICE", callid: str = "") -> Answer:
+    def enter(self, loaded: Loaded, call: Call, state: str, event: str = "ICE", callid: str = "",
+              held: Mapping[str, str] | None = None) -> Answer:
         """The answer that walks `call` into `state` in a reply to `event`, as a callback would.
 
         For operators' tools (`ivrc calls unpark`): raises StepError instead of taking the error
         path, so the tool can say what is wrong rather than hang up a caller. Request states on
-        the way get replies from `backend`."""
-        return self._drive(self._walk(loaded, call, Callback(event.lower(), callid), event.upper(), state, []))
+        the way get replies from `backend`. `held`: cookies Sinch may hold that the tool cannot
+        read; the answer overwrites each (as it does untrusted ones), so its seal covers them all."""
+        cb = Callback(event.lower(), callid, received=dict(held) if held is not None else None)
+        return self._drive(self._walk(loaded, call, cb, event.upper(), state, []))
 
     # events
 

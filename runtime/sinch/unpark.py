@@ -5,6 +5,7 @@ import difflib
 import os
 from typing import Any, Callable, Mapping
 
+from ivrc.compiler import cookies as layout
 from ivrc.compiler.compiled import Machine
 from ivrc.compiler.errors import IvrcError
 from ivrc.runtime.engine.callstate import Call, read_variables
@@ -85,7 +86,7 @@ def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] |
             raise UnparkProblem(f"the value for '{name}' is longer than its max_length ({spec.max_length} bytes)")
         call.set(name, value)
     try:
-        answer = engine.enter(loaded, call, state, "ICE", call_id)
+        answer = engine.enter(loaded, call, state, "ICE", call_id, held=_cookies_it_may_hold(machine))
     except StepError as err:
         raise UnparkProblem(f"state '{state}' cannot be entered now: {err}") from None
     svaml = answer.svaml or {}
@@ -100,6 +101,18 @@ def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] |
     # park already answered the call (it played prompts); answering it again is not needed.
     instructions = [i for i in svaml.get("instructions", []) if i.get("name") != "answer"]
     return {"instructions": instructions, "action": svaml["action"]}
+
+
+def _cookies_it_may_hold(machine: Machine) -> dict[str, str]:
+    """Every ivrc cookie a call of this flow may have left with Sinch before the park.
+
+    They cannot be read over the REST API, and the seal covers every ivrc cookie Sinch echoes: the
+    answer sets each of them (to the flow's defaults and the --var values), so the next callback
+    finds a seal that matches what Sinch holds."""
+    keys = [layout.STATE_KEY, layout.AMD_KEY, *layout.CALL_KEYS.values()]
+    keys += [layout.var_key(name) for name in machine.variables]
+    keys += [layout.var_key(layout.counter(name)) for name, state in machine.states.items() if state.kind == "repeat"]
+    return {key: "" for key in keys}
 
 
 def _patchable(engine: Engine, loaded: Loaded, call: Call, machine: Machine) -> str:

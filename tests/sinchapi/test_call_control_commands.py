@@ -122,8 +122,14 @@ def test_legacy_unpark_sends_what_the_runtime_answers_entering_the_state(ivrc, s
     assert "call parked-1 resumed in state product_advice (connectConf)" in run.err
     (patch,) = sinch_env.made("PATCH", "/calling/v1/calls/id/parked-1")
     assert patch.auth == "signed"
-    # The same answer, but for its seal: the seal covers the call's id and the server's key.
-    assert _unsealed(patch.body) == _unsealed(_what_the_server_answers_on_the_way_to_product_advice())
+    # The same answer, but for its seal (the seal covers the call's id and the server's key), and for
+    # the cookies the call may hold from before the park, which it sets afresh so the seal covers them.
+    server = _unsealed(_what_the_server_answers_on_the_way_to_product_advice())
+    own = {i["key"] for i in server["instructions"] if i["name"] == "setCookie"}
+    resets = [i for i in patch.body["instructions"] if i["name"] == "setCookie" and i["key"] not in own | {"m"}]
+    assert resets and all(i["value"] == "" for i in resets)
+    assert {"amd", "cli", "to"} <= {i["key"] for i in resets}
+    assert _unsealed({**patch.body, "instructions": [i for i in patch.body["instructions"] if i not in resets]}) == server
     assert [i["key"] for i in patch.body["instructions"] if i["name"] == "setCookie"][-1] == "m"
     assert patch.body["instructions"][0]["name"] == "setCookie"
     assert patch.body["instructions"][0]["value"].startswith("multilingual|")
@@ -281,3 +287,51 @@ def _unsealed(svaml: dict) -> dict:
 
 def _played(svaml: dict) -> list:
     return [i["ids"] for i in svaml["instructions"] if i["name"] == "playFiles"]
+
+
+PARKED_WITH_A_VALUE = """\
+ivrc: 1
+flow: partner
+numbers: ["+46812345914"]
+start: mark
+variables:
+  name: {max_length: 20, default: "friend", report: true}
+states:
+  mark:
+    set: {name: "Bob"}
+    next: partner_line
+  partner_line:
+    park: {intro: "Welcome to the partner line.", hold: ["Thank you for waiting."], max_duration: 600}
+  goodbye:
+    say: "Goodbye {{ name }}."
+    hangup: true
+"""
+
+
+@pytest.mark.parametrize("variables, heard", [({}, "friend"), ({"name": "Bob"}, "Bob")])
+def test_after_an_unpark_the_calls_state_is_still_trusted(variables: dict, heard: str) -> None:
+    """Sinch keeps the cookies set before the park; the unpark answer must leave a seal over all of them."""
+    from ivrc.compiler import compile_text
+    from ivrc.compiler.compiled import Machine
+    from ivrc.runtime.engine.events import parse_callback
+    from ivrc.runtime.engine.library import Library
+    from ivrc.runtime.engine.step import Engine
+    from ivrc.runtime.sinch.unpark import unpark_svaml
+
+    machine = compile_text(PARKED_WITH_A_VALUE).machine
+    assert machine is not None
+    library = Library()
+    library.add(machine)
+    engine = Engine(library)
+    ice = {"event": "ice", "callid": "c1", "cli": "+46700000001", "to": {"type": "number", "endpoint": "+46812345914"}}
+    parked = engine.step(parse_callback(json.dumps(ice).encode()))
+    held = {i["key"]: i["value"] for i in parked.svaml["instructions"] if i["name"] == "setCookie"}
+    assert held["v.name"] == "Bob" and parked.svaml["action"]["name"] == "park"
+    unparked = unpark_svaml(Machine.load(machine), "goodbye", variables=variables, call_id="c1")
+    assert unparked["instructions"][-1] == {"name": "playFiles", "ids": [f"#tts[Goodbye {heard}.]"], "locale": "en-US"}
+    held.update({i["key"]: i["value"] for i in unparked["instructions"] if i["name"] == "setCookie"})  # as Sinch does
+    dice = {"event": "dice", "callid": "c1", "reason": "CALLERHANGUP", "result": "ANSWERED",
+            "cookies": [{"key": k, "value": v} for k, v in held.items()]}
+    ended = engine.step(parse_callback(json.dumps(dice).encode()))
+    assert (ended.flow, ended.state) == ("partner", "goodbye")  # the seal held: the call is known
+    assert ended.report is not None and ended.report["variables"] == {"name": heard}
