@@ -124,6 +124,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _hours(schedule: ir.Schedule, flow_timezone: str) -> dict[str, Any]:
+    """A schedule as the caller meets it: its own time zone (the flow's is reported once, as the
+    flow's), each day's hours, the holidays, the dated hours."""
+    found: dict[str, Any] = {"holidays": sorted(schedule.holidays)}
+    if schedule.timezone != flow_timezone:
+        found["timezone"] = schedule.timezone
+    found.update({day: [f"{a}-{b}" for a, b in ranges] for day, ranges in schedule.weekly})
+    found.update({f"on {date}": [f"{a}-{b}" for a, b in ranges] or "closed" for date, ranges in schedule.dates})
+    return found
+
+
 def _receiver(events: ir.EventsOut | None) -> dict[str, str] | None:
     return None if events is None else {"url": events.url, "secret": events.secret_env}
 
@@ -147,6 +158,22 @@ def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
             add(Change("number-removed", number))
     if old.events != new.events:  # where the flow's call events go (ir.EventsOut compares url and secret)
         add(Change("setting-changed", "events", _receiver(old.events), _receiver(new.events)))
+    if old.timezone != new.timezone:
+        add(Change("setting-changed", "timezone", old.timezone, new.timezone))
+    old_hours = {s.name: _hours(s, old.timezone) for s in old.schedules}
+    new_hours = {s.name: _hours(s, new.timezone) for s in new.schedules}
+    for schedule in sorted(set(old_hours) | set(new_hours)):
+        before_h, after_h = old_hours.get(schedule, {}), new_hours.get(schedule, {})
+        for key in sorted(set(before_h) | set(after_h)):
+            if before_h.get(key) != after_h.get(key):
+                add(Change("setting-changed", f"hours {schedule} {key}", before_h.get(key), after_h.get(key)))
+    old_error, new_error = _flat(_prompt_text(old, old.on_error)), _flat(_prompt_text(new, new.on_error))
+    if old_error != new_error:
+        add(Change("prompt-changed", "on_error say", old_error, new_error))
+    old_goto = old.on_error_goto.target if old.on_error_goto else None
+    new_goto = new.on_error_goto.target if new.on_error_goto else None
+    if old_goto != new_goto:
+        add(Change("transition-repointed", "on_error", old_goto or "end", new_goto or "end"))
     old_states, new_states = old.state_map, new.state_map
     for name, state in new_states.items():
         if name not in old_states:

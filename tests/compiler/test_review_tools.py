@@ -6,6 +6,8 @@ import textwrap
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import pytest
+
 from ivrc.cli import main
 from ivrc.compiler import check_text, compile_text, formats
 from ivrc.compiler.diagram import dot, mermaid
@@ -174,6 +176,77 @@ def test_diff_reports_a_new_events_receiver() -> None:
     assert (change.kind, change.subject, change.before) == ("setting-changed", "events", None)
     assert change.after == {"url": "https://hooks.example.com/in", "secret": "DESK_SECRET"}
     assert diff(new, new).changes == []
+
+
+HOURS = """\
+ivrc: 1
+flow: f2
+numbers: ["+46812345901"]
+timezone: Europe/Stockholm
+start: check
+hours:
+  office:
+    weekly:
+      mon: ["09:00-17:00"]
+      tue: ["09:00-17:00"]
+      wed: ["09:00-12:00", "13:00-17:00"]
+      thu: ["09:00-17:00"]
+      fri: ["09:00-15:00"]
+      sat: closed
+    dates:
+      "12-23": ["09:00-12:00"]
+      "2026-12-30": ["10:00-14:00"]
+      "2026-12-24": ["09:00-12:00"]
+    holidays: ["12-24", "12-25", "2026-06-19"]
+on_error:
+  say: "Sorry, something went wrong."
+  goto: agent
+states:
+  check:
+    branch:
+      - if: is_open('office')
+        goto: hold
+      - else: closed
+  hold:
+    say: "Please hold."
+    repeat: {times: 3, then: still_waiting}
+  still_waiting:
+    say: "Thank you for waiting."
+    repeat: {times: 2, goto: hold_menu, then: voicemail}
+  hold_menu:
+    menu:
+      prompt: "Press 1 to keep waiting."
+      options:
+        1: still_waiting
+      no_input: still_waiting
+      invalid: still_waiting
+      exhausted: voicemail
+  voicemail:
+    say: "Voicemail is full. Goodbye."
+    hangup: true
+  closed:
+    say: "We are closed."
+    hangup: true
+  agent:
+    say: "Let me connect you to an agent."
+    transfer:
+      number: "+46812345791"
+"""
+
+
+@pytest.mark.parametrize("old, new, subject", [
+    ('"12-23": ["09:00-12:00"]', '"12-23": ["09:00-13:00"]', "hours office on 12-23"),
+    ('"12-23": ["09:00-12:00"]', '"12-23": closed', "hours office on 12-23"),
+    ('holidays: ["12-24", "12-25", "2026-06-19"]', 'holidays: ["12-25", "2026-06-19"]', "hours office holidays"),
+    ('tue: ["09:00-17:00"]', 'tue: ["09:00-16:00"]', "hours office tue"),
+    ("timezone: Europe/Stockholm", "timezone: America/New_York", "timezone"),
+    ('say: "Sorry, something went wrong."', 'say: "Oh no."', "on_error say"),
+    ("  goto: agent\nstates:", "  goto: closed\nstates:", "on_error"),
+])
+def test_diff_reports_what_callers_meet_in_hours_and_the_error_path(old: str, new: str, subject: str) -> None:
+    assert old in HOURS
+    (change,) = diff(_flow(HOURS), _flow(HOURS.replace(old, new, 1))).changes
+    assert change.subject == subject
 
 
 def test_diff_of_a_reformatted_flow_has_no_changes(tmp_path, capsys) -> None:
