@@ -7,7 +7,7 @@ from typing import Iterator
 from .. import ir, walk
 from ..diagnostics import Diagnostic, Span
 from ..loader import Document
-from ..ssmltext import AMPERSAND, SPOKEN, mask_ampersands
+from ..ssmltext import AMPERSAND, SPOKEN, ampersand_in_markup, mask_ampersands
 from ..svaml import TTS_LIMIT
 
 _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
@@ -118,6 +118,11 @@ def _ssml_problem(text: ir.Text) -> tuple[str | None, int | None]:
     # still be checked and the parser's positions are positions in the text.
     markup = (_replace_tags(text.source, "x", keep_length=True) if text.is_template else text.source)
     plain = markup
+    inside = ampersand_in_markup(plain)
+    if inside is not None:
+        return ("'&' inside a tag (an attribute value, a URL's query) cannot reach Sinch: XML needs it as "
+                "'&amp;', and Sinch ends a prompt part at its ';'. For a URL with a query, use an `audio:` "
+                "prompt part instead of SSML <audio>"), inside
     markup = mask_ampersands(markup)  # a plain `&` is spoken as "and" (compiler/ssmltext.py)
     if "<!DOCTYPE" in markup or "<!ENTITY" in markup:
         return "SSML may not declare a DOCTYPE or entities", None

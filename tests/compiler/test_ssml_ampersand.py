@@ -53,3 +53,9 @@ def test_a_caller_hears_and_in_a_templated_prompt(ivrc, tmp_path: Path) -> None:
     run = ivrc("simulate", str(path), "--caller", "+46700000009")
     assert run.code == 0, run.err
     assert "  🔊 Tom and Jerry, +46700000009 and me" in run.out.splitlines()
+
+
+def test_an_ampersand_in_a_tag_is_left_as_it_is_and_reported_never_turned_into_and() -> None:
+    source = '<speak><audio src="https://m.example.com/a.mp3?x=1&y=2"/> Tom & Jerry<!-- Q&A --></speak>'
+    assert speak_ampersands(source, is_template=False) == (
+        '<speak><audio src="https://m.example.com/a.mp3?x=1&y=2"/> Tom and Jerry<!-- Q&A --></speak>')
