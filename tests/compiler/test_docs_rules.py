@@ -42,6 +42,8 @@ class Rule:
 
 
 RULES = [
+    Rule("is never spoken and cannot be sent either, so lint reports it (IVR092)", "IVR092",
+         "IVR092-ampersand-in-attribute.yaml"),
     Rule("`ivrc lint` refuses one whose constants must (IVR089)", "IVR089", "IVR089-template-bombs.yaml"),
     Rule("A key written twice in the same mapping is an error", "IVR002", "IVR002-duplicate-state.yaml"),
     Rule("Tags such as `!!python/object` are not allowed", "IVR007", "IVR007-python-tag.yaml"),
