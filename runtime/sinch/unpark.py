@@ -76,7 +76,8 @@ def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] |
     library = Library()
     loaded = library.add(machine)
     # Sealed with the server's key, so the PIEs that follow are trusted by the server.
-    engine = Engine(library, clock=clock, env=os.environ if env is None else env, sealer=sealer)
+    engine = Engine(library, clock=clock, env=os.environ if env is None else env, sealer=sealer,
+                    backend=_no_requests(state))
     call = Call(machine.flow, machine.version, state, 0, locale, read_variables(machine, {}))
     for name, value in (variables or {}).items():
         spec = machine.variables.get(name)
@@ -103,6 +104,16 @@ def unpark_svaml(machine: Machine, state: str, *, variables: Mapping[str, str] |
     return {"instructions": instructions, "action": svaml["action"]}
 
 
+def _no_requests(target: str) -> Callable[[Any], Any]:
+    """Requests on the way are the server's to make (with its secrets and budget), not this tool's:
+    a walk that reaches one is refused, rather than sent down its failure path unseen."""
+    def refuse(outgoing: Any) -> Any:
+        raise UnparkProblem(f"state '{target}' leads through the request state '{outgoing.state}', and unpark "
+                            "makes no requests (only the server does, with its secrets): resume the call in a "
+                            "state after the request, or in one that parks it again so the server takes it on")
+    return refuse
+
+
 def _cookies_it_may_hold(machine: Machine) -> dict[str, str]:
     """Every ivrc cookie a call of this flow may have left with Sinch before the park.
 
@@ -122,7 +133,7 @@ def _patchable(engine: Engine, loaded: Loaded, call: Call, machine: Machine) -> 
         try:
             answer = engine.enter(loaded, Call(call.flow, call.version, name, 0, call.locale, dict(call.variables)),
                                   name, "ICE", "unpark")
-        except StepError:
+        except (StepError, UnparkProblem):  # a state it cannot enter, or one through a request
             continue
         if (answer.svaml or {}).get("action", {}).get("name") in PATCH_ACTIONS:
             names.append(name)

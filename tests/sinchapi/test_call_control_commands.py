@@ -183,7 +183,8 @@ def test_every_body_unpark_can_send_is_valid_under_the_current_models() -> None:
             body = unpark_svaml(machine, state, locale=locale, env=env, sealer=Sealer([b"k" * 32]),
                                 clock=lambda now=now: now)
         except UnparkProblem as err:
-            assert "Sinch's current API takes only" in str(err) or "cannot be entered now" in str(err), str(err)
+            assert any(reason in str(err) for reason in ("Sinch's current API takes only", "cannot be entered now",
+                                                         "makes no requests")), str(err)
             refused += 1
             continue
         assert managed_call_problems(body) == [], (machine.flow, state, body)
@@ -335,3 +336,17 @@ def test_after_an_unpark_the_calls_state_is_still_trusted(variables: dict, heard
     ended = engine.step(parse_callback(json.dumps(dice).encode()))
     assert (ended.flow, ended.state) == ("partner", "goodbye")  # the seal held: the call is known
     assert ended.report is not None and ended.report["variables"] == {"name": heard}
+
+
+def test_unpark_through_a_request_state_is_refused_not_sent_down_its_failure_path(ivrc, tmp_path,
+                                                                                 monkeypatch) -> None:
+    monkeypatch.setenv("IVRC_STATE_KEY", "a-state-key-of-the-server-for-this-test")
+    flow = tmp_path / "verify.yaml"
+    flow.write_text('ivrc: 1\nflow: verify\nnumbers: ["+46812345915"]\nstart: hold\nstates:\n'
+                    '  hold: {park: {hold: ["Please wait."]}}\n'
+                    '  verify:\n    request: {url: "https://bank.example.com/v1/verify", next: bye, on_failure: sorry}\n'
+                    '  bye: {say: "Verified. Goodbye.", hangup: true}\n'
+                    '  sorry: {say: "Sorry.", hangup: true}\n')
+    run = ivrc("calls", "unpark", "CALLX", "--flow", str(flow), "--state", "verify", "--dry-run")
+    assert run.code == 2 and "leads through the request state 'verify'" in run.err and "makes no requests" in run.err
+    assert "Sorry." not in run.out
