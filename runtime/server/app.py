@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -171,7 +171,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         if settings.verify_signatures:
             now = settings.clock()
             # The public path Sinch signed (request.url would parse a whole URL just for this).
-            path = scope.get("root_path", "") + scope["path"]
+            path = signed_path(scope)
             assert settings.credentials is not None  # create_app refuses to check signatures without credentials
             verdict = verify(headers, body, path, scope["method"], settings.credentials, now)
             if not verdict:
@@ -264,3 +264,10 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     app.state.metrics = metrics
     app.state.events = events
     return app
+
+
+def signed_path(scope: Mapping[str, Any]) -> str:
+    """The path Sinch signed: the full path of the request. ASGI servers now put root_path inside
+    `path` (uvicorn 0.26 and later, Starlette's Mount); older ones left it out: take both as they come."""
+    root, path = scope.get("root_path", ""), scope["path"]
+    return path if not root or path.startswith(root) else root + path

@@ -275,6 +275,25 @@ def test_a_callback_through_the_router_gets_the_same_answer(library, sinch_body)
     assert answers[0][0].startswith(b'{"instructions":[{"name":"answer"}')
 
 
+def test_behind_a_root_path_the_full_path_is_the_signed_one_as_servers_now_give_it(library, sinch_body) -> None:
+    """uvicorn --root-path (0.26 and later) and Starlette's Mount put root_path inside `path`; it is not added twice."""
+    import asyncio
+
+    import httpx
+
+    body = encode(ice(sinch_body, callid="behind-a-proxy"))
+    app = make_client(library, clock=fixed(TUESDAY_10)).app
+
+    async def post_it() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, root_path="/ivr")
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await http.post("/ivr" + CALLBACK_PATH, content=body,
+                                   headers=signed_headers(body, TUESDAY_10, path="/ivr" + CALLBACK_PATH))
+
+    response = asyncio.run(post_it())
+    assert response.status_code == 200, response.text
+
+
 # -- health, flows, metrics -----------------------------------------------------------------------
 
 
