@@ -55,6 +55,9 @@ def _check_unsuppressed(loaded: LoadResult, file: str) -> Result:
     result.diagnostics = fold(fold_consequences(result.diagnostics, doc.text))
     # Past a shape error the IR would be guesswork; stop here, as compilers stop after parse errors.
     if result.errors:
+        if all(d.code in _VALUE_ERRORS for d in result.errors):
+            result.diagnostics.extend(_checks_past_bad_values(doc, result.errors))
+            result.diagnostics = fold(result.diagnostics)
         result.diagnostics.sort(key=Diagnostic.sort_key)
         return result
     result.flow = lower(doc)
@@ -62,6 +65,22 @@ def _check_unsuppressed(loaded: LoadResult, file: str) -> Result:
     result.diagnostics = fold(result.diagnostics)
     result.diagnostics.sort(key=Diagnostic.sort_key)
     return result
+
+
+# Schema errors about a value (out of range, not matching its pattern) where every key and type is
+# right: the flow's shape is sound, so the later checks can still run and report all at once.
+_VALUE_ERRORS = frozenset({"IVR013", "IVR050", "IVR121", "IVR122"})
+
+
+def _checks_past_bad_values(doc: Document, errors: list[Diagnostic]) -> list[Diagnostic]:
+    """The later checks' findings on a flow whose only errors are bad values, except where those are
+    (a finding on the same line is most likely the bad value's consequence). The flow is not compiled."""
+    try:
+        found = run_all(lower(doc), doc)
+    except Exception:  # a bad value the lowering could not take: the value errors say enough
+        return []
+    taken = {(d.span.file, d.span.line) for d in errors}
+    return [d for d in found if (d.span.file, d.span.line) not in taken]
 
 
 def check_text(text: str, file: str = "<string>") -> Result:

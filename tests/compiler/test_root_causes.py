@@ -53,3 +53,14 @@ def test_states_trapped_in_one_loop_are_one_error_naming_them_all() -> None:
 def test_text_shared_through_an_anchor_is_reported_once() -> None:
     [undefined] = diagnostics("IVR081-anchor-shared-once.yaml")
     assert undefined.code == "IVR081" and "'oops'" in undefined.message
+
+
+def test_a_bad_value_does_not_hide_the_mistakes_the_later_checks_find() -> None:
+    """Reports all problems at once: a range error and a plain-http events URL in one run."""
+    from ivrc.compiler import check_text
+
+    text = (BROKEN / "IVR147-events-url-plain-http.yaml").read_text().replace(
+        "  hello: {say: \"Hello.\", hangup: true}", "  hello: {say: \"Hello.\", send_digits: \"12a\", hangup: true}")
+    assert "send_digits" in text
+    result = check_text(text, "events.yaml")
+    assert {d.code for d in result.errors} == {"IVR013", "IVR147"} and result.machine is None
