@@ -9,6 +9,7 @@ integer past 64 bits, a key that is not text, a lone surrogate) goes to json as 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -20,8 +21,28 @@ _JSON_LINE = json.JSONEncoder(default=str, separators=(",", ":")).encode
 _LINE_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
+# What json escapes and orjson leaves as it is: DEL and everything past ASCII (in strings only,
+# the only place JSON has such characters).
+_UNESCAPED = re.compile("[\x7f-\U0010ffff]")
+
+
 def _same_as_json(text: bytes) -> bool:
     return text.isascii() and b"\x7f" not in text
+
+
+def _escaped(found: re.Match[str]) -> str:
+    """One character as json writes it: \\uXXXX, in lower-case hex, a pair of surrogates past U+FFFF."""
+    code = ord(found.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 | code >> 10:04x}\\u{0xDC00 | code & 0x3FF:04x}"
+
+
+def _as_json_writes(text: bytes) -> str:
+    """orjson's UTF-8 with the characters json escapes escaped: a multilingual answer costs a few
+    microseconds here instead of a second encoding with json (about 40 us)."""
+    return _UNESCAPED.sub(_escaped, text.decode())
 
 
 def answer_bytes(svaml: Any) -> bytes:
@@ -32,7 +53,7 @@ def answer_bytes(svaml: Any) -> bytes:
         return _JSON_ANSWER(svaml).encode()
     # A copy: orjson's bytes keep its 4 KiB buffer (4,104 bytes held for a 666-byte answer), and the
     # replay guard holds every answer for ten minutes. Copying costs 0.2 us.
-    return bytes(memoryview(text)) if _same_as_json(text) else _JSON_ANSWER(svaml).encode()
+    return bytes(memoryview(text)) if _same_as_json(text) else _as_json_writes(text).encode()
 
 
 def log_text(record: dict[str, Any]) -> str:
@@ -42,4 +63,4 @@ def log_text(record: dict[str, Any]) -> str:
         text = orjson.dumps(record, default=str, option=_LINE_OPTIONS)
     except TypeError:
         return _JSON_LINE(record)
-    return text.decode() if _same_as_json(text) else _JSON_LINE(record)
+    return text.decode() if _same_as_json(text) else _as_json_writes(text)
