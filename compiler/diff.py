@@ -124,6 +124,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _variable(variable: ir.Variable) -> dict[str, Any]:
+    return {"max_length": variable.max_length, "default": variable.default, "report": variable.report}
+
+
 def _hours(schedule: ir.Schedule, flow_timezone: str) -> dict[str, Any]:
     """A schedule as the caller meets it: its own time zone (the flow's is reported once, as the
     flow's), each day's hours, the holidays, the dated hours."""
@@ -158,6 +162,15 @@ def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
             add(Change("number-removed", number))
     if old.events != new.events:  # where the flow's call events go (ir.EventsOut compares url and secret)
         add(Change("setting-changed", "events", _receiver(old.events), _receiver(new.events)))
+    old_vars, new_vars = {v.name: _variable(v) for v in old.variables}, {v.name: _variable(v) for v in new.variables}
+    for name in sorted(set(old_vars) | set(new_vars)):
+        before_v, after_v = old_vars.get(name), new_vars.get(name)
+        if before_v is None or after_v is None:
+            add(Change("setting-changed", f"variable {name}", before_v, after_v))
+            continue
+        for key in sorted(before_v):  # report: what leaves the server at the end of a call
+            if before_v[key] != after_v[key]:
+                add(Change("setting-changed", f"variable {name} {key}", before_v[key], after_v[key]))
     if old.timezone != new.timezone:
         add(Change("setting-changed", "timezone", old.timezone, new.timezone))
     old_hours = {s.name: _hours(s, old.timezone) for s in old.schedules}

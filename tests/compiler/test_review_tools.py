@@ -251,6 +251,17 @@ def test_diff_reports_what_callers_meet_in_hours_and_the_error_path(old: str, ne
     assert change.subject == subject
 
 
+def test_diff_reports_what_a_variable_sends_and_holds() -> None:
+    declared = FLOW.replace("start:", "variables:\n  pin: {max_length: 4}\nstart:", 1)
+    reported = declared.replace("pin: {max_length: 4}", "pin: {max_length: 4, report: true}")
+    (change,) = diff(_flow(declared), _flow(reported)).changes
+    assert (change.subject, change.before, change.after) == ("variable pin report", False, True)
+    (change,) = diff(_flow(declared), _flow(declared.replace("max_length: 4", "max_length: 6"))).changes
+    assert (change.subject, change.before, change.after) == ("variable pin max_length", 4, 6)
+    (change,) = diff(_flow(FLOW), _flow(declared)).changes
+    assert change.subject == "variable pin" and change.before is None
+
+
 def test_diff_of_a_reformatted_flow_has_no_changes(tmp_path, capsys) -> None:
     old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
     old.write_text(FLOW)

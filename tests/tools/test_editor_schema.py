@@ -57,6 +57,16 @@ def test_the_server_does_check_flows_against_the_schema(tmp_path: Path, server) 
     assert any("sey" in m for m in messages), messages
 
 
+def test_bare_digit_keys_are_accepted_wherever_ivrc_accepts_them(tmp_path: Path, server) -> None:
+    """A conference keypad's keys, like a menu's, may be written bare: the editor must agree with lint."""
+    flow = tmp_path / "concierge.yaml"
+    text = (EXAMPLES / "concierge.yaml").read_text(encoding="utf-8")
+    text = text.replace("../schemas/flow.schema.json", (REPO / "schemas" / "flow.schema.json").as_uri())
+    assert '          "#": leave\n' in text
+    flow.write_text(text.replace('          "#": leave\n', '          "#": leave\n          5: leave\n', 1))
+    assert [d["message"] for d in server.diagnostics(server.open(flow))] == []
+
+
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda p: p.name)
 def test_hovering_a_key_shows_its_description_and_an_example(flow: Path, server) -> None:
     uri = server.open(flow)
