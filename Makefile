@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test test-slow check lint call bench venv clean studio browser
+.PHONY: serve test test-slow check lint call bench venv clean studio browser system-tools
 
 $(BIN)/ivrc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,22 @@ $(BIN)/ivrc: pyproject.toml
 # The tools the tests check ivrc's output with that come from npm (the YAML language server
 # editors use), at the versions in tests/tools/package-lock.json. Needs Node.js and npm.
 TOOLS := tests/tools/node_modules/.package-lock.json
-$(TOOLS): tests/tools/package.json tests/tools/package-lock.json
+$(TOOLS): tests/tools/package.json tests/tools/package-lock.json | system-tools
 	npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
 	@touch $(TOOLS)
+
+# The system tools the tests run ivrc's output through: Node.js and npm (the YAML language server)
+# and git (pre-commit's scratch repositories). As root (CI, containers) this installs Debian's
+# packages; otherwise it says what to run, and `make test` stops.
+system-tools:
+	@missing=""; \
+	for tool in node:nodejs npm:npm git:git; do \
+	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	  else echo "make: the tests need$$missing: sudo apt-get install -y$$missing" >&2; exit 1; fi; \
+	fi
 
 venv: $(BIN)/ivrc $(TOOLS)
 
@@ -81,7 +94,7 @@ browser:
 
 # See the example flows, call them from the browser: http://127.0.0.1:$(STUDIO_PORT)/
 STUDIO_PORT ?= 8090
-studio: venv
+studio: $(BIN)/ivrc
 	$(BIN)/ivrc studio examples --host $(HOST) --port $(STUDIO_PORT) --open
 
 # The fast suite (slow tests left out, about 3 minutes); `make test-slow` runs the rest. CI runs both.
