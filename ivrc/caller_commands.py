@@ -211,11 +211,18 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(f"{err}\nivrc: error: the flow tests could not run", file=sys.stderr)
         return FAILED
     sys.stdout.write(flowreport.text(results, args.min_coverage, live=True))
+    for flow in results.uncompiled:
+        print(f"ivrc: note: {flow} has no scenarios and does not compile, so it has no coverage "
+              f"(`ivrc lint {flow}` says why)", file=sys.stderr)
     if args.junit:
         from ivrc.runtime.emulation import junit
 
         junit.write(results, args.junit)
     if results.failed or flowreport.below(results.coverage, args.min_coverage):
+        return PROBLEMS
+    if results.uncompiled and args.min_coverage:
+        print(f"ivrc: {len(results.uncompiled)} flow(s) count at 0% (--min-coverage {args.min_coverage:g}%)",
+              file=sys.stderr)
         return PROBLEMS
     return OK
 

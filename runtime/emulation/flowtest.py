@@ -59,6 +59,9 @@ class Results:
     outcomes: list[Outcome]
     coverage: Coverage | None  # None against a live server: its steps are not visible from here
     seconds: float
+    # Flows found beside the tests that have no scenarios and do not compile: no coverage, and no
+    # reason to stop the run (`ivrc lint` reports them); --min-coverage counts them at 0%.
+    uncompiled: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -426,10 +429,17 @@ def run_paths(paths: Iterable[str], *, url: str | None = None, key: str | None =
             outcomes.extend(runner.run_file(scenario_file, on_outcome))
     finally:
         runner.close()
+    uncompiled = []
     if runner.coverage is not None:
+        tested = {scenario_file.flow_file for scenario_file in files}
         for flow in flows:
-            runner.flow(flow)
-    return Results(outcomes, runner.coverage, time.perf_counter() - started)
+            try:
+                runner.flow(flow)
+            except ToolError:
+                if flow in tested:
+                    raise
+                uncompiled.append(flow)
+    return Results(outcomes, runner.coverage, time.perf_counter() - started, uncompiled)
 
 
 def run_scenarios(*paths: str) -> Results:
