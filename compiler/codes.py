@@ -625,6 +625,9 @@ GROUPS: list[tuple[str, list[Code]]] = [
              variables:
            -   manager_number: {max_length: 12}
            +   manager_number: {max_length: 16}
+             states:
+               manager:
+                 transfer: {number: "{{ manager_number }}", on_invalid: reception}
            """),
         _c("IVR175", "on-invalid-unused", "warning",
            "`on_invalid` on a transfer whose destination is written out, or that is not to a number or SIP address.",

@@ -102,7 +102,13 @@ def mermaid(flow: ir.Flow) -> str:
     ids = {s.name: f"s{i}" for i, s in enumerate(flow.states)}
 
     def text(value: str) -> str:
-        return '"' + value.replace('"', "#quot;") + '"'
+        # Mermaid renders labels as HTML: quotes and angle brackets from a condition are written as
+        # its entity codes, so `tier == "<b>x</b>"` shows as written.
+        return '"' + value.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;") + '"'
+
+    def lines_of(labels: list[str]) -> str:
+        """Several exits' labels on one arrow, a line each (the <br> is Mermaid's, the labels' own text is not)."""
+        return '"' + "<br>".join(text(label)[1:-1] for label in labels) + '"'
 
     lines = ["flowchart TD", f"  start((start)) --> {ids.get(flow.start.target, 'missing')}"]
     for state in flow.states:
@@ -123,7 +129,7 @@ def mermaid(flow: ir.Flow) -> str:
         if target is END:
             uses_end = True
         destination = "stop" if target is END else ids.get(target, "missing")
-        lines.append(f"  {ids[state.name]} -->|{text('<br>'.join(labels))}| {destination}")
+        lines.append(f"  {ids[state.name]} -->|{lines_of(labels)}| {destination}")
     goto = error_target(flow)
     if uses_end or goto is not None:
         lines.append("  stop((error path))")

@@ -25,7 +25,8 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     if found is not None:
         state, why, path = found
         yield Diagnostic("IVR171", f"the error path goes on in '{goto.target}', and from there the call can take the "
-                                   f"error path again: '{state.name}' leads back when {why} ({' → '.join(path)})",
+                                   f"error path again: '{state.name}' leads back when {why}"
+                                   + (f" (the way there: {' → '.join(path)})" if len(path) > 1 else ""),
                          doc.span(goto.path),
                          related=(Related(doc.span(state.path, key=True), f"'{state.name}' is here"),),
                          help="give it an `exhausted` or `on_failure` state, or send the error path to a state "

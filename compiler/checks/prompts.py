@@ -54,7 +54,8 @@ def _cut_by_comment(text: ir.Text, doc: Document) -> Iterator[Diagnostic]:
     line, column = doc.position(scalar.end + (len(rest) - len(comment)))
     said = text.source.split()[-1] if text.source.split() else text.source
     yield Diagnostic("IVR096", f"the prompt stops at {said!r}: YAML reads '{comment.rstrip()[:40]}' after it as a "
-                               "comment, so the caller never hears it", Span(doc.file, line, column),
+                               "comment, so the caller never hears it",
+                     Span(doc.file, line, column, line, column + len(comment.rstrip())),
                      help=f"put the prompt in quotes to say the #: \"{text.source}{rest.rstrip()}\"; or, if it is a "
                           "comment, end the sentence with a full stop or move the comment to its own line")
 

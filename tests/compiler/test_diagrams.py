@@ -52,3 +52,15 @@ def test_the_error_path_leads_on_to_the_on_error_state() -> None:
     agent = re.search(r'^  (s\d+)\[/"agent: ', chart, re.M)
     assert agent and f'  stop -.->|"on_error"| {agent.group(1)}' in chart.splitlines()
     assert '  "__end" -> "agent" [label="on_error", style=dashed];' in dot(flow).splitlines()
+
+
+def test_mermaid_labels_show_markup_from_a_condition_as_written() -> None:
+    from ivrc.compiler import check_text
+
+    text = ('ivrc: 1\nflow: t\nnumbers: ["+46812349609"]\nvariables:\n  tier: {max_length: 20}\nstart: a\nstates:\n'
+            '  a:\n    branch:\n      - if: tier == "<b>x</b>"\n        goto: b\n      - else: c\n'
+            '  b: {say: "Bye.", hangup: true}\n  c: {say: "Hi.", hangup: true}\n')
+    result = check_text(text)
+    assert result.flow is not None
+    chart = mermaid(result.flow)
+    assert 'tier == #quot;#lt;b#gt;x#lt;/b#gt;#quot;' in chart and "<b>" not in chart
