@@ -63,6 +63,16 @@ def explain(err: yaml.MarkedYAMLError, text: str, file: str) -> Diagnostic:
     for what, opener in _OPENERS.items():
         if what in context and opened is not None:
             closer = "]" if opener == "[" else "}"
+            line_end = text.find("\n", opened.index)
+            line = text[opened.index: len(text) if line_end < 0 else line_end]
+            comment = re.search(r"[ \t]#", line)
+            if comment is not None and closer in line[comment.start():]:
+                # `{say: press # to repeat}`: the comment took the rest of the line, closer included.
+                at = opened.index + comment.start() + 1
+                return Diagnostic("IVR001", f"' #' inside '{opener} {closer}' starts a comment, so the rest of the line, "
+                                            f"its '{closer}' too, is lost", _at_index(file, text, at),
+                                  related=(Related(_at(file, opened), f"the '{opener}' opened here"),),
+                                  help="put the text with the # in quotes: say: \"Press # to repeat.\"")
             return Diagnostic("IVR001", f"a '{opener}' is never closed: expected ',' or '{closer}' here", span,
                               related=(Related(_at(file, opened), f"the '{opener}' opened here"),),
                               help=f"close it with '{closer}' on the same line, or check the commas between items")

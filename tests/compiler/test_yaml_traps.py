@@ -91,3 +91,10 @@ def test_an_unquoted_hash_in_a_prompt_says_what_was_cut() -> None:
 def test_a_colon_inside_unquoted_text_says_to_quote_the_text() -> None:
     d = only("IVR001-colon-in-text.yaml")
     assert "'Press 1: for sales'" in d.message and d.help == 'put the text in quotes: say: "Press 1: for sales"'
+
+
+def test_a_hash_inside_braces_is_reported_at_the_hash_with_where_the_brace_opened() -> None:
+    d = only("IVR001-hash-inside-braces.yaml")
+    assert "starts a comment" in d.message and (d.span.line, d.span.column) == (12, 49)
+    [opened] = d.related
+    assert (opened.span.line, opened.span.column) == (12, 12)
