@@ -107,15 +107,43 @@ def _exit_with(pid: int) -> None:
         time.sleep(1)
 
 
+def _exit_with_users(folder: str) -> None:
+    """Ends this process once no process named in `folder` (one file per PID) is alive: test runs
+    on one machine share one backend, and the last one to finish lets it go."""
+    def anyone() -> bool:
+        for name in os.listdir(folder) if os.path.isdir(folder) else []:
+            try:
+                os.kill(int(name), 0)
+                return True
+            except (ValueError, ProcessLookupError):
+                continue
+            except PermissionError:
+                return True
+        return False
+
+    idle = 0
+    while True:
+        idle = 0 if anyone() else idle + 1
+        # Two checks a second apart, and one more at the last moment: a run registers before it
+        # looks for a backend, so one that just registered is seen here.
+        if idle >= 2 and not anyone():
+            os._exit(0)
+        time.sleep(1)
+
+
 def main() -> None:
     import uvicorn
 
     parser = argparse.ArgumentParser(description="The example flows' stand-in backend (loopback only).")
     parser.add_argument("--port", type=int, default=PORT)
     parser.add_argument("--exit-with", type=int, metavar="PID", help="stop when this process stops")
+    parser.add_argument("--exit-with-users", metavar="FOLDER",
+                        help="stop when no process whose PID names a file in FOLDER is alive (test runs)")
     args = parser.parse_args()
     if args.exit_with:
         threading.Thread(target=_exit_with, args=(args.exit_with,), daemon=True).start()
+    if args.exit_with_users:
+        threading.Thread(target=_exit_with_users, args=(args.exit_with_users,), daemon=True).start()
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 

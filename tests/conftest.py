@@ -14,24 +14,20 @@ settings.load_profile("ivrc")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
-from ivrctest import Run, ivrc_runner, start_example_backend, stop  # noqa: E402
-
-_BACKEND: list = []
+from ivrctest import Run, ivrc_runner, leave_example_backend, use_example_backend  # noqa: E402
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The stand-in bank and order desk the example flows' requests reach, up before any test module
-    is collected (some record example calls when they are imported)."""
+    is collected (some record example calls when they are imported). Runs side by side share one,
+    which stops by itself after the last of them (tests/support/ivrctest.py)."""
     import tempfile
 
-    process = start_example_backend(Path(tempfile.mkdtemp(prefix="ivrc-backend-")))
-    if process is not None:
-        _BACKEND.append(process)
+    use_example_backend(Path(tempfile.mkdtemp(prefix="ivrc-backend-")))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    for process in _BACKEND:
-        stop(process)
+    leave_example_backend()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,9 +138,29 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def start_example_backend(folder: Path) -> subprocess.Popen | None:
+def backend_users() -> Path:
+    """Where the test runs using the example backend register (a file per PID): the backend a run
+    starts stays up while any of them is alive, so runs side by side never stop each other's."""
+    return Path(tempfile.gettempdir()) / f"ivrc-example-backend-{BACKEND_PORT}-users"
+
+
+def use_example_backend(folder: Path) -> subprocess.Popen | None:
+    """Registers this run as a user of the example backend, then starts one if none answers."""
+    users = backend_users()
+    users.mkdir(exist_ok=True)
+    (users / str(os.getpid())).touch()
+    return start_example_backend(folder, users)
+
+
+def leave_example_backend() -> None:
+    """This run is done with the backend; it stops by itself when no run uses it."""
+    (backend_users() / str(os.getpid())).unlink(missing_ok=True)
+
+
+def start_example_backend(folder: Path, users: Path | None = None) -> subprocess.Popen | None:
     """Starts examples/backend.py on its port for the example flows' requests; None if one already answers there.
 
+    With `users`, it keeps running while a process registered there is alive (use_example_backend).
     Raises RuntimeError when the port is taken by something else, or the backend does not come up."""
     health = f"http://127.0.0.1:{BACKEND_PORT}/health"
     try:
@@ -150,8 +171,10 @@ def start_example_backend(folder: Path) -> subprocess.Popen | None:
         pass
     log = folder / "backend.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, str(EXAMPLES / "backend.py"), "--port", str(BACKEND_PORT)],
-                                   cwd=REPO, env=serve_env(), stdout=out, stderr=subprocess.STDOUT)
+        extra = ["--exit-with-users", str(users)] if users is not None else []
+        process = subprocess.Popen([sys.executable, str(EXAMPLES / "backend.py"), "--port", str(BACKEND_PORT), *extra],
+                                   cwd=REPO, env=serve_env(), stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=users is not None)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
