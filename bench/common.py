@@ -94,17 +94,7 @@ async def _connection(port: int, calls: list[list[bytes]], results: list, errors
         for call in calls:
             for request in call:
                 started = time.perf_counter()
-                writer.write(request)
-                status = await reader.readline()
-                length = 0
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b""):
-                        break
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                if length:
-                    await reader.readexactly(length)
+                status, _ = await exchange(reader, writer, request)
                 results.append(time.perf_counter() - started)
                 if not status.startswith(b"HTTP/1.1 200"):
                     errors.append(status)
