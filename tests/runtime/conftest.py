@@ -21,7 +21,16 @@ import copy  # noqa: E402
 import json  # noqa: E402
 from typing import Any, Callable  # noqa: E402
 
-from callkit import ENV, TUESDAY_10, backend_fetch, example_machines, fixed, inline_machines, library_of  # noqa: E402
+from callkit import (  # noqa: E402
+    ENV,
+    TUESDAY_10,
+    Phone,
+    backend_fetch,
+    example_machines,
+    fixed,
+    inline_machines,
+    library_of,
+)
 
 SAMPLE_FILES = {"ice": "IncomingCallEventDto.json", "ace": "AnsweredCallEventDto.json",
                 "pie": "PromptInputEventDto.json", "dice": "DisconnectedCallEventDto.json",
@@ -63,3 +72,15 @@ def sinch_body(sinch_events: Path) -> Callable[..., dict[str, Any]]:
         return body
 
     return build
+
+
+@pytest.fixture
+def engine(make_engine):
+    """An engine over every example and inline flow, on a working Tuesday."""
+    return make_engine()
+
+
+@pytest.fixture
+def phone(engine, sinch_body) -> Phone:
+    """Sinch's sample callbacks, sent to `engine` one at a time."""
+    return Phone(engine, sinch_body)

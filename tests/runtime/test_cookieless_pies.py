@@ -21,16 +21,6 @@ WITH_COOKIES, WITHOUT = True, False
 
 
 @pytest.fixture
-def engine(make_engine):
-    return make_engine()
-
-
-@pytest.fixture
-def phone(engine, sinch_body) -> Phone:
-    return Phone(engine, sinch_body)
-
-
-@pytest.fixture
 def machine(library):
     return lambda flow: library.current[flow].machine.document
 

@@ -34,16 +34,6 @@ PARTNER_LINE = "+46812345711"
 
 
 @pytest.fixture
-def engine(make_engine):
-    return make_engine()
-
-
-@pytest.fixture
-def phone(engine, sinch_body) -> Phone:
-    return Phone(engine, sinch_body)
-
-
-@pytest.fixture
 def call(engine):
     """A conversation with the in-process engine: Call(number).start().press('1')..."""
 
