@@ -1,6 +1,8 @@
 """Structured logs: one JSON line per callback, with phone numbers masked and secrets left out."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -87,15 +89,65 @@ def _time(seconds: float) -> str:
     return f"{_second[1]}.{micros // 1000:03d}Z"
 
 
+class CallbackLines(logging.StreamHandler):
+    """Where `ivrc serve` writes callback lines: each line whole, the lines of one event-loop turn in one write.
+
+    Under load one turn answers many callbacks; a write (a system call) per line cost more than
+    building the line. A line waits at most until the loop's next turn, and whatever is pending is
+    written when logging shuts down; outside a running loop each line is written at once."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.setFormatter(logging.Formatter("%(message)s"))
+        self._pending: list[str] = []
+        self._scheduled = False
+
+    def write_line(self, line: str) -> None:
+        self._pending.append(line)
+        if self._scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not in the server's loop (start-up, another thread): no turn to wait for
+            self.flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self.flush)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.write_line(self.format(record))
+        except Exception:  # as StreamHandler: a line that cannot be written is reported, never raised
+            self.handleError(record)
+
+    def flush(self) -> None:
+        with self.lock if self.lock is not None else contextlib.nullcontext():
+            self._scheduled = False
+            if self._pending:
+                text = "\n".join(self._pending) + "\n"
+                self._pending.clear()
+                self.stream.write(text)
+            super().flush()
+
+
+_LEVEL_NAMES = {level: logging.getLevelName(level).lower() for level in
+                (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)}
+
+
 def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields: Any) -> str:
     """Write one JSON line for a callback and return it ("" when the logger would drop it).
 
     The line starts with its time and level, like every JSON line ivrc writes (JsonFormatter)."""
     if not logger.isEnabledFor(level):
         return ""  # building the line costs more than the check: skip it when nobody reads it
-    record = {"time": _time(time.time()), "level": logging.getLevelName(level).lower()}
+    record = {"time": _time(time.time()), "level": _LEVEL_NAMES.get(level) or logging.getLevelName(level).lower()}
     record.update(callback_record(**fields))
     line = log_text(record)
+    handlers = logger.handlers
+    if (len(handlers) == 1 and type(handlers[0]) is CallbackLines and level >= handlers[0].level
+            and not logger.filters and not handlers[0].filters and not logger.propagate):
+        handlers[0].write_line(line)  # `ivrc serve`'s own set-up: no record, no formatter, no filters to ask
+        return line
     # Straight to the handlers: Logger.log would walk the stack for a file and line no line shows.
     logger.handle(logger.makeRecord(logger.name, level, "(unknown file)", 0, line, (), None))
     return line

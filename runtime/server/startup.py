@@ -26,6 +26,7 @@ from .app import CALLBACK_PATH, Settings, StartupError, create_app
 from .backend import DEFAULT_BUDGET
 from .callevents import TOKEN_ENV, CallEvents, token_from_env
 from .events_out import EVENTS_SECRET_ENV, EventsConfig, check_url, flow_destination, parse_secret
+from .logs import CallbackLines
 
 _CONFIG_ENV = "IVRC_SERVE_CONFIG"  # how the parent process hands its options to uvicorn's workers
 
@@ -185,9 +186,7 @@ def _configure_logging(level: str, log_format: str = "text") -> None:
     logging.logMultiprocessing = False
     callbacks = logging.getLogger("ivrc.callbacks")
     if not callbacks.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        callbacks.addHandler(handler)
+        callbacks.addHandler(CallbackLines(sys.stdout))
         callbacks.propagate = False
     ivrc = logging.getLogger("ivrc")
     if not ivrc.handlers:

@@ -1,13 +1,14 @@
 """Callback logs: one JSON line each, numbers masked, secrets never written."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime, timezone
 
 import pytest
 
-from ivrc.runtime.server.logs import CORE_FIELDS, log_callback, mask_number
+from ivrc.runtime.server.logs import CORE_FIELDS, CallbackLines, log_callback, mask_number
 
 LOGGER = logging.getLogger("ivrc.test.callbacks")
 
@@ -119,3 +120,76 @@ def test_level_can_be_raised_for_failures(caplog: pytest.LogCaptureFixture) -> N
     caplog.set_level(logging.INFO, logger=LOGGER.name)
     log_callback(LOGGER, level=logging.WARNING, callid="c1", outcome="error")
     assert caplog.records[0].levelno == logging.WARNING
+
+
+class _Writes:
+    """A stream that remembers each write it was given."""
+
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.writes.append(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.fixture()
+def served_logger():
+    """A logger set up as `ivrc serve` sets up its callback lines (startup.py)."""
+    logger = logging.getLogger("ivrc.test.served-callbacks")
+    stream = _Writes()
+    handler = CallbackLines(stream)
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    yield logger, stream
+    logger.removeHandler(handler)
+
+
+def test_the_lines_of_one_loop_turn_go_out_in_one_write(served_logger) -> None:
+    logger, stream = served_logger
+
+    async def three_callbacks() -> list[str]:
+        lines = [log_callback(logger, callid=f"c{n}", caller="+46708168770") for n in range(3)]
+        assert stream.writes == []  # still this turn: nothing written yet
+        await asyncio.sleep(0)  # the next turn
+        return lines
+
+    lines = asyncio.run(three_callbacks())
+    assert stream.writes == ["\n".join(lines) + "\n"]
+    assert [json.loads(line)["callid"] for line in stream.writes[0].splitlines()] == ["c0", "c1", "c2"]
+    assert json.loads(lines[0])["caller"] == "+*********70"
+
+
+def test_outside_a_loop_each_line_is_written_at_once(served_logger) -> None:
+    logger, stream = served_logger
+    line = log_callback(logger, callid="c1")
+    assert stream.writes == [line + "\n"]
+    logger.warning("a plain record goes through the same handler, in order")
+    assert stream.writes[1] == "a plain record goes through the same handler, in order\n"
+
+
+def test_a_flush_writes_what_is_pending_at_once(served_logger) -> None:
+    """logging.shutdown() flushes every handler at exit: lines of the last turn are not lost."""
+    logger, stream = served_logger
+
+    async def logged_then_flushed() -> str:
+        line = log_callback(logger, callid="c1")
+        assert stream.writes == []
+        logger.handlers[0].flush()
+        assert stream.writes == [line + "\n"]
+        return line
+
+    asyncio.run(logged_then_flushed())
+    assert len(stream.writes) == 1  # the turn's own flush finds nothing left to write
+
+
+def test_a_line_is_the_same_whichever_way_it_is_written(served_logger) -> None:
+    logger, stream = served_logger
+    fields = {"callid": "c1", "flow": "support", "state": "menu", "caller": "+46708168770", "digits": "1234"}
+    fast = log_callback(logger, **fields)
+    slow = log_callback(LOGGER, **fields)  # through a record and caplog's handler
+    assert json.loads(fast) | {"time": None} == json.loads(slow) | {"time": None}
+    assert stream.writes == [fast + "\n"]
