@@ -32,42 +32,78 @@ def configure(request_timeout: float) -> None:
 
 
 class RequestDeadline:
-    """A deadline for receiving each request in full, for any of uvicorn's HTTP protocols."""
+    """A deadline for receiving each request in full, for any of uvicorn's HTTP protocols.
 
-    _deadline: asyncio.TimerHandle | None = None
+    Each connection notes when it began waiting for a request; one sweep per event loop, a few
+    times per deadline, closes those past it. A timer per request (armed and cancelled on every
+    callback) cost about 5 us of each callback's CPU; the sweep costs that per connection per sweep."""
+
+    _since = 0.0  # loop time the current request (or the wait for one) began
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)  # type: ignore[misc]
-        self._arm()
+        self._since = self.loop.time()
+        _Sweep.of(self.loop).watch(self)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()  # type: ignore[misc]
-        self._arm()  # the next request on this keep-alive connection gets its own deadline
+        self._since = self.loop.time()  # the next request on this keep-alive connection gets its own time
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        _Sweep.of(self.loop).forget(self)
         super().connection_lost(exc)  # type: ignore[misc]
-
-    def _arm(self) -> None:
-        self._disarm()
-        if not self.transport.is_closing():
-            self._deadline = self.loop.call_later(REQUEST_TIMEOUT, self._request_too_slow)
-
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
 
     def _receiving(self) -> bool:
         """Whether the connection is waiting for a request or the rest of one (not answering one)."""
         raise NotImplementedError
 
-    def _request_too_slow(self) -> None:
-        self._deadline = None
-        if self._receiving() and not self.transport.is_closing():
-            self.transport.close()
+    def _too_slow(self, now: float) -> bool:
+        return now - self._since > REQUEST_TIMEOUT and self._receiving() and not self.transport.is_closing()
+
+
+class _Sweep:
+    """The connections of one event loop that have a request deadline, checked a few times per deadline."""
+
+    _by_loop: dict[asyncio.AbstractEventLoop, _Sweep] = {}
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.watched: set[RequestDeadline] = set()
+        self.timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Sweep:
+        sweep = cls._by_loop.get(loop)
+        if sweep is None:
+            sweep = cls._by_loop[loop] = cls(loop)
+        return sweep
+
+    def watch(self, connection: RequestDeadline) -> None:
+        self.watched.add(connection)
+        if self.timer is None:
+            self._schedule()
+
+    def forget(self, connection: RequestDeadline) -> None:
+        self.watched.discard(connection)
+        if not self.watched:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            self._by_loop.pop(self.loop, None)  # a closed loop (tests, workers) is not kept alive here
+
+    def _schedule(self) -> None:
+        # A quarter of the deadline (at most a second): a slow request is closed at most that late.
+        self.timer = self.loop.call_later(min(1.0, REQUEST_TIMEOUT / 4), self._sweep)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        for connection in [c for c in self.watched if c._too_slow(now)]:
+            connection.transport.close()
+        self.timer = None
+        if self.watched:
+            self._schedule()
 
 
 class GuardedH11Protocol(RequestDeadline, H11Protocol):  # type: ignore[misc]
