@@ -24,6 +24,14 @@ def test_callback_benchmark_runs_both_servers() -> None:
     assert "throughput ratio ivrc/baseline:" in out and "p99 latency ratio ivrc/baseline:" in out
 
 
+def test_callback_costs_benchmark_takes_each_part_out_in_turn() -> None:
+    out = run("bench/callback_costs.py", "--quick")
+    for row in ("baseline (bare Starlette)", "ivrc serve", "without the log line", "without metrics",
+                "without the signature check", "without the request deadline"):
+        assert row in out
+    assert "ivrc's own work:" in out
+
+
 def test_compile_scaling_benchmark_runs() -> None:
     out = run("bench/compile_scaling.py", "--quick")
     assert "100 states" in out and "500 states" in out
@@ -44,7 +52,7 @@ def test_adversarial_lint_benchmark_runs() -> None:
     assert "prompt of repeated '{{'" in out and "worst growth of the work when the file doubles:" in out
 
 
-@pytest.mark.parametrize("script", ["callbacks", "compile_scaling", "lint_vs_schema", "startup", "adversarial_lint"])
+@pytest.mark.parametrize("script", ["callbacks", "callback_costs", "compile_scaling", "lint_vs_schema", "startup", "adversarial_lint"])
 def test_each_script_explains_itself(script: str) -> None:
     assert "usage:" in run(f"bench/{script}.py", "--help")
 

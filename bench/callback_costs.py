@@ -1,0 +1,238 @@
+"""Where a callback's CPU goes at HTTP level: the benchmark's requests through uvicorn's protocol, in-process.
+
+`bench/callbacks.py` measures throughput over real sockets, where the machine's other work moves
+the figures by tens of percent between runs. This script feeds the same signed requests (the same
+mix, each call its own id and seal) as raw HTTP bytes into uvicorn's HTTP protocol (h11, or
+httptools with --stack standard) and the app behind it, one request at a time, and counts the
+process's CPU time per request: uvicorn's parsing and writing, the app, and everything they call,
+with only the socket system calls left out. It does so for the bare Starlette baseline, for
+`ivrc serve`'s app, and for that app with one part taken out at a time, so the difference says
+what that part costs with everything else around it (a part timed alone in a loop costs less).
+
+    .venv/bin/python bench/callback_costs.py [--calls 3000] [--rounds 3] [--stack plain|standard] [--profile]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import datetime
+import itertools
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.callbacks import BENCH_ENV, SCRIPTS, STATE_KEY, record_calls, signed_requests  # noqa: E402
+from bench.common import DEMO_KEY, DEMO_SECRET, REPO, table  # noqa: E402
+
+PROTOCOLS = {"plain": "h11", "standard": "httptools"}
+BASELINE = "baseline (bare Starlette)"
+
+
+class _Transport:
+    """What uvicorn's protocol writes to, in place of a socket: the answers are kept for checking."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.closing = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def write(self, data: bytes) -> None:
+        self.written.append(bytes(data))
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _protocol_class(stack: str, guarded: bool) -> type:
+    """uvicorn's protocol for the stack; `ivrc serve`'s subclass (with its request deadline) when guarded."""
+    if guarded:
+        if stack == "standard":
+            from ivrc.runtime.server.fast_http import GuardedHttpToolsProtocol
+            return GuardedHttpToolsProtocol
+        from ivrc.runtime.server.connections import GuardedH11Protocol
+        return GuardedH11Protocol
+    if stack == "standard":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        return HttpToolsProtocol
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+    return H11Protocol
+
+
+async def _replay(protocol: Any, transport: _Transport, requests: list[bytes]) -> None:
+    """Each request in turn, answered in full (status and body written) before the next is sent."""
+    for raw in requests:
+        protocol.data_received(raw)
+        while protocol.cycle is not None and not protocol.cycle.response_complete:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the turn after the answer, where ivrc writes its log lines
+        if not transport.written or b" 200 " not in transport.written[0]:
+            raise SystemExit(f"bench: a request was not answered with 200: {transport.written[:1]!r}")
+        transport.written.clear()
+
+
+def cpu_per_request(app: Any, protocol_class: type, stack: str, calls: int, recorded: list[list[dict]]) -> float:
+    """CPU time per request over a run of `calls` calls, each with fresh signatures, after a warm-up."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    async def run() -> float:
+        config = Config(app=app, http=PROTOCOLS[stack], loop="asyncio", access_log=False, log_level="warning")
+        config.load()
+        protocol = protocol_class(config=config, server_state=ServerState(), app_state={},
+                                  _loop=asyncio.get_running_loop())
+        transport = _Transport()
+        protocol.connection_made(transport)
+        await _replay(protocol, transport, [r for call in signed_requests(recorded, 100) for r in call])  # warm-up
+        requests = [r for call in signed_requests(recorded, calls) for r in call]
+        started = time.process_time()
+        await _replay(protocol, transport, requests)
+        spent = time.process_time() - started
+        protocol.connection_lost(None)
+        return spent / len(requests)
+
+    return asyncio.run(run())
+
+
+def ivrc_app() -> Any:
+    """`ivrc serve examples`'s app as its worker builds it, its log lines going nowhere (as in the benchmark)."""
+    from ivrc.runtime.server import startup
+
+    os.environ.update({"SINCH_APPLICATION_KEY": DEMO_KEY, "SINCH_APPLICATION_SECRET": DEMO_SECRET,
+                       "IVRC_STATE_KEY": STATE_KEY, **BENCH_ENV})
+    options = startup.ServeOptions(paths=[str(REPO / "examples")], machines_dir=tempfile.mkdtemp(prefix="ivrc-bench-"))
+    os.environ[startup._CONFIG_ENV] = json.dumps(dataclasses.asdict(options))
+    app = startup.build_app()
+    for name in ("ivrc", "ivrc.callbacks"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (kept open for the process)
+    return app
+
+
+class _Nothing:
+    """A metric that counts nothing."""
+
+    def inc(self, *args: Any, **labels: Any) -> None:
+        pass
+
+    def observe(self, *args: Any, **labels: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _without_log_line() -> Iterator[None]:
+    from ivrc.runtime.server import app as app_module
+
+    kept = app_module.log_callback
+    app_module.log_callback = lambda *args, **fields: ""  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        app_module.log_callback = kept
+
+
+@contextlib.contextmanager
+def _without_signature_check() -> Iterator[None]:
+    from ivrc.runtime.server import app as app_module
+    from ivrc.runtime.signing import Verdict
+
+    kept, numbers = app_module.verify, itertools.count()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    # Accepted, with a signature of its own so the replay guard still remembers each answer.
+    app_module.verify = lambda *args: Verdict(True, signature=str(next(numbers)), timestamp=now)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        app_module.verify = kept
+
+
+def _without_metrics(app: Any) -> None:
+    metrics = app.state.metrics
+    metrics.step_seconds = metrics.callbacks = _Nothing()
+
+
+# Each variant: (name, uses ivrc's protocol subclass, what to do to the app, context around the run)
+Variant = tuple[str, bool, Callable[[Any], None], Callable[[], contextlib.AbstractContextManager]]
+VARIANTS: list[Variant] = [
+    ("ivrc serve", True, lambda app: None, contextlib.nullcontext),
+    ("  without the log line", True, lambda app: None, _without_log_line),
+    ("  without metrics", True, _without_metrics, contextlib.nullcontext),
+    ("  without the signature check", True, lambda app: None, _without_signature_check),
+    ("  without the request deadline", False, lambda app: None, contextlib.nullcontext),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=3000, help="calls per run (about 3 requests each)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per variant; the least CPU is reported")
+    parser.add_argument("--stack", choices=PROTOCOLS, default="plain",
+                        help="plain: uvicorn's h11 protocol; standard: its httptools protocol (must be installed)")
+    parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions for ivrc serve")
+    parser.add_argument("--quick", action="store_true", help="a few calls, to check the script runs")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.calls, args.rounds = 20, 1
+    recorded = record_calls(SCRIPTS)
+    from bench.baseline_app import app as baseline
+
+    # name -> (app, protocol class, context around each run); every run of every variant in turn,
+    # round after round, so a change in the machine's other load falls on all of them alike.
+    runs: dict[str, tuple[Any, type, Callable[[], contextlib.AbstractContextManager]]] = {
+        BASELINE: (baseline, _protocol_class(args.stack, False), contextlib.nullcontext)}
+    for name, guarded, change, around in VARIANTS:
+        app = ivrc_app()
+        change(app)
+        runs[name] = (app, _protocol_class(args.stack, guarded), around)
+    costs = {name: float("inf") for name in runs}
+    for _ in range(args.rounds):
+        for name, (app, protocol_class, around) in runs.items():
+            with around():
+                costs[name] = min(costs[name], cpu_per_request(app, protocol_class, args.stack, args.calls, recorded))
+    full, base = costs["ivrc serve"], costs[BASELINE]
+    rows = [[name, f"{cost * 1e6:.1f}", "" if name in (BASELINE, "ivrc serve") else f"{(full - cost) * 1e6:.1f}"]
+            for name, cost in costs.items()]
+    print(f"CPU per request through uvicorn's {PROTOCOLS[args.stack]} protocol, in-process, one request at a "
+          f"time, {args.calls} calls of the benchmark mix, least of {args.rounds} run(s)")
+    print(table(["server", "us per request", "us that part costs"], rows))
+    print(f"\nivrc's own work: {(full - base) * 1e6:.1f} us per request; throughput this would allow, "
+          f"ivrc/baseline: {base / full:.2f}")
+    if args.profile:
+        _profile(args, recorded)
+    return 0
+
+
+def _profile(args: argparse.Namespace, recorded: list[list[dict]]) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    app = ivrc_app()
+    profiler.enable()
+    cpu_per_request(app, _protocol_class(args.stack, True), args.stack, args.calls, recorded)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
