@@ -1,4 +1,4 @@
-"""Runs the six benchmarks one after another and prints their tables (make bench)."""
+"""Runs the benchmarks one after another and prints their tables (make bench)."""
 from __future__ import annotations
 
 import sys
@@ -6,13 +6,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import adversarial_lint, callbacks, compile_scaling, lint_vs_schema, slow_backend, startup
+from bench import adversarial_lint, callback_costs, callbacks, compile_scaling, lint_vs_schema, slow_backend, startup
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     status = 0
-    for module in (callbacks, slow_backend, compile_scaling, lint_vs_schema, startup, adversarial_lint):
+    for module in (callbacks, callback_costs, slow_backend, compile_scaling, lint_vs_schema, startup, adversarial_lint):
         print(f"\n=== {module.__name__.split('.')[-1]} ===", flush=True)
         status |= module.main(args)
     return status
