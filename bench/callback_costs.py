@@ -22,6 +22,9 @@ import itertools
 import json
 import logging
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,8 +93,11 @@ async def _replay(protocol: Any, transport: _Transport, requests: list[bytes]) -
         transport.written.clear()
 
 
-def cpu_per_request(app: Any, protocol_class: type, stack: str, calls: int, recorded: list[list[dict]]) -> float:
-    """CPU time per request over a run of `calls` calls, each with fresh signatures, after a warm-up."""
+def cpu_per_request(app: Any, protocol_class: type, stack: str, calls: int, recorded: list[list[dict]],
+                    replay: bool = True) -> float:
+    """CPU time per request over a run of `calls` calls, each with fresh signatures, after a warm-up.
+
+    With replay=False the requests are made but never sent: what counting instructions subtracts."""
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
@@ -102,10 +108,13 @@ def cpu_per_request(app: Any, protocol_class: type, stack: str, calls: int, reco
                                   _loop=asyncio.get_running_loop())
         transport = _Transport()
         protocol.connection_made(transport)
-        await _replay(protocol, transport, [r for call in signed_requests(recorded, 100) for r in call])  # warm-up
+        warm_up = [r for call in signed_requests(recorded, 100) for r in call]
+        if replay:
+            await _replay(protocol, transport, warm_up)
         requests = [r for call in signed_requests(recorded, calls) for r in call]
         started = time.process_time()
-        await _replay(protocol, transport, requests)
+        if replay:
+            await _replay(protocol, transport, requests)
         spent = time.process_time() - started
         protocol.connection_lost(None)
         return spent / len(requests)
@@ -182,6 +191,48 @@ VARIANTS: list[Variant] = [
 ]
 
 
+# What cachegrind prints at the end of a run, per counter (a process's whole run).
+_COUNTERS = {"instructions": "I   refs:", "L1 instruction misses": "I1  misses:", "data reads and writes": "D   refs:",
+             "L1 data misses": "D1  misses:"}
+
+
+def _counted(which: str, calls: int, stack: str) -> tuple[dict[str, int], int]:
+    """cachegrind's counters for one process that replays `calls` calls to `which` (or only makes them: none)."""
+    argv = ["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=/dev/null",
+            sys.executable, str(Path(__file__)), "--replay", which, "--calls", str(calls), "--stack", stack]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} failed:\n{done.stderr[-2000:]}")
+    counts = {}
+    for name, label in _COUNTERS.items():
+        found = re.search(re.escape(label) + r"\s+([0-9,]+)", done.stderr)
+        if found is None:
+            raise SystemExit(f"bench: cachegrind printed no {label!r}")
+        counts[name] = int(found.group(1).replace(",", ""))
+    requests = re.search(r"requests: (\d+)", done.stderr)
+    assert requests is not None  # printed by every replay
+    return counts, int(requests.group(1))
+
+
+def count_instructions(stack: str, small: int, large: int) -> None:
+    """Machine instructions and cache misses per request, from cachegrind: the same on a busy machine as on
+    a quiet one. Two runs per server (small and large) leave out start-up; a run that only makes the
+    requests leaves out the load generator's own work."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("bench: --instructions needs valgrind (apt-get install valgrind)")
+    per_request: dict[str, dict[str, float]] = {}
+    made = {size: _counted("none", size, stack)[0] for size in (small, large)}
+    for which in ("baseline", "ivrc"):
+        (few, few_requests), (many, many_requests) = (_counted(which, size, stack) for size in (small, large))
+        per_request[which] = {name: ((many[name] - few[name]) - (made[large][name] - made[small][name]))
+                              / (many_requests - few_requests) for name in _COUNTERS}
+    rows = [[name, *(f"{per_request[w][name]:,.0f}" for w in ("baseline", "ivrc")),
+             f"{per_request['ivrc'][name] - per_request['baseline'][name]:,.0f}"] for name in _COUNTERS]
+    print(f"\nPer request through uvicorn's {PROTOCOLS[stack]} protocol and the app, counted by cachegrind "
+          f"(its simulated caches), {large - small} calls")
+    print(table(["counter", "baseline", "ivrc serve", "ivrc's own"], rows))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000, help="calls per run (about 3 requests each)")
@@ -189,11 +240,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", choices=PROTOCOLS, default="plain",
                         help="plain: uvicorn's h11 protocol; standard: its httptools protocol (must be installed)")
     parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions for ivrc serve")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions and cache misses per request with valgrind's cachegrind "
+                             "(repeatable on a busy machine; takes minutes)")
+    parser.add_argument("--replay", choices=("none", "baseline", "ivrc"), help=argparse.SUPPRESS)  # --instructions' runs
     parser.add_argument("--quick", action="store_true", help="a few calls, to check the script runs")
     args = parser.parse_args(argv)
     if args.quick:
         args.calls, args.rounds = 20, 1
     recorded = record_calls(SCRIPTS)
+    if args.replay is not None:
+        from bench.baseline_app import app as baseline_app
+
+        app = baseline_app if args.replay != "ivrc" else ivrc_app()
+        cpu_per_request(app, _protocol_class(args.stack, args.replay == "ivrc"), args.stack, args.calls, recorded,
+                        replay=args.replay != "none")
+        print(f"requests: {sum(len(recorded[n % len(recorded)]) for n in range(args.calls))}", file=sys.stderr)
+        return 0
     from bench.baseline_app import app as baseline
 
     # name -> (app, protocol class, context around each run); every run of every variant in turn,
@@ -219,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
           f"ivrc/baseline: {base / full:.2f}")
     if args.profile:
         _profile(args, recorded)
+    if args.instructions:
+        count_instructions(args.stack, small=40 if args.quick else 100, large=80 if args.quick else 400)
     return 0
 
 
