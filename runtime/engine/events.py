@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -174,11 +173,18 @@ def _amd(body: dict[str, Any]) -> Amd | None:
 
 
 # 19 digits in a row may be an integer past 64 bits, which orjson reads as a float where json keeps it whole.
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# Found by turning every digit into "0" and looking for 19 of them: about 1 us for a callback, where a
+# regular expression tried a match at every digit (11 us, with the digits of call ids and timestamps).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_DIGITS = b"0" * 19
+
+
+def _has_long_digits(body: bytes) -> bool:
+    return body.translate(_DIGITS_AS_ZERO).find(_LONG_DIGITS) >= 0
 
 
 def _decode(body: bytes) -> Any:
-    if _LONG_DIGITS.search(body) is None:
+    if not _has_long_digits(body):
         try:
             # orjson parses a callback in about a quarter of json's time. What it refuses (NaN, a lone
             # surrogate, a byte-order mark, other encodings, deep nesting) json decides as before.

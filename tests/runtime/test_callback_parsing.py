@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -305,3 +306,13 @@ def test_a_body_decodes_as_json_loads_decodes_it(body: bytes) -> None:
         return
     got = _decode(body)
     assert json.dumps(got) == json.dumps(expected)  # NaN-safe equality, key order included
+
+
+@given(st.one_of(st.binary(max_size=60),
+                 st.lists(st.sampled_from([b"0", b"7", b"9", b"a", b"/", b":", b" ", b"\xd9"]), max_size=60).map(b"".join)))
+@settings(max_examples=500)
+def test_nineteen_digits_in_a_row_are_found_as_a_regular_expression_finds_them(body: bytes) -> None:
+    """The check that sends a body with a possible integer past 64 bits to json, not orjson."""
+    from ivrc.runtime.engine.events import _has_long_digits
+
+    assert _has_long_digits(body) == (re.search(rb"[0-9]{19}", body) is not None)
