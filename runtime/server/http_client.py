@@ -172,6 +172,8 @@ class HttpClient:
         lines.append(b"Connection: keep-alive")
         if "user-agent" not in names:
             lines.append(b"User-Agent: " + self._user_agent)
+        if "accept" not in names:  # engine/requests.py always names one; httpx's default otherwise
+            lines.append(b"Accept: */*")
         for name, value in headers.items():
             if name.lower() in _FRAMING:
                 continue

@@ -171,6 +171,7 @@ def test_the_client_frames_the_body_itself() -> None:
                                headers={"Content-Length": "1", "connection": "close", "Host": "api.example.com"})
     assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200]
     assert server.seen[0].body == b'{"a":1}' and server.seen[0].header("host") == "api.example.com"
+    assert server.seen[0].header("accept") == "*/*" and server.seen[0].header("user-agent") == "ivrc"
     assert [seen.connection for seen in server.seen] == [1, 1]
 
 
