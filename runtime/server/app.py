@@ -51,7 +51,6 @@ class Settings:
     # Keys that seal the call's state (IVRC_STATE_KEY); empty only in-process (tests), never for `ivrc serve`.
     state_keys: tuple[bytes, ...] = ()
     request_budget: float = DEFAULT_BUDGET  # seconds of requests to backends per callback
-    backend_transport: Any = None  # an httpx transport for request states (tests); None: the network
     call_events: CallEvents | None = None  # the opt-in /events stream (ivrc serve --call-events)
     events: EventsConfig | None = None  # where call events go (`--events-url`), or nowhere
     watcher: Any = None  # `ivrc serve --reload`: reloads flow files as they change (reloader.py)
@@ -143,7 +142,7 @@ def create_app(library: Library, settings: Settings) -> Starlette:
     metrics = RuntimeMetrics()
     engine = Engine(library, clock=settings.clock, env=settings.env, metrics=metrics,
                     sealer=Sealer(settings.state_keys) if settings.state_keys else None)
-    backend = Backend(transport=settings.backend_transport)
+    backend = Backend()
     replays = ReplayGuard()
     # A sender when events can go anywhere: the server's --events-url, a flow's own `events:`, or a
     # flow reloaded later with one.

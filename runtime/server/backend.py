@@ -8,66 +8,48 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Iterable
-
-import httpx
 
 from ivrc.compiler.request_url import origin_of
 from ivrc.runtime.engine.requests import MAX_ANSWER_BYTES, REQUEST_BUDGET, Outgoing, Reply
 from ivrc.runtime.engine.step import AsyncFetch
 
+from .http_client import HttpClient, HttpError
+
 DEFAULT_BUDGET = REQUEST_BUDGET  # seconds of requests per callback (engine/requests.py says why)
-# httpcore's pool walks all its connections, and for each idle one all of them again, on every
-# request and answer: with 100 calls waiting on one backend that was most of the server's CPU
-# (bench/slow_backend.py, docs/benchmarks.md section 6). Several smaller pools keep each walk short.
-POOLS = 8
 
 
-def no_cookies() -> CookieJar:
-    """A cookie jar that keeps nothing: the client is shared by every call, so a cookie one call's
-    backend set would otherwise go out with another caller's requests."""
-    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+def trusted_roots() -> ssl.SSLContext:
+    """TLS as httpx verified it: the default context (host names checked) over certifi's CA bundle."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class Backend:
     """What request states reach: the origins the flows name, through one connection pool."""
 
-    def __init__(self, origins: Iterable[str] | None = None, *, transport: httpx.AsyncBaseTransport | None = None,
-                 max_connections: int = 200) -> None:
+    def __init__(self, origins: Iterable[str] | None = None, *, max_connections: int = 200,
+                 tls: ssl.SSLContext | None = None) -> None:
         # Every request's origin is the literal one its state was compiled with (a flow the server
         # loaded, also after a reload); `origins`, when given, narrows that to a fixed list.
         self.origins = frozenset(origin_of(o) for o in origins) if origins is not None else None
-        self._transport = transport
         self._max_connections = max_connections
-        self._clients: list[httpx.AsyncClient] = []
-        self._in_flight: list[int] = []
+        self._tls = tls  # tests trust their own certificate authority; None: trusted_roots()
+        self._client: HttpClient | None = None
 
     def open(self) -> None:
-        """Makes the pools (the server does at start-up: loading CA certificates takes tens of milliseconds)."""
-        if self._clients:
-            return
-        # A given transport (tests) is one pool: it may hold state of its own.
-        pools = 1 if self._transport is not None else min(POOLS, self._max_connections)
-        per_pool = max(1, self._max_connections // pools)
-        tls = httpx.create_ssl_context(verify=True, trust_env=False)  # one for all pools: it is the same
-        self._clients = [httpx.AsyncClient(
-            transport=self._transport, follow_redirects=False, verify=tls, trust_env=False, timeout=None,
-            limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
-            cookies=no_cookies())
-            for _ in range(pools)]
-        self._in_flight = [0] * pools
-
-    def _pick(self) -> int:
-        """The pool with the fewest requests in flight (made on first use if the server has not yet)."""
-        self.open()
-        return min(range(len(self._clients)), key=self._in_flight.__getitem__)
+        """Makes the pool (the server does at start-up: loading CA certificates takes tens of milliseconds)."""
+        if self._client is None:
+            self._client = HttpClient(max_connections=self._max_connections, max_answer_bytes=MAX_ANSWER_BYTES,
+                                      tls=self._tls or trusted_roots())
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
-        self._clients, self._in_flight = [], []
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
 
     def for_callback(self, budget: float) -> AsyncFetch:
         """A fetch for one callback: every request it makes shares `budget` seconds."""
@@ -94,38 +76,21 @@ class Backend:
         except TimeoutError:
             return Reply(error="timeout" if timeout == outgoing.timeout else "budget",
                          seconds=time.monotonic() - started)
-        except httpx.TimeoutException:
-            return Reply(error="timeout", seconds=time.monotonic() - started)
-        except (httpx.HTTPError, OSError, ValueError):  # ValueError: a URL or header httpx refuses
+        except (HttpError, OSError, ValueError):  # OSError: refused, unreachable, TLS not verified; ValueError: a host IDNA refuses
             return Reply(error="connection", seconds=time.monotonic() - started)
 
     async def _exchange(self, outgoing: Outgoing, started: float) -> Reply:
-        pool = self._pick()
-        self._in_flight[pool] += 1
+        self.open()  # made on first use if the server has not yet
+        assert self._client is not None
+        answer = await self._client.request(outgoing.method, outgoing.url, origin=outgoing.origin, query=outgoing.query,
+                                            headers=outgoing.headers, body=outgoing.body)
+        seconds = time.monotonic() - started
+        if answer.redirect:
+            return Reply(status=answer.status, error="redirect", seconds=seconds)
+        if answer.too_large:
+            return Reply(status=answer.status, error="too-large", seconds=seconds)
         try:
-            return await self._exchange_on(self._clients[pool], outgoing, started)
-        finally:
-            if self._in_flight:  # aclose() at shutdown may have emptied the pools meanwhile
-                self._in_flight[pool] -= 1
-
-    async def _exchange_on(self, client: httpx.AsyncClient, outgoing: Outgoing, started: float) -> Reply:
-        url = httpx.URL(outgoing.url)
-        if outgoing.query:  # added to a query written in the URL, never in its place (as flow tests see it)
-            url = url.copy_merge_params(outgoing.query)
-        request = client.build_request(outgoing.method, url, headers=outgoing.headers, content=outgoing.body)
-        response = await client.send(request, stream=True)
-        try:
-            if response.is_redirect:
-                return Reply(status=response.status_code, error="redirect", seconds=time.monotonic() - started)
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_ANSWER_BYTES:
-                    return Reply(status=response.status_code, error="too-large", seconds=time.monotonic() - started)
-        finally:
-            await response.aclose()
-        try:
-            data, ok = json.loads(body) if body else None, bool(body)
+            data, ok = json.loads(answer.body) if answer.body else None, bool(answer.body)
         except (ValueError, RecursionError):
             data, ok = None, False
-        return Reply(status=response.status_code, data=data, json_ok=ok, seconds=time.monotonic() - started)
+        return Reply(status=answer.status, data=data, json_ok=ok, seconds=seconds)

@@ -15,6 +15,7 @@ import os
 import random
 import time
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Mapping
 
 import httpx
@@ -23,7 +24,6 @@ from ivrc.compiler.compiled import EventsOut
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.masking import mask_numbers
 
-from .backend import no_cookies
 from .metrics import RuntimeMetrics
 
 EVENTS_SECRET_ENV = "IVRC_EVENTS_SECRET"
@@ -32,6 +32,11 @@ MIN_SECRET_BYTES = 24  # the Standard Webhooks minimum (192 bits)
 
 log = logging.getLogger("ivrc.events")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def no_cookies() -> CookieJar:
+    """A cookie jar that keeps nothing: a cookie a receiver set must not go out with later events."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
 
 
 @dataclass(frozen=True)

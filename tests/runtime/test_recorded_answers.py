@@ -3,11 +3,11 @@
 Each conversation is a fixed set of signed callbacks (fixed call ids, clock and state key) sent
 through the Starlette app; every answer's status and body bytes, and the callback's JSON log line
 (its times blanked), are compared with the file under tests/golden/conversations/. When a change to the examples or the engine changes answers on
-purpose, rewrite the files with IVRC_UPDATE_GOLDEN=1 and review the diff.
+purpose, rewrite the files with IVRC_UPDATE_GOLDEN=1 and review the diff. Request states reach
+examples/backend.py on loopback, which the test session starts (tests/conftest.py).
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -15,12 +15,10 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx
 import pytest
 from callkit import (
     CHRISTMAS_EVE,
     ENV,
-    EXAMPLES,
     KEY,
     SECRET,
     TUESDAY_10,
@@ -39,15 +37,6 @@ from ivrc.runtime.signing import Credentials
 GOLDEN = Path(__file__).resolve().parents[1] / "golden/conversations"
 STATE_KEY = b"recorded-answers-state-key-0123456789"
 UPDATE = os.environ.get("IVRC_UPDATE_GOLDEN") == "1"
-
-
-def _example_backend() -> httpx.ASGITransport:
-    """examples/backend.py in-process: request states get its answers without a port."""
-    spec = importlib.util.spec_from_file_location("example_backend", EXAMPLES / "backend.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return httpx.ASGITransport(app=module.app)
 
 
 # What differs from run to run in a log line: when it was written and how long things took.
@@ -132,7 +121,7 @@ CONVERSATIONS = {
 def record(name: str) -> str:
     moment, run = CONVERSATIONS[name]
     settings = Settings(credentials=Credentials(KEY, SECRET), clock=fixed(moment), env=ENV,
-                        state_keys=(STATE_KEY,), backend_transport=_example_backend())
+                        state_keys=(STATE_KEY,))
     logger, log = logging.getLogger("ivrc.callbacks"), LogLines()
     level = logger.level
     logger.addHandler(log)

@@ -1,0 +1,337 @@
+"""The request states' HTTP/1.1 client against real loopback servers: framing, the pool, stale connections, TLS."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from loopback_http import Answer, LoopbackServer, Seen, answer_with, json_answer, self_signed, serving_tls
+
+from ivrc.runtime.server.backend import Backend
+from ivrc.runtime.server.http_client import Answer as HttpAnswer
+from ivrc.runtime.server.http_client import HttpClient, HttpError, _target
+
+LIMIT = 1000  # bytes of answer the client under test accepts
+
+
+def exchange(answer: Answer, count: int = 1, *, headers: dict[str, str] | None = None, method: str = "GET",
+             body: bytes | None = None, tls: ssl.SSLContext | None = None, trust: ssl.SSLContext | None = None,
+             max_connections: int = 200, concurrent: bool = False) -> tuple[list[HttpAnswer | Exception], LoopbackServer]:
+    """`count` requests to a loopback server answering with `answer`, one after another (or all at once)."""
+    async def run() -> tuple[list[HttpAnswer | Exception], LoopbackServer]:
+        async with LoopbackServer(answer, tls=tls) as server:
+            client = HttpClient(max_connections=max_connections, max_answer_bytes=LIMIT, tls=trust)
+
+            async def one(i: int) -> HttpAnswer | Exception:
+                try:
+                    async with asyncio.timeout(5):
+                        return await client.request(method, f"{server.origin}/r/{i}", origin=server.origin, query={},
+                                                    headers=headers or {}, body=body)
+                except (HttpError, OSError) as err:
+                    return err
+
+            try:
+                if concurrent:
+                    answers = list(await asyncio.gather(*(one(i) for i in range(count))))
+                else:
+                    answers = [await one(i) for i in range(count)]
+            finally:
+                await client.aclose()
+            return answers, server
+
+    return asyncio.run(run())
+
+
+def test_a_content_length_answer_is_read_whole() -> None:
+    [answer], _ = exchange(answer_with(json_answer(b'{"balance": 12}')))
+    assert answer == HttpAnswer(200, b'{"balance": 12}')
+
+
+def test_a_chunked_answer_is_put_together() -> None:
+    raw = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"4;ext=1\r\n{\"a\"\r\nB\r\n: [1, 2, 3]\r\n1\r\n}\r\n0\r\nX-Trailer: yes\r\n\r\n")
+    answers, server = exchange(answer_with(raw), 2)
+    assert answers == [HttpAnswer(200, b'{"a": [1, 2, 3]}')] * 2
+    assert server.connections == 1  # the chunked answer was read to its end, so the connection was kept
+
+
+def test_connections_are_kept_alive_and_reused() -> None:
+    answers, server = exchange(answer_with(json_answer()), 3)
+    assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200, 200]
+    assert [seen.connection for seen in server.seen] == [1, 1, 1]
+
+
+def test_an_answer_with_connection_close_is_not_reused() -> None:
+    answers, server = exchange(answer_with(json_answer(extra=b"Connection: close\r\n")), 2)
+    assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200]
+    assert [seen.connection for seen in server.seen] == [1, 2]
+
+
+def test_an_answer_without_a_length_runs_to_the_close() -> None:
+    async def answer(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[1, ")
+        await writer.drain()
+        writer.write(b"2]")
+        writer.close()
+
+    answers, server = exchange(answer, 2)
+    assert answers == [HttpAnswer(200, b"[1, 2]")] * 2 and server.connections == 2
+
+
+def test_a_stale_idle_connection_is_retried_once_on_a_new_one() -> None:
+    """The server drops the kept connection as the next request arrives, before any byte of the answer."""
+    async def answer(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        if seen.target == "/r/1" and seen.connection == 1:
+            writer.close()
+            return
+        writer.write(json_answer())
+
+    answers, server = exchange(answer, 2)
+    assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200]
+    assert [(seen.connection, seen.target) for seen in server.seen] == [(1, "/r/0"), (1, "/r/1"), (2, "/r/1")]
+
+
+def test_a_new_connection_closed_before_the_answer_is_a_failure_not_retried() -> None:
+    async def answer(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    [failure], server = exchange(answer)
+    assert isinstance(failure, HttpError) and len(server.seen) == 1
+
+
+def test_an_answer_cut_off_midway_is_a_failure() -> None:
+    async def answer(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial\": ")
+        writer.close()
+
+    [failure], _ = exchange(answer)
+    assert isinstance(failure, HttpError)
+
+
+@pytest.mark.parametrize("raw", [
+    json_answer(b"x" * (LIMIT + 1)),  # refused from its content-length, before it is read
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + (b"1F4\r\n" + b"x" * 500 + b"\r\n") * 3,
+    b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * (LIMIT + 500),
+])
+def test_an_answer_over_the_limit_is_refused_while_reading(raw: bytes) -> None:
+    answers, server = exchange(answer_with(raw), 2)
+    assert answers == [HttpAnswer(200, too_large=True)] * 2
+    assert server.connections == 2  # the rest of that answer is never read: its connection is dropped
+
+
+def test_an_answer_exactly_at_the_limit_is_kept() -> None:
+    [answer], _ = exchange(answer_with(json_answer(b"x" * LIMIT)))
+    assert answer == HttpAnswer(200, b"x" * LIMIT)
+
+
+def test_a_redirect_is_reported_and_its_connection_dropped() -> None:
+    raw = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\nContent-Length: 5\r\n\r\nmoved"
+    answers, server = exchange(answer_with(raw), 2)
+    assert answers == [HttpAnswer(307, redirect=True)] * 2
+    assert [seen.target for seen in server.seen] == ["/r/0", "/r/1"] and server.connections == 2
+
+
+def test_an_interim_answer_is_skipped() -> None:
+    [answer], _ = exchange(answer_with(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + json_answer(b"{}")))
+    assert answer == HttpAnswer(200, b"{}")
+
+
+@pytest.mark.parametrize("raw", [
+    b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+    b"HTTP/1.1 2000 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded: line\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\n{}\r\n0\r\n\r\n",
+])
+def test_an_answer_that_is_not_http_is_a_failure(raw: bytes) -> None:
+    [failure], _ = exchange(answer_with(raw))
+    assert isinstance(failure, HttpError)
+
+
+@pytest.mark.parametrize("headers", [
+    {"x-note": "one\r\nX-Injected: two"}, {"x-note": "one\ntwo"}, {"x-note": " padded"}, {"x-note": "nul\x00"},
+    {"x-note": "caf\u00e9"}, {"bad name": "v"}, {"x:y": "v"}, {"": "v"},
+])
+def test_a_header_that_is_not_valid_http_is_refused_before_sending(headers: dict[str, str]) -> None:
+    [failure], server = exchange(answer_with(json_answer()), headers=headers)
+    assert isinstance(failure, HttpError) and server.connections == 0
+
+
+def test_the_client_frames_the_body_itself() -> None:
+    """A flow's own content-length or connection header cannot desynchronise the connection."""
+    answers, server = exchange(answer_with(json_answer()), 2, method="POST", body=b'{"a":1}',
+                               headers={"Content-Length": "1", "connection": "close", "Host": "api.example.com"})
+    assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200]
+    assert server.seen[0].body == b'{"a":1}' and server.seen[0].header("host") == "api.example.com"
+    assert server.seen[0].header("accept") == "*/*" and server.seen[0].header("user-agent") == "ivrc"
+    assert [seen.connection for seen in server.seen] == [1, 1]
+
+
+def test_a_full_pool_makes_requests_wait_for_a_free_connection() -> None:
+    async def answer(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0)  # all three requests are in flight together
+        writer.write(json_answer())
+
+    answers, server = exchange(answer, 3, max_connections=1, concurrent=True)
+    assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200, 200]
+    assert server.connections == 1
+
+
+def test_a_request_waiting_for_a_connection_is_cut_by_its_timeout() -> None:
+    async def run() -> tuple[str | None, str | None]:
+        async def hold(seen: Seen, writer: asyncio.StreamWriter) -> None:
+            await asyncio.Event().wait()
+
+        async with LoopbackServer(hold) as server:
+            backend = Backend([server.origin], max_connections=1)
+            from ivrc.runtime.engine.requests import Outgoing
+
+            def request(timeout: float) -> Outgoing:
+                return Outgoing("s", "GET", server.origin + "/", server.origin, {}, {}, frozenset(), None, timeout)
+
+            try:
+                first, second = await asyncio.gather(backend.for_callback(3.0)(request(0.5)),
+                                                     backend.for_callback(3.0)(request(0.2)))
+                third = await backend.for_callback(3.0)(request(0.2))  # the pool is usable again
+            finally:
+                await backend.aclose()
+            assert server.connections == 2  # the first was dropped at its timeout; the third opened a new one
+            return first.error, second.error if third.error == "timeout" else "pool stuck"
+
+    assert asyncio.run(run()) == ("timeout", "timeout")
+
+
+def _openssl_certificate(folder: Path, name: str = "127.0.0.1") -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:  # never skipped: without it TLS verification goes untested
+        pytest.fail("openssl is needed to make the test certificate (apt-get install openssl)")
+    return self_signed(folder, name)
+
+
+def test_a_self_signed_certificate_is_refused(tmp_path: Path) -> None:
+    cert, key = _openssl_certificate(tmp_path)
+    [failure], server = exchange(answer_with(json_answer()), tls=serving_tls(cert, key))
+    assert isinstance(failure, ssl.SSLCertVerificationError) and server.seen == []
+
+
+def test_a_trusted_certificate_is_accepted_for_its_own_name_only(tmp_path: Path) -> None:
+    cert, key = _openssl_certificate(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert))
+    answers, server = exchange(answer_with(json_answer()), 2, tls=serving_tls(cert, key), trust=trust)
+    assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200] and server.connections == 1
+    (tmp_path / "other").mkdir()
+    other, other_key = _openssl_certificate(tmp_path / "other", "localhost")
+    [failure], _ = exchange(answer_with(json_answer()), tls=serving_tls(other, other_key),
+                            trust=ssl.create_default_context(cafile=str(other)))
+    assert isinstance(failure, ssl.SSLCertVerificationError)  # trusted, but made out to localhost, not 127.0.0.1
+
+
+def test_the_backend_refuses_a_self_signed_certificate_as_a_connection_failure(tmp_path: Path) -> None:
+    cert, key = _openssl_certificate(tmp_path)
+
+    async def run() -> str | None:
+        from ivrc.runtime.engine.requests import Outgoing
+
+        async with LoopbackServer(answer_with(json_answer()), tls=serving_tls(cert, key)) as server:
+            backend = Backend([server.origin])
+            try:
+                reply = await backend.for_callback(3.0)(Outgoing("s", "GET", server.origin + "/", server.origin, {},
+                                                                 {}, frozenset(), None, 2.0))
+            finally:
+                await backend.aclose()
+            return reply.error
+
+    assert asyncio.run(run()) == "connection"
+
+
+_URL_TEXT = st.lists(st.sampled_from([*"ab/.?&=%#+ ~-_!*'();:@$,[]{}|^`\"<>AF09", "\u00e9", "%41", "%zz", "..", "/./"]),
+                     max_size=12).map("".join)
+
+
+@settings(max_examples=300)
+@given(_URL_TEXT, st.dictionaries(_URL_TEXT, _URL_TEXT, max_size=3))
+def test_the_request_target_is_the_one_httpx_sent(rest: str, query: dict[str, str]) -> None:
+    """Path and query percent-encoded, dot segments resolved and the state's query merged exactly as
+    httpx did (runtime/emulation/stubs.py and flow tests read the same URLs)."""
+    rest = rest if rest.startswith(("/", "?", "#")) else "/" + rest
+    url = httpx.URL("http://api.example.com" + rest)
+    assert _target(rest, query) == (url.copy_merge_params(query) if query else url).raw_path
+
+
+@pytest.mark.parametrize("origin, host", [("http://127.0.0.1:80", b"127.0.0.1"), ("https://API.example.com:443", b"api.example.com"),
+                                          ("http://[::1]:8091", b"[::1]:8091"), ("https://b\u00fccher.example:444", b"xn--bcher-kva.example:444")])
+def test_the_host_header_is_the_one_httpx_sent(origin: str, host: bytes) -> None:
+    assert HttpClient(max_answer_bytes=1)._origin(origin).host_header == host == httpx.URL(origin).netloc
+
+
+def test_a_full_pool_closes_an_idle_connection_to_another_origin_to_make_room() -> None:
+    async def run() -> tuple[int, int, list[int]]:
+        async with LoopbackServer(answer_with(json_answer())) as bank, LoopbackServer(answer_with(json_answer())) as shop:
+            client = HttpClient(max_connections=1, max_answer_bytes=LIMIT)
+            try:
+                statuses = []
+                for server in (bank, shop, bank):
+                    async with asyncio.timeout(5):
+                        answer = await client.request("GET", server.origin + "/", origin=server.origin, query={},
+                                                      headers={}, body=None)
+                    statuses.append(answer.status)
+            finally:
+                await client.aclose()
+            return bank.connections, shop.connections, statuses
+
+    # The bank's idle connection made room for the shop's, so the bank's second request needed a new one.
+    assert asyncio.run(run()) == (2, 1, [200, 200, 200])
+
+
+def test_bytes_a_server_sent_unasked_on_an_idle_connection_are_never_taken_for_an_answer() -> None:
+    async def answer(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        unasked = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n" if seen.connection == 1 else b""
+        writer.write(json_answer() + unasked)
+
+    answers, server = exchange(answer, 2)
+    assert [a.status for a in answers if isinstance(a, HttpAnswer)] == [200, 200] and server.connections == 2
+
+
+def test_a_failed_retry_gives_its_place_in_the_pool_back_once() -> None:
+    """The stale connection is dropped, the new one cannot be opened: afterwards the pool still
+    holds at most max_connections (one here), as two requests at once to another server show."""
+    async def run() -> tuple[bool, int, list[int]]:
+        async def closing(seen: Seen, writer: asyncio.StreamWriter) -> None:
+            if seen.target == "/r/1":
+                bank.stop_listening()
+                writer.close()
+                return
+            writer.write(json_answer())
+
+        async def slow(seen: Seen, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(0.05)
+            writer.write(json_answer())
+
+        async with LoopbackServer(closing) as bank, LoopbackServer(slow) as shop:
+            client = HttpClient(max_connections=1, max_answer_bytes=LIMIT)
+
+            async def get(server: LoopbackServer, path: str) -> HttpAnswer:
+                async with asyncio.timeout(5):
+                    return await client.request("GET", server.origin + path, origin=server.origin, query={},
+                                                headers={}, body=None)
+
+            try:
+                await get(bank, "/r/0")
+                try:
+                    await get(bank, "/r/1")
+                    refused = False
+                except OSError:
+                    refused = True
+                answers = await asyncio.gather(get(shop, "/a"), get(shop, "/b"))
+            finally:
+                await client.aclose()
+            return refused, shop.connections, [a.status for a in answers]
+
+    assert asyncio.run(run()) == (True, 1, [200, 200])
