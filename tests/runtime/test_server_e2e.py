@@ -1,7 +1,9 @@
 """End to end: a real `ivrc serve` process, real HTTP, signed callbacks, a scripted caller on every example.
 
 The server runs on the real clock, so where an example branches on business hours the test asks
-the same schedule what the answer is now, and expects that branch.
+the same schedule what the answer is now, and expects that branch. The paths behind support.yaml's
+office hours run on copies of it whose office is always open or always closed, so every run covers
+both, whatever the time of day.
 """
 from __future__ import annotations
 
@@ -54,9 +56,10 @@ def start_server(tmp_path_factory) -> Iterator:
     """Starts `ivrc serve` processes on free ports; every one is stopped at the end, whatever happened."""
     started: list[ivrctest.Server] = []
 
-    def start(*extra: str, env: dict[str, str] | None = None, machines_dir: Path | None = None) -> Server:
+    def start(*extra: str, env: dict[str, str] | None = None, machines_dir: Path | None = None,
+              paths: tuple[Path, ...] = (EXAMPLES,)) -> Server:
         try:
-            running = ivrctest.start_serve(tmp_path_factory.mktemp("server"), EXAMPLES, machines_dir=machines_dir,
+            running = ivrctest.start_serve(tmp_path_factory.mktemp("server"), *paths, machines_dir=machines_dir,
                                            env=env, extra=extra)
         except RuntimeError as err:
             pytest.fail(str(err))
@@ -72,6 +75,32 @@ def start_server(tmp_path_factory) -> Iterator:
 
 OLD_SUPPORT = (EXAMPLES / "support.yaml").read_text().replace("Connecting you to technical support.",
                                                                OLD_TECH_WORDS)
+
+
+def _support_copy(flow: str, number: str, office: str) -> str:
+    """support.yaml as another flow on another number, with its office hours replaced by `office` (YAML)."""
+    text = (EXAMPLES / "support.yaml").read_text()
+    start, end = text.index("hours:\n"), text.index("\nstates:")
+    return (text[:start] + f"hours:\n  office:\n{office}\n" + text[end:]).replace(
+        "flow: support\n", f"flow: {flow}\n").replace('numbers: ["+46812345670"]', f'numbers: ["{number}"]')
+
+
+SUPPORT_OPEN, SUPPORT_CLOSED = "+46812345790", "+46812345791"
+ALWAYS_OPEN = "    weekly:\n" + "\n".join(
+    f"      {day}: [00:00-24:00]" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+# Closed every day of the year: every date a holiday.
+ALWAYS_CLOSED = "    weekly:\n      mon: [09:00-17:00]\n    holidays: [" + ", ".join(
+    f'"{m:02d}-{d:02d}"' for m in range(1, 13) for d in range(1, 32)
+    if (m, d) not in ((2, 30), (2, 31), (4, 31), (6, 31), (9, 31), (11, 31))) + "]"
+
+
+@pytest.fixture(scope="session")
+def fixed_hours(start_server, tmp_path_factory) -> Server:
+    """support.yaml twice more, on numbers of their own: always open and always closed, whatever the real time."""
+    folder = tmp_path_factory.mktemp("fixed-hours")
+    (folder / "support_open.yaml").write_text(_support_copy("support_open", SUPPORT_OPEN, ALWAYS_OPEN))
+    (folder / "support_closed.yaml").write_text(_support_copy("support_closed", SUPPORT_CLOSED, ALWAYS_CLOSED))
+    return start_server(paths=(folder,))
 
 
 @pytest.fixture(scope="session")
@@ -144,13 +173,23 @@ def test_support_billing(server: Server, machines: dict) -> None:
     assert c.answers[-1] == ("DICE", None)
 
 
-def test_support_voicemail(server: Server, machines: dict) -> None:
-    if not open_now(machines["support"], "office"):
-        pytest.skip("the support office is closed now; test_support_billing covered the closed branch")
-    c = server.call(SUPPORT).start().press("3")
+@pytest.mark.parametrize(("number", "is_open"), [(SUPPORT_OPEN, True), (SUPPORT_CLOSED, False)])
+def test_support_billing_open_and_closed(fixed_hours: Server, number: str, is_open: bool) -> None:
+    """Both branches of the office hours on every run, whatever the time of day."""
+    c = fixed_hours.call(number).start()
+    assert c.heard()[0] == "Welcome to Acme support."
+    if not is_open:
+        assert c.heard()[-1] == "Our office is closed. We are open weekdays from 9 to 17." and c.ended
+        return
+    c.press("1")
+    assert c.transferred["kind"] == "number" and c.transferred["target"] == "+46812345671"
+
+
+def test_support_voicemail(fixed_hours: Server) -> None:
+    c = fixed_hours.call(SUPPORT_OPEN).start().press("3")
     assert c.heard()[-1] == "Please leave a message after the tone, and press hash when you are done."
     start = next(i for i in c.answers[-1][1]["instructions"] if i["name"] == "startRecording")
-    assert start["options"]["destinationUrl"] == "s3://acme-voicemail/support/"
+    assert start["options"]["destinationUrl"] == "s3://acme-voicemail/support/"  # the copy keeps the example's
     assert start["options"]["credentials"] == S3_CREDENTIALS
     c.press("#")
     assert [line.text for line in c.lines if line.kind == "record"][-1].startswith(
@@ -159,10 +198,8 @@ def test_support_voicemail(server: Server, machines: dict) -> None:
     assert [event for event, _ in c.answers[-2:]] == ["NOTIFY", "DICE"] and c.ended
 
 
-def test_support_three_wrong_keys_end_the_call(server: Server, machines: dict) -> None:
-    if not open_now(machines["support"], "office"):
-        pytest.skip("the support office is closed now")
-    c = server.call(SUPPORT).start().press("9").silence().press("8")
+def test_support_three_wrong_keys_end_the_call(fixed_hours: Server) -> None:
+    c = fixed_hours.call(SUPPORT_OPEN).start().press("9").silence().press("8")
     menu = "For billing, press 1. For technical support, press 2. To leave a message, press 3."
     assert c.heard()[-6:] == ["Sorry, that is not an option.", menu, "Sorry, I did not hear anything.", menu,
                               "Sorry, that is not an option.", "Thank you for calling Acme. Goodbye."]
