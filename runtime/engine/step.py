@@ -38,6 +38,7 @@ from .masking import mask_numbers
 from .render import Clock, Context, StepError, system_clock
 from .requests import REQUEST_BUDGET, Made, Outgoing, Reply, build
 from .requests import outcome as request_outcome
+from .reuse import Svaml, Walked
 from .sealing import Sealer
 
 # A step is a generator: it yields each HTTP request a request state makes and is sent the reply,
@@ -411,8 +412,16 @@ class Engine:
     # walking
 
     def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Walk:
+        start = (name, call.locale)
+        walked = loaded.templates.walks.get(start)
+        if walked is not None:  # this walk visits only fixed states: the same for every call (reuse.py)
+            call.state, call.attempt = walked.state, 0
+            instructions.extend(walked.instructions)
+            return self._answer(loaded, call, cb, event, instructions, walked.action, walked.kind)
         states = loaded.machine.states
         ctx = self._context(loaded, call, cb)
+        first = len(instructions)  # what the walk adds comes after what the caller's input added
+        fixed = True  # whether every state so far gives every call the same instructions
         # The compiler rejects loops that never wait, except through a repeat's counted `again`: so a
         # walk visits each state at most once per run of each repeat, and Sinch documents no limit
         # on instructions in one answer.
@@ -425,15 +434,19 @@ class Engine:
                 self._assign(loaded, call, ctx, assignment)
             if state.say is not None:
                 instructions.append(ctx.play(state.say))
+            fixed = fixed and not state.sets and (state.say is None or ctx.plays_fixed(state.say))
             if state.send_digits is not None:
                 instructions.append(svaml.send_dtmf(state.send_digits))
             if isinstance(state, Next):
                 name = state.next
             elif isinstance(state, Branch):
+                fixed = False
                 name = next(c.goto for c in state.cases if c.condition is None or ctx.test(c.condition))
             elif isinstance(state, Repeat):
+                fixed = False
                 name = _count(call, state)
             elif isinstance(state, Request):
+                fixed = False
                 reply = yield build(state, ctx, self.env)
                 target, saved, made = request_outcome(state, reply, loaded.machine)
                 call.requests.append(made)
@@ -454,9 +467,13 @@ class Engine:
                     if err.kind != "destination" or not isinstance(state, Transfer) or state.on_invalid is None:
                         raise
                     log.info("callid %s: %s; going on in '%s'", cb.callid, mask_numbers(str(err)), state.on_invalid)
+                    fixed = False  # another call's destination may be valid
                     name = state.on_invalid
                     continue
-                instructions.extend(ctx.fill_static(state.instructions or _NO_INSTRUCTIONS))
+                skeleton = state.instructions or _NO_INSTRUCTIONS
+                instructions.extend(ctx.fill_static(skeleton))
+                if fixed and ctx.is_fixed(state.action) and ctx.is_fixed(skeleton):
+                    loaded.templates.walks[start] = Walked(name, state.kind, tuple(instructions[first:]), action)
                 return self._answer(loaded, call, cb, event, instructions, action, state.kind)
         raise StepError("loop", f"more than {loaded.machine.walk_limit} states without waiting for the caller")
 
@@ -498,8 +515,9 @@ class Engine:
         plays = any(i.get("name") in ("playFiles", "sendDtmf") for i in instructions) or action["name"] in ("runMenu", "park")
         if event == "ICE" and plays:
             head.insert(0, svaml.answer())  # start the call's audio now, before the prompts
-        return Answer({"instructions": head + instructions, "action": action}, outcome, loaded.flow, loaded.version,
-                      call.state, requests=call.requests)
+        answer = Svaml(instructions=head + instructions, action=action)
+        answer.fixed = loaded.templates.fixed
+        return Answer(answer, outcome, loaded.flow, loaded.version, call.state, requests=call.requests)
 
     # helpers
 
