@@ -500,20 +500,26 @@ class Engine:
             raise StepError("platform", f"{action.get('name')} is not allowed in an answer to {event}")
         pairs = cookie_instructions(call, cb.cookies)
         pairs += _carried(loaded, cb, call)
-        held = cb.received if cb.received is not None else cb.cookies
-        written = {k for k, _ in pairs}
-        # Cookies Sinch holds that were not trusted are overwritten, so the seal covers only our state.
-        pairs += [(k, _reset_value(loaded, k)) for k in sorted(held) if layout.is_owned(k) and k not in written
-                  and k != layout.MAC_KEY and k not in cb.cookies]
-        after = {**held, **dict(pairs)}
-        pairs.append((layout.MAC_KEY, self.sealer.seal(cb.callid, after)))
-        size = total_bytes(held, pairs)
+        if cb.received is None:
+            held = cb.cookies  # every cookie Sinch holds is trusted: none to overwrite
+        else:
+            held = cb.received
+            written = {k for k, _ in pairs}
+            # Cookies Sinch holds that were not trusted are overwritten, so the seal covers only our state.
+            pairs += [(k, _reset_value(loaded, k)) for k in sorted(held) if layout.is_owned(k) and k not in written
+                      and k != layout.MAC_KEY and k not in cb.cookies]
+        after = dict(held)
+        after.update(pairs)
+        seal = self.sealer.seal(cb.callid, after)
+        pairs.append((layout.MAC_KEY, seal))
+        after[layout.MAC_KEY] = seal  # now every cookie Sinch will hold after this answer
+        size = total_bytes(after, ())
         if size > layout.LIMIT:
             raise StepError("cookies", f"the call's cookies would be {size} bytes (Sinch keeps {layout.LIMIT})")
         head = [svaml.set_cookie(k, v) for k, v in pairs]
         # Prompts and key tones need the call's audio: the caller's leg is answered before them.
-        plays = any(i.get("name") in ("playFiles", "sendDtmf") for i in instructions) or action["name"] in ("runMenu", "park")
-        if event == "ICE" and plays:
+        if event == "ICE" and (action["name"] in ("runMenu", "park")
+                               or any(i.get("name") in ("playFiles", "sendDtmf") for i in instructions)):
             head.insert(0, svaml.answer())  # start the call's audio now, before the prompts
         answer = Svaml(instructions=head + instructions, action=action)
         answer.fixed = loaded.templates.fixed
