@@ -13,16 +13,28 @@ import json
 from typing import Any
 
 import pytest
-from callkit import ENV, KEY, SECRET, TUESDAY_10, TestClient, example_machines, library_of, signed_headers
+from callkit import (
+    ENV,
+    KEY,
+    SECRET,
+    TUESDAY_10,
+    Phone,
+    TestClient,
+    cookies_set,
+    example_machines,
+    library_of,
+    signed_headers,
+    spoken,
+)
 from test_recorded_answers import CONVERSATIONS, STATE_KEY, _example_backend, _inbound
 
 from ivrc.compiler import compile_text
 from ivrc.runtime.emulation.emulator import CallFailed
-from ivrc.runtime.engine.events import parse_callback
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Templates
 from ivrc.runtime.engine.step import Engine
 from ivrc.runtime.server.app import CALLBACK_PATH, Settings, create_app
+from ivrc.runtime.server.fastjson import answer_bytes
 from ivrc.runtime.signing import Credentials
 
 _JSON = json.JSONEncoder(separators=(",", ":")).encode
@@ -92,9 +104,7 @@ def test_the_examples_conversations_are_answered_alike_with_and_without_reuse() 
         assert reusing.app.state.engine.library.current["multilingual"].templates.walks  # reuse took place
 
 
-@pytest.mark.parametrize("locale", ["en-US", "sv-SE"])
-def test_a_walk_of_fixed_states_is_kept_per_start_state_and_locale(locale: str) -> None:
-    result = compile_text(f"""\
+KEPT = """\
 ivrc: 1
 flow: kept
 numbers: ["+46812345690"]
@@ -102,7 +112,7 @@ locale: {locale}
 start: hello
 states:
   hello:
-    say: Welcome.
+    say: {greeting}
     next: menu
   menu:
     menu:
@@ -112,12 +122,36 @@ states:
   bye:
     say: Goodbye.
     hangup: true
-""", "kept.yaml")
+"""
+
+
+def kept_flow(greeting: str = "Welcome.", locale: str = "en-US") -> dict:
+    result = compile_text(KEPT.format(greeting=greeting, locale=locale), "kept.yaml")
     assert result.ok and result.machine is not None
-    engine = Engine(library_of(result.machine))
-    for n in range(2):
-        answer = engine.step(parse_callback(json.dumps({"event": "ice", "callid": f"c{n}", "to": {
-            "type": "number", "endpoint": "+46812345690"}, "cli": "+4670000000" + str(n)}).encode()))
-        assert answer.outcome == "menu"
+    return result.machine
+
+
+@pytest.mark.parametrize("locale", ["en-US", "sv-SE"])
+def test_a_walk_of_fixed_states_is_kept_per_start_state_and_locale(locale: str, sinch_body) -> None:
+    engine = Engine(library_of(kept_flow(locale=locale)))
+    phone = Phone(engine, sinch_body)
+    for _ in range(2):
+        assert phone.ice("+46812345690").outcome == "menu"
     walked = engine.library.current["kept"].templates.walks[("hello", locale)]
     assert (walked.state, walked.kind, walked.action["name"]) == ("menu", "menu", "runMenu")
+
+
+def test_a_reloaded_flow_is_answered_from_its_own_walks_and_a_call_on_the_old_version_from_the_old(
+        sinch_body) -> None:
+    library = library_of(kept_flow("Welcome."))
+    phone = Phone(Engine(library), sinch_body)
+    before = phone.ice("+46812345690")
+    assert spoken(before)[0] == "Welcome."
+    library.add(kept_flow("Hello again."))  # as `ivrc serve --reload` adds an edited flow
+    after = phone.ice("+46812345690")
+    assert spoken(after)[0] == "Hello again."
+    assert answer_bytes(after.svaml) == as_json(after.svaml)
+    # A call that began on the old version goes on there: its goodbye comes from the old walks.
+    ended = phone.pie(cookies_set(before), "return", "kept.menu.1")
+    assert (ended.version, spoken(ended)) == (before.version, ["Goodbye."])
+    assert after.version != before.version
