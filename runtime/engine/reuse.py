@@ -19,7 +19,7 @@ from typing import Any
 class Walked:
     """Where a walk of fixed states ends, and what it adds to the answer."""
 
-    state: str  # the wait state it stops in
+    path: tuple[str, ...]  # the states it enters, in order, ending in the wait state it stops in
     kind: str  # that state's kind: the answer's outcome
     instructions: tuple[dict, ...]  # the prompts and tones played on the way and in the wait state
     action: dict

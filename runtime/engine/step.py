@@ -415,13 +415,15 @@ class Engine:
         start = (name, call.locale)
         walked = loaded.templates.walks.get(start)
         if walked is not None:  # this walk visits only fixed states: the same for every call (reuse.py)
-            call.state, call.attempt = walked.state, 0
+            for name in walked.path:  # the call enters each state as on the walk (flow-test coverage sees it)
+                call.state, call.attempt = name, 0
             instructions.extend(walked.instructions)
             return self._answer(loaded, call, cb, event, instructions, walked.action, walked.kind)
         states = loaded.machine.states
         ctx = self._context(loaded, call, cb)
         first = len(instructions)  # what the walk adds comes after what the caller's input added
         fixed = True  # whether every state so far gives every call the same instructions
+        path = []
         # The compiler rejects loops that never wait, except through a repeat's counted `again`: so a
         # walk visits each state at most once per run of each repeat, and Sinch documents no limit
         # on instructions in one answer.
@@ -430,6 +432,7 @@ class Engine:
             if state is None:
                 raise StepError("machine", f"state '{name}' is not in the machine")
             call.state, call.attempt = name, 0
+            path.append(name)
             for assignment in state.sets:
                 self._assign(loaded, call, ctx, assignment)
             if state.say is not None:
@@ -473,7 +476,7 @@ class Engine:
                 skeleton = state.instructions or _NO_INSTRUCTIONS
                 instructions.extend(ctx.fill_static(skeleton))
                 if fixed and ctx.is_fixed(state.action) and ctx.is_fixed(skeleton):
-                    loaded.templates.walks[start] = Walked(name, state.kind, tuple(instructions[first:]), action)
+                    loaded.templates.walks[start] = Walked(tuple(path), state.kind, tuple(instructions[first:]), action)
                 return self._answer(loaded, call, cb, event, instructions, action, state.kind)
         raise StepError("loop", f"more than {loaded.machine.walk_limit} states without waiting for the caller")
 

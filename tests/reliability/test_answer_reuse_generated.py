@@ -21,10 +21,11 @@ from test_lint_clean_calls import NUMBER, SCALE, SEED, Caller, callers, flows
 from ivrc.compiler import compile_text
 from ivrc.runtime.emulation.emulator import Call, CallerMistake
 from ivrc.runtime.emulation.simulate import PlaceholderEnv
+from ivrc.runtime.emulation.tracing import TracingEngine
 from ivrc.runtime.engine.events import parse_callback
 from ivrc.runtime.engine.library import Library
 from ivrc.runtime.engine.render import Templates
-from ivrc.runtime.engine.step import Answer, Engine
+from ivrc.runtime.engine.step import Answer
 from ivrc.runtime.server.fastjson import answer_bytes
 
 _JSON = json.JSONEncoder(separators=(",", ":")).encode
@@ -48,9 +49,10 @@ class TwoEngines:
 
     def __init__(self, machine: dict, caller: list) -> None:
         self.caller = caller
-        self.reusing = Engine(library_of(machine), clock=lambda: caller[0].moment, env=PlaceholderEnv())
+        # Tracing engines: the states each step enters (flow-test coverage) must not change either.
+        self.reusing = TracingEngine(library_of(machine), clock=lambda: caller[0].moment, env=PlaceholderEnv())
         self.afresh_library = library_of(machine)
-        self.afresh = Engine(self.afresh_library, clock=lambda: caller[0].moment, env=PlaceholderEnv())
+        self.afresh = TracingEngine(self.afresh_library, clock=lambda: caller[0].moment, env=PlaceholderEnv())
 
     def send(self, body: dict[str, Any]) -> tuple[int, Any]:
         raw = json.dumps(body).encode()
@@ -58,6 +60,8 @@ class TwoEngines:
         forget(self.afresh_library)
         fresh = self.afresh.step(parse_callback(raw))
         assert summary(reused) == summary(fresh), body
+        walked, walked_afresh = self.reusing.journal[-1], self.afresh.journal[-1]
+        assert (walked.entered, walked.retried) == (walked_afresh.entered, walked_afresh.retried), body
         if reused.svaml is not None:
             written = answer_bytes(reused.svaml)
             assert written == answer_bytes(fresh.svaml) == _JSON(fresh.svaml).encode()

@@ -138,7 +138,7 @@ def test_a_walk_of_fixed_states_is_kept_per_start_state_and_locale(locale: str, 
     for _ in range(2):
         assert phone.ice("+46812345690").outcome == "menu"
     walked = engine.library.current["kept"].templates.walks[("hello", locale)]
-    assert (walked.state, walked.kind, walked.action["name"]) == ("menu", "menu", "runMenu")
+    assert (walked.path, walked.kind, walked.action["name"]) == (("hello", "menu"), "menu", "runMenu")
 
 
 def test_a_reloaded_flow_is_answered_from_its_own_walks_and_a_call_on_the_old_version_from_the_old(
