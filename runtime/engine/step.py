@@ -443,13 +443,10 @@ class Engine:
             if isinstance(state, Next):
                 name = state.next
             elif isinstance(state, Branch):
-                fixed = False
                 name = next(c.goto for c in state.cases if c.condition is None or ctx.test(c.condition))
             elif isinstance(state, Repeat):
-                fixed = False
                 name = _count(call, state)
             elif isinstance(state, Request):
-                fixed = False
                 reply = yield build(state, ctx, self.env)
                 target, saved, made = request_outcome(state, reply, loaded.machine)
                 call.requests.append(made)
@@ -478,6 +475,9 @@ class Engine:
                 if fixed and ctx.is_fixed(state.action) and ctx.is_fixed(skeleton):
                     loaded.templates.walks[start] = Walked(tuple(path), state.kind, tuple(instructions[first:]), action)
                 return self._answer(loaded, call, cb, event, instructions, action, state.kind)
+            # Of the states walked through, only a plain `next` is the same for every call: every other
+            # kind (a branch, a repeat's count, a request, and any kind added later) decides per call.
+            fixed = fixed and isinstance(state, Next)
         raise StepError("loop", f"more than {loaded.machine.walk_limit} states without waiting for the caller")
 
     def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: Assignment) -> None:

@@ -126,6 +126,7 @@ states:
       options:
         "1": english
         "2": swedish
+        "3": opening
   english:
     set: {locale: en-US, note: "{{ call.caller[-4:] }}"}
     next: opening
@@ -173,7 +174,10 @@ def test_caller_data_never_shows_in_another_calls_answer() -> None:
               Caller([("press", "2"), ("press", "2"), ("press", "1")], "+14155550100", "human", tuesday),
               Caller([("press", "1")], "+46700000002", "human", evening),
               Caller([("press", "2"), ("press", "1"), ("press", "2"), ("press", "1")], "+46700000003", "human",
-                     tuesday.replace(hour=14))]
+                     tuesday.replace(hour=14)),
+              # Straight to the opening-hours branch: closed for the first, open for the next.
+              Caller([("press", "3")], "+46700000004", "human", evening),
+              Caller([("press", "3"), ("press", "2"), ("press", "1")], "+46700000005", "human", tuesday)]
     current = [people[0]]
     transport = TwoEngines(result.machine, current)
     heard = []
