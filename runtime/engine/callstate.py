@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from ivrc.compiler import cookies as layout
 from ivrc.compiler.compiled import Machine
@@ -86,10 +86,10 @@ def cookie_instructions(call: Call, incoming: Mapping[str, str]) -> list[tuple[s
         key = layout.var_key(name)
         if incoming.get(key) != call.variables[name]:
             pairs.append((key, call.variables[name]))
-    return [(k, v) for k, v in pairs if incoming.get(k) != v or k == layout.STATE_KEY]
+    return pairs
 
 
-def total_bytes(incoming: Mapping[str, str], pairs: list[tuple[str, str]]) -> int:
+def total_bytes(incoming: Mapping[str, str], pairs: Iterable[tuple[str, str]]) -> int:
     """Bytes Sinch will hold after this answer: every cookie ever set, the newest value of each."""
     merged = dict(incoming)
     merged.update(pairs)

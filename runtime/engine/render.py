@@ -13,6 +13,8 @@ from ivrc.compiler.hours import zone
 from ivrc.compiler.svaml import TTS_LIMIT
 from ivrc.compiler.templates import environment
 
+from .reuse import Walked, remember
+
 
 class StepError(Exception):
     """Something in this call's step cannot be done; the caller gets the flow's error path."""
@@ -34,6 +36,9 @@ class Templates:
     filled: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
     static: dict[int, tuple[Any, bool]] = field(default_factory=dict)
     played: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Answers' parts that are the same in every call, and the walks made of them (reuse.py).
+    fixed: dict[int, list[Any]] = field(default_factory=dict)
+    walks: dict[tuple[str, str], Walked] = field(default_factory=dict)
 
     def text(self, kind: str, source: str):
         key = (kind, source)
@@ -186,7 +191,17 @@ class Context:
         hit = self.templates.filled.get((key, self.locale))
         if hit is None:
             hit = self.templates.filled[(key, self.locale)] = (skeleton, self.fill(skeleton))
+            remember(self.templates.fixed, hit[1])
         return hit[1]
+
+    def is_fixed(self, skeleton: Any) -> bool:
+        """Whether fill_static gave `skeleton` the same value it gives every call in this locale."""
+        known = self.templates.static.get(id(skeleton))
+        return known is not None and known[0] is skeleton and known[1]
+
+    def plays_fixed(self, prompt_id: str) -> bool:
+        """Whether play() gives every call in this locale the same instruction for the prompt."""
+        return (prompt_id, self.locale) in self.templates.played
 
     def play(self, prompt_id: str) -> dict:
         """A playFiles instruction for a prompt, built once per locale unless the prompt renders."""
@@ -197,6 +212,7 @@ class Context:
         instruction = {"name": "playFiles", "ids": self.prompt_parts(prompt_id), "locale": self.locale}
         if not _renders(self.machine.prompts.get(prompt_id, {})):
             self.templates.played[key] = instruction
+            remember(self.templates.fixed, instruction)
         return instruction
 
     def fill(self, skeleton: Any) -> Any:

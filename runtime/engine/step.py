@@ -38,6 +38,7 @@ from .masking import mask_numbers
 from .render import Clock, Context, StepError, system_clock
 from .requests import REQUEST_BUDGET, Made, Outgoing, Reply, build
 from .requests import outcome as request_outcome
+from .reuse import Svaml, Walked
 from .sealing import Sealer
 
 # A step is a generator: it yields each HTTP request a request state makes and is sent the reply,
@@ -411,8 +412,18 @@ class Engine:
     # walking
 
     def _walk(self, loaded: Loaded, call: Call, cb: Callback, event: str, name: str, instructions: list) -> Walk:
+        start = (name, call.locale)
+        walked = loaded.templates.walks.get(start)
+        if walked is not None:  # this walk visits only fixed states: the same for every call (reuse.py)
+            for name in walked.path:  # the call enters each state as on the walk (flow-test coverage sees it)
+                call.state, call.attempt = name, 0
+            instructions.extend(walked.instructions)
+            return self._answer(loaded, call, cb, event, instructions, walked.action, walked.kind)
         states = loaded.machine.states
         ctx = self._context(loaded, call, cb)
+        first = len(instructions)  # what the walk adds comes after what the caller's input added
+        fixed = True  # whether every state so far gives every call the same instructions
+        path = []
         # The compiler rejects loops that never wait, except through a repeat's counted `again`: so a
         # walk visits each state at most once per run of each repeat, and Sinch documents no limit
         # on instructions in one answer.
@@ -421,10 +432,12 @@ class Engine:
             if state is None:
                 raise StepError("machine", f"state '{name}' is not in the machine")
             call.state, call.attempt = name, 0
+            path.append(name)
             for assignment in state.sets:
                 self._assign(loaded, call, ctx, assignment)
             if state.say is not None:
                 instructions.append(ctx.play(state.say))
+            fixed = fixed and not state.sets and (state.say is None or ctx.plays_fixed(state.say))
             if state.send_digits is not None:
                 instructions.append(svaml.send_dtmf(state.send_digits))
             if isinstance(state, Next):
@@ -454,10 +467,17 @@ class Engine:
                     if err.kind != "destination" or not isinstance(state, Transfer) or state.on_invalid is None:
                         raise
                     log.info("callid %s: %s; going on in '%s'", cb.callid, mask_numbers(str(err)), state.on_invalid)
+                    fixed = False  # another call's destination may be valid
                     name = state.on_invalid
                     continue
-                instructions.extend(ctx.fill_static(state.instructions or _NO_INSTRUCTIONS))
+                skeleton = state.instructions or _NO_INSTRUCTIONS
+                instructions.extend(ctx.fill_static(skeleton))
+                if fixed and ctx.is_fixed(state.action) and ctx.is_fixed(skeleton):
+                    loaded.templates.walks[start] = Walked(tuple(path), state.kind, tuple(instructions[first:]), action)
                 return self._answer(loaded, call, cb, event, instructions, action, state.kind)
+            # Of the states walked through, only a plain `next` is the same for every call: every other
+            # kind (a branch, a repeat's count, a request, and any kind added later) decides per call.
+            fixed = fixed and isinstance(state, Next)
         raise StepError("loop", f"more than {loaded.machine.walk_limit} states without waiting for the caller")
 
     def _assign(self, loaded: Loaded, call: Call, ctx: Context, assignment: Assignment) -> None:
@@ -483,23 +503,30 @@ class Engine:
             raise StepError("platform", f"{action.get('name')} is not allowed in an answer to {event}")
         pairs = cookie_instructions(call, cb.cookies)
         pairs += _carried(loaded, cb, call)
-        held = cb.received if cb.received is not None else cb.cookies
-        written = {k for k, _ in pairs}
-        # Cookies Sinch holds that were not trusted are overwritten, so the seal covers only our state.
-        pairs += [(k, _reset_value(loaded, k)) for k in sorted(held) if layout.is_owned(k) and k not in written
-                  and k != layout.MAC_KEY and k not in cb.cookies]
-        after = {**held, **dict(pairs)}
-        pairs.append((layout.MAC_KEY, self.sealer.seal(cb.callid, after)))
-        size = total_bytes(held, pairs)
+        if cb.received is None:
+            held = cb.cookies  # every cookie Sinch holds is trusted: none to overwrite
+        else:
+            held = cb.received
+            written = {k for k, _ in pairs}
+            # Cookies Sinch holds that were not trusted are overwritten, so the seal covers only our state.
+            pairs += [(k, _reset_value(loaded, k)) for k in sorted(held) if layout.is_owned(k) and k not in written
+                      and k != layout.MAC_KEY and k not in cb.cookies]
+        after = dict(held)
+        after.update(pairs)
+        seal = self.sealer.seal(cb.callid, after)
+        pairs.append((layout.MAC_KEY, seal))
+        after[layout.MAC_KEY] = seal  # now every cookie Sinch will hold after this answer
+        size = total_bytes(after, ())
         if size > layout.LIMIT:
             raise StepError("cookies", f"the call's cookies would be {size} bytes (Sinch keeps {layout.LIMIT})")
         head = [svaml.set_cookie(k, v) for k, v in pairs]
         # Prompts and key tones need the call's audio: the caller's leg is answered before them.
-        plays = any(i.get("name") in ("playFiles", "sendDtmf") for i in instructions) or action["name"] in ("runMenu", "park")
-        if event == "ICE" and plays:
+        if event == "ICE" and (action["name"] in ("runMenu", "park")
+                               or any(i.get("name") in ("playFiles", "sendDtmf") for i in instructions)):
             head.insert(0, svaml.answer())  # start the call's audio now, before the prompts
-        return Answer({"instructions": head + instructions, "action": action}, outcome, loaded.flow, loaded.version,
-                      call.state, requests=call.requests)
+        answer = Svaml(instructions=head + instructions, action=action)
+        answer.fixed = loaded.templates.fixed
+        return Answer(answer, outcome, loaded.flow, loaded.version, call.state, requests=call.requests)
 
     # helpers
 

@@ -7,6 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ivrc.runtime.engine.reuse import Svaml, remember
 from ivrc.runtime.server.fastjson import answer_bytes, log_text
 from ivrc.runtime.server.logs import _time
 
@@ -37,3 +38,21 @@ def test_a_log_line_writes_a_datetime_as_text() -> None:
 def test_log_times_are_what_datetime_writes(seconds: float) -> None:
     expected = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(timespec="milliseconds")
     assert _time(seconds) == expected.replace("+00:00", "Z")
+
+
+@given(st.lists(st.tuples(st.booleans(), st.dictionaries(st.text(max_size=8), VALUES, max_size=4)), max_size=6),
+       st.dictionaries(st.text(max_size=8), VALUES, max_size=4), st.booleans())
+def test_an_answer_from_shared_parts_is_what_json_writes(instructions, action, action_shared) -> None:
+    """Parts every call shares are written once and kept; the answer made from them is json's bytes,
+    the first time (parts not yet written) and every time after."""
+    fixed: dict[int, list] = {}
+    for shared, item in instructions:
+        if shared:
+            remember(fixed, item)
+    if action_shared:
+        remember(fixed, action)
+    svaml = Svaml(instructions=[item for _, item in instructions], action=action)
+    svaml.fixed = fixed
+    expected = json.JSONEncoder(separators=(",", ":")).encode(svaml).encode()
+    assert answer_bytes(svaml) == expected
+    assert answer_bytes(svaml) == expected
