@@ -26,7 +26,7 @@ from callkit import (
     signed_headers,
     spoken,
 )
-from test_recorded_answers import CONVERSATIONS, STATE_KEY, _example_backend, _inbound
+from test_recorded_answers import CONVERSATIONS, STATE_KEY, _inbound
 
 from ivrc.compiler import compile_text
 from ivrc.runtime.emulation.emulator import CallFailed
@@ -87,7 +87,7 @@ def test_the_examples_conversations_are_answered_alike_with_and_without_reuse() 
 
     def server(library: Library) -> TestClient:
         settings = Settings(credentials=Credentials(KEY, SECRET), clock=lambda: clock[0], env=ENV,
-                            state_keys=(STATE_KEY,), backend_transport=_example_backend())
+                            state_keys=(STATE_KEY,))  # requests reach the session's example backend (tests/conftest.py)
         return TestClient(create_app(library, settings), raise_server_exceptions=True)
 
     afresh_library = library_of(*example_machines())
