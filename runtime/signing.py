@@ -4,12 +4,13 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+
+from ivrc.runtime.digests import HmacSha256, md5
 
 SCHEME = "Application"
 # Where every command that signs or verifies finds the Sinch application's credentials.
@@ -78,9 +79,7 @@ def content_md5(body: bytes) -> str:
     """Base64 of the body's MD5, or "" for an empty body (as Sinch computes it)."""
     if not body:
         return ""
-    # usedforsecurity=False: MD5 is a fixed part of Sinch's format, not our choice of hash,
-    # and FIPS-mode OpenSSL refuses MD5 without it.
-    return base64.b64encode(hashlib.md5(body, usedforsecurity=False).digest()).decode("ascii")
+    return base64.b64encode(md5(body)).decode("ascii")
 
 
 def string_to_sign(
@@ -92,9 +91,14 @@ def string_to_sign(
     )
 
 
+@functools.lru_cache(maxsize=64)  # an application's secrets are few; each key is set up once
+def _keyed(secret: bytes) -> HmacSha256:
+    return HmacSha256(secret)
+
+
 def _signature(secret: bytes, text: str) -> str:
     # surrogatepass: header text from a test or an odd proxy must never raise here.
-    digest = hmac.digest(secret, text.encode("utf-8", "surrogatepass"), "sha256")
+    digest = _keyed(secret).digest(text.encode("utf-8", "surrogatepass"))
     return base64.b64encode(digest).decode("ascii")
 
 

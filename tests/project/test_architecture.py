@@ -14,14 +14,15 @@ FOLDERS = {"ivrc": "ivrc", "compiler": "ivrc.compiler", "runtime": "ivrc.runtime
 ALLOWED = {
     "ivrc.schemas": set(),
     "ivrc.compiler": {"ivrc.schemas"},
-    "ivrc.runtime.signing": set(),
-    "ivrc.runtime.engine": {"ivrc.compiler", "ivrc.schemas"},
-    "ivrc.runtime.server": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing"},
-    "ivrc.runtime.sinch": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing",
+    "ivrc.runtime.digests": set(),
+    "ivrc.runtime.signing": {"ivrc.runtime.digests"},
+    "ivrc.runtime.engine": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.digests"},
+    "ivrc.runtime.server": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing", "ivrc.runtime.digests"},
+    "ivrc.runtime.sinch": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing", "ivrc.runtime.digests",
                            "ivrc.runtime.server"},
-    "ivrc.runtime.emulation": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing",
+    "ivrc.runtime.emulation": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing", "ivrc.runtime.digests",
                                "ivrc.runtime.server"},
-    "ivrc.runtime.studio": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing",
+    "ivrc.runtime.studio": {"ivrc.compiler", "ivrc.schemas", "ivrc.runtime.engine", "ivrc.runtime.signing", "ivrc.runtime.digests",
                             "ivrc.runtime.server", "ivrc.runtime.emulation"},
 }
 ROOMS = sorted(ALLOWED, key=len, reverse=True)
