@@ -152,12 +152,12 @@ class _Nothing:
 def _without_log_line() -> Iterator[None]:
     from ivrc.runtime.server import app as app_module
 
-    kept = app_module.log_callback
-    app_module.log_callback = lambda *args, **fields: ""  # type: ignore[assignment]
+    kept = app_module.log_answer
+    app_module.log_answer = lambda *args, **fields: ""  # type: ignore[assignment]
     try:
         yield
     finally:
-        app_module.log_callback = kept
+        app_module.log_answer = kept
 
 
 @contextlib.contextmanager

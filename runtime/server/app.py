@@ -27,7 +27,7 @@ from .callevents import CallEvents, not_enabled
 from .connections import QuietAcceptErrors
 from .events_out import EventsConfig, EventSender
 from .fastjson import answer_bytes
-from .logs import log_callback
+from .logs import log_answer
 from .metrics import CONTENT_TYPE, RuntimeMetrics
 from .replay import Cached, ReplayGuard
 
@@ -206,11 +206,10 @@ def create_app(library: Library, settings: Settings) -> Starlette:
         elapsed = time.perf_counter() - started
         metrics.step_seconds.observe(elapsed)
         metrics.callbacks.inc(event=cb.event, flow=answer.flow or "", state=answer.state or "")
-        made_requests: dict[str, Any] = {"requests": [made.log() for made in answer.requests]} if answer.requests else {}
-        log_callback(callback_log, callid=cb.callid, flow=answer.flow, version=answer.version, state=answer.state,
-                     event=cb.event, outcome=answer.outcome, duration_ms=round(elapsed * 1000, 3),
-                     error=answer.error, caller=cb.caller, **answer.details,
-                     **made_requests)
+        extras = {**answer.details, "requests": [made.log() for made in answer.requests]} if answer.requests \
+            else answer.details
+        log_answer(callback_log, cb.callid, answer.flow, answer.version, answer.state, cb.event, answer.outcome,
+                   round(elapsed * 1000, 3), answer.error, cb.caller, extras)
         if settings.call_events is not None:
             settings.call_events.publish(callid=cb.callid, event=cb.event, flow=answer.flow, version=answer.version,
                                          state=answer.state, outcome=answer.outcome, caller=cb.caller,

@@ -142,7 +142,29 @@ def log_callback(logger: logging.Logger, *, level: int = logging.INFO, **fields:
         return ""  # building the line costs more than the check: skip it when nobody reads it
     record = {"time": _time(time.time()), "level": _LEVEL_NAMES.get(level) or logging.getLevelName(level).lower()}
     record.update(callback_record(**fields))
-    line = log_text(record)
+    return _write(logger, level, log_text(record))
+
+
+def log_answer(logger: logging.Logger, callid: str, flow: str | None, version: str | None, state: str | None,
+               event: str, outcome: str | None, duration_ms: float, error: str | None, caller: str | None,
+               extras: Mapping[str, Any]) -> str:
+    """The server's line for an answered callback: log_callback's line for these fields, built for this one case.
+
+    The core fields come as the server has them (text, a number or null), so only the caller's
+    number needs masking; `extras` (what the step reported, the requests it made) are cleaned as
+    log_callback cleans any field. Written on every callback, so every call it saves counts."""
+    if not logger.isEnabledFor(logging.INFO):
+        return ""
+    record = {"time": _time(time.time()), "level": "info", "callid": callid, "flow": flow, "version": version,
+              "state": state, "event": event, "outcome": outcome, "duration_ms": duration_ms, "error": error,
+              "caller": None if caller is None else mask_number(caller)}
+    for name, value in extras.items():
+        if not _is_secret(name):
+            record[name] = _clean(name, value)
+    return _write(logger, logging.INFO, log_text(record))
+
+
+def _write(logger: logging.Logger, level: int, line: str) -> str:
     handlers = logger.handlers
     if (len(handlers) == 1 and type(handlers[0]) is CallbackLines and level >= handlers[0].level
             and not logger.filters and not handlers[0].filters and not logger.propagate):

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ivrc.runtime.server.logs import CORE_FIELDS, CallbackLines, log_callback, mask_number
+from ivrc.runtime.server.logs import CORE_FIELDS, CallbackLines, log_answer, log_callback, mask_number
 
 LOGGER = logging.getLogger("ivrc.test.callbacks")
 
@@ -193,3 +193,18 @@ def test_a_line_is_the_same_whichever_way_it_is_written(served_logger) -> None:
     slow = log_callback(LOGGER, **fields)  # through a record and caplog's handler
     assert json.loads(fast) | {"time": None} == json.loads(slow) | {"time": None}
     assert stream.writes == [fast + "\n"]
+
+
+@pytest.mark.parametrize("caller", ["+46708168770", None, "alice@sip.example.com"])
+def test_the_servers_line_is_log_callbacks_line(served_logger, caller) -> None:
+    """log_answer builds the line of every answered callback its own way: the same line as log_callback's."""
+    logger, stream = served_logger
+    extras = {"digits": "1234", "number": "+46701234567", "api_secret": "x",
+              "requests": [{"name": "verify", "status": 200, "headers": {"Authorization": "Bearer t"}}]}
+    core = {"callid": "c1", "flow": "support", "version": "abc", "state": "menu", "event": "pie",
+            "outcome": "menu", "duration_ms": 0.25, "error": None, "caller": caller}
+    fast = log_answer(logger, *core.values(), extras)
+    general = log_callback(logger, **core, **extras)
+    assert fast.split(",", 1)[1] == general.split(",", 1)[1]  # all but the time, key order included
+    assert "api_secret" not in fast and "Bearer" not in fast and "+46701234567" not in fast
+    assert stream.writes == [fast + "\n" + general + "\n"] or stream.writes == [fast + "\n", general + "\n"]
