@@ -1115,6 +1115,23 @@ GROUPS: list[tuple[str, list[Code]]] = [
            +       Authorization: {env: BANK_TOKEN, prefix: "Bearer "}
                  next: menu
            """),
+        _c("IVR148", "request-header-set-by-server", "error",
+           "A request header that only the server may set: `Host`, `Content-Length`, `Transfer-Encoding`, "
+           "`Connection`.",
+           "The server connects to the host written in the URL and names it in `Host`; a flow's own `Host` (a "
+           "template could fill it with call data) would pick another site behind a shared proxy. The body's "
+           "length and the connection are the server's to frame: a wrong `Content-Length` would cut the body or "
+           "run into the next request.",
+           "Remove the header: the server sends `Host` for the URL's host and frames the body itself.",
+           """
+             lookup:
+               request:
+                 url: "https://orders.example.com/v1/orders/{{ order }}"
+                 headers:
+           -       Host: "{{ tenant }}.orders.example.com"
+                   Accept-Language: en
+                 next: read_status
+           """),
         _c("IVR147", "events-url-not-usable", "error",
            "A flow's `events.url` that is not written out in full, not an http(s) URL, or plain http off loopback.",
            "Call events carry the flow's reported variables to the business; the server sends them only to a "

@@ -64,8 +64,17 @@ def _saves(flow: ir.Flow, request: ir.Request, doc: Document) -> Iterator[Diagno
                              doc.span(save.path))
 
 
+# Headers the server writes for every request: the URL's host, and the body's framing.
+SET_BY_SERVER = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
 def _headers(request: ir.Request, doc: Document) -> Iterator[Diagnostic]:
     for header in request.headers:
+        if header.name.lower() in SET_BY_SERVER:
+            yield Diagnostic("IVR148", f"header {header.name!r} is set by the server, not by the flow",
+                             doc.span(header.path, key=True),
+                             help="remove it: the server sends Host for the URL's host and frames the body itself")
+            continue
         if header.value is None:
             continue
         looks_secret = any(marker in header.name.lower() for marker in _SECRET_HEADERS)
