@@ -29,9 +29,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
 _FIELD_VALUE = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
-# Headers the client writes itself: the body's framing and the connection are not the flow's to set.
-_FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
+# Headers the client writes itself: the host it connects to, the body's framing and the connection are
+# not the flow's to set (lint refuses them too, IVR148).
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 KEEPALIVE_EXPIRY = 5.0  # seconds an idle connection is kept (httpcore's default; servers close them too)
 MAX_HEAD_BYTES = 64 * 1024  # status line and headers of an answer
 
@@ -112,7 +114,7 @@ class HttpClient:
         connection, reused = await self._connection(where)
         try:
             answer, keep = await self._exchange(connection, head, body, method, reused)
-        except _Stale:  # as httpcore does: once more, on a new connection
+        except _Stale:  # the server had closed the idle connection: once more, on a new one
             self._discard(connection)
             connection, _ = await self._connection(where, reuse=False)
             try:
@@ -161,10 +163,8 @@ class HttpClient:
 
     def _head(self, method: str, rest: str, query: dict[str, str], headers: dict[str, str], body: bytes | None,
               origin: Origin) -> bytes:
-        lines = [b"%s %s HTTP/1.1" % (method.encode("ascii"), _target(rest, query))]
+        lines = [b"%s %s HTTP/1.1" % (method.encode("ascii"), _target(rest, query)), b"Host: " + origin.host_header]
         names = {name.lower() for name in headers}
-        if "host" not in names:
-            lines.append(b"Host: " + origin.host_header)
         if body is not None:
             lines.append(b"Content-Length: %d" % len(body))
         elif method in ("POST", "PUT", "PATCH"):
@@ -260,13 +260,18 @@ class HttpClient:
             await writer.drain()
             block = await reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError) as err:
-            if reused and not getattr(err, "partial", b""):
+            # The request went out whole; the backend may have acted on it before the connection
+            # dropped. Only a request that means the same sent twice is sent again (RFC 9110 9.2.2):
+            # a POST that blocks a card or takes a payment must never run twice.
+            if reused and not getattr(err, "partial", b"") and method in IDEMPOTENT:
                 raise _Stale() from err
             raise HttpError("the connection closed before an answer") from err
         except asyncio.LimitOverrunError as err:
             raise HttpError("an answer's headers are too long") from err
         status, version, fields = _parse_head(block)
         while 100 <= status < 200:  # an interim answer (e.g. 103 Early Hints): the real one follows
+            if status == 101:  # Switching Protocols: what follows is no longer HTTP
+                raise HttpError("the backend switched protocols")
             status, version, fields = _parse_head(await _read(reader, b"\r\n\r\n"))
         keep = version == b"HTTP/1.1" and b"close" not in fields.get(b"connection", b"").lower()
         if status in REDIRECTS and b"location" in fields:
@@ -391,6 +396,8 @@ def _parse_head(block: bytes) -> tuple[int, bytes, dict[bytes, bytes]]:
         if not colon or not _TOKEN.fullmatch(name):  # also a folded line, which starts with white space
             raise HttpError(f"not a header line: {line[:60]!r}")
         name, value = name.lower(), value.strip(b" \t")
+        if b"\0" in value or b"\r" in value:
+            raise HttpError(f"a header value holds a NUL or CR: {name[:40]!r}")
         if name not in fields:
             fields[name] = value
         elif name == b"content-length":
