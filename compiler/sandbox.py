@@ -226,6 +226,8 @@ class BoundedTemplate(Template):
         None when Jinja must render it after all: a name not given, a value finalize refuses, too
         much output; Jinja then writes the same text or raises the same error."""
         finalize = self.environment.finalize
+        if finalize is None:  # BoundedEnvironment always sets one
+            return None
         out = []
         try:
             for is_name, text in self._pieces or ():
