@@ -193,13 +193,21 @@ def bounded_range(*args: int) -> range:
 class BoundedTemplate(Template):
     """Each render starts a fresh work budget and stops when its output passes MAX_OUTPUT."""
 
+    # Set by BoundedEnvironment.from_string for a template of text and bare names only.
+    _pieces: tuple[tuple[bool, str], ...] | None = None
+
     def new_context(self, *args: Any, **kwargs: Any):
         # Every way of running a template (render, generate, a compiled expression) starts here.
         _work.set([MAX_WORK])
         return super().new_context(*args, **kwargs)
 
     def render(self, *args: Any, **kwargs: Any) -> str:
-        context = self.new_context(dict(*args, **kwargs))
+        values = dict(*args, **kwargs)
+        if self._pieces is not None:
+            text = self._render_pieces(values)
+            if text is not None:
+                return text
+        context = self.new_context(values)
         out, size = [], 0
         try:
             for chunk in self.root_render_func(context):
@@ -210,6 +218,49 @@ class BoundedTemplate(Template):
         except Exception:
             self.environment.handle_exception()
         return "".join(out)
+
+
+    def _render_pieces(self, values: dict[str, Any]) -> str | None:
+        """What Jinja's code for "text {{ name }} text" writes, without making a Jinja context for it
+        (a prompt such as "It is {{ status }}." took 6 us to render, most of it the context).
+        None when Jinja must render it after all: a name not given, a value finalize refuses, too
+        much output; Jinja then writes the same text or raises the same error."""
+        finalize = self.environment.finalize
+        if finalize is None:  # BoundedEnvironment always sets one
+            return None
+        out = []
+        try:
+            for is_name, text in self._pieces or ():
+                if is_name:
+                    value = values.get(text, _NOT_GIVEN)
+                    if value is _NOT_GIVEN:
+                        return None
+                    text = str(finalize(value))  # as Jinja's code writes each {{ name }}
+                out.append(text)
+        except Exception:
+            return None
+        text = "".join(out)
+        return text if len(text) <= MAX_OUTPUT else None
+
+
+_NOT_GIVEN = object()
+
+
+def _text_and_names(tree: nodes.Template) -> tuple[tuple[bool, str], ...] | None:
+    """A template's parts when it is only text and bare names: (is a name, the text or the name)."""
+    if not tree.body:
+        return ()
+    if len(tree.body) != 1 or type(tree.body[0]) is not nodes.Output:
+        return None
+    pieces: list[tuple[bool, str]] = []
+    for node in tree.body[0].nodes:
+        if type(node) is nodes.TemplateData:
+            pieces.append((False, node.data))
+        elif type(node) is nodes.Name and node.ctx == "load" and node.name != "self":
+            pieces.append((True, node.name))  # `self` is Jinja's own (the template), never a value given
+        else:
+            return None
+    return tuple(pieces)
 
 
 class _BoundedCodeGenerator(CodeGenerator):
@@ -249,6 +300,12 @@ class BoundedEnvironment(SandboxedEnvironment):
         for unbounded in ("lipsum", "cycler", "joiner", "namespace"):
             self.globals.pop(unbounded, None)
         self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        template = super().from_string(source, globals, template_class)
+        if isinstance(template, BoundedTemplate) and isinstance(source, str):
+            template._pieces = _text_and_names(self.parse(source))
+        return template
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":

@@ -7,7 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ivrc.compiler import destinations
-from ivrc.compiler.compiled import DESTINATION, ENV, LOCALE, PROMPT, PROMPT_IDS, TEXT, Machine, Part, Request
+from ivrc.compiler.compiled import (
+    DESTINATION,
+    ENV,
+    LOCALE,
+    PLACEHOLDERS,
+    PROMPT,
+    PROMPT_IDS,
+    TEXT,
+    Machine,
+    Part,
+    Request,
+)
 from ivrc.compiler.hours import is_open as schedule_open
 from ivrc.compiler.hours import zone
 from ivrc.compiler.svaml import TTS_LIMIT
@@ -36,6 +47,10 @@ class Templates:
     filled: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)
     static: dict[int, tuple[Any, bool]] = field(default_factory=dict)
     played: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # A skeleton that renders for each call is filled along the paths to its placeholders only:
+    # its shape (which parts hold placeholders) is found once, its other parts filled once per locale.
+    shapes: dict[int, tuple[Any, Any]] = field(default_factory=dict)  # id -> (skeleton, shape)
+    parts: dict[tuple[int, str], tuple[Any, Any]] = field(default_factory=dict)  # (id, locale) -> (part, filled)
     # Answers' parts that are the same in every call, and the walks made of them (reuse.py).
     fixed: dict[int, list[Any]] = field(default_factory=dict)
     walks: dict[tuple[str, str], Walked] = field(default_factory=dict)
@@ -187,7 +202,10 @@ class Context:
         if known is None:
             known = self.templates.static[key] = (skeleton, _is_static(skeleton, self.machine.prompts))
         if not known[1]:
-            return self.fill(skeleton)
+            shaped = self.templates.shapes.get(key)
+            if shaped is None:
+                shaped = self.templates.shapes[key] = (skeleton, _shape(skeleton, self.machine.prompts))
+            return self._fill_shape(shaped[1])
         hit = self.templates.filled.get((key, self.locale))
         if hit is None:
             hit = self.templates.filled[(key, self.locale)] = (skeleton, self.fill(skeleton))
@@ -214,6 +232,29 @@ class Context:
             self.templates.played[key] = instruction
             remember(self.templates.fixed, instruction)
         return instruction
+
+    def _fill_shape(self, shape: tuple[int, Any]) -> Any:
+        """fill() of a skeleton by its shape: what holds no placeholder is shared, filled once per locale.
+
+        The result is what fill() gives, in the same order (so the same template fails first); its
+        shared parts are never changed by anyone (nothing changes an answer once it is made)."""
+        kind, node = shape
+        if kind == _PLACEHOLDER:
+            return self.fill(node)
+        if kind == _DICT:
+            return {key: self._fill_part(how, value) for key, how, value in node}
+        return [self._fill_part(how, value) for how, value in node]
+
+    def _fill_part(self, how: int, value: Any) -> Any:
+        if how == _AS_IS:
+            return value
+        if how == _SHAPED:
+            return self._fill_shape(value)
+        key = (id(value), self.locale)
+        hit = self.templates.parts.get(key)
+        if hit is None:
+            hit = self.templates.parts[key] = (value, self.fill(value))
+        return hit[1]
 
     def fill(self, skeleton: Any) -> Any:
         """Replaces the compiler's placeholders with this call's values."""
@@ -276,6 +317,38 @@ def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...
     if isinstance(skeleton, (list, tuple)):
         return all(_is_static(v, prompts) for v in skeleton)
     return True
+
+
+# How _shape describes a skeleton and each of its parts.
+_PLACEHOLDER, _DICT, _LIST = 0, 1, 2  # a skeleton: a placeholder, or a dict or list holding one
+_AS_IS, _SHARED, _SHAPED = 0, 1, 2  # a part: a plain value, filled once per locale, filled per call
+
+
+def _shape(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...]]]) -> tuple[int, Any]:
+    """Where a skeleton that is not static (_is_static) holds the placeholders filled for each call."""
+    if isinstance(skeleton, dict):
+        if len(skeleton) == 1 and next(iter(skeleton)) in PLACEHOLDERS:
+            return _PLACEHOLDER, skeleton
+        return _DICT, tuple((key, *_part(value, prompts)) for key, value in skeleton.items())
+    return _LIST, tuple(_part(item, prompts) for item in skeleton)
+
+
+def _part(value: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...]]]) -> tuple[int, Any]:
+    if not isinstance(value, (dict, list, tuple)):
+        return _AS_IS, value  # fill() gives a plain value back as it is
+    if _is_static(value, prompts) and not _reads_env(value):
+        return _SHARED, value
+    return _SHAPED, _shape(value, prompts)
+
+
+def _reads_env(skeleton: Any) -> bool:
+    """Whether a skeleton holds an {"$env": NAME}: read for each call, as fill() reads it (a flow
+    test's scenario has an environment of its own)."""
+    if isinstance(skeleton, dict):
+        return (len(skeleton) == 1 and ENV in skeleton) or any(_reads_env(v) for v in skeleton.values())
+    if isinstance(skeleton, (list, tuple)):
+        return any(_reads_env(v) for v in skeleton)
+    return False
 
 
 def _chunks(text: str, limit: int) -> list[str]:
