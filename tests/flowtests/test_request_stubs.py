@@ -175,3 +175,37 @@ scenarios:
     run = ivrc("test", tmp_path / "post.test.yaml")
     assert run.code == 1 and "1 passed, 1 failed" in run.out
     assert 'with body {"order": {"id": "123456", "lang": "en-US"}}' in run.out
+
+
+def test_a_value_of_dot_dot_never_climbs_a_path_segment(ivrc, tmp_path: Path) -> None:
+    """A value that is '..' (from a backend's answer or a SIP caller id; a keypad cannot type one) stays a name."""
+    flow = tmp_path / "climb.yaml"
+    flow.write_text("""\
+ivrc: 1
+flow: climb
+numbers: ["+46812345791"]
+start: pick
+variables:
+  segment: {max_length: 4}
+  status: {max_length: 12}
+states:
+  pick: {set: {segment: ".."}, next: look_up}
+  look_up:
+    request:
+      url: "https://orders.example.com/v1/orders/{{ segment }}/status"
+      save: {status: status}
+      next: bye
+      on_failure: bye
+  bye: {say: "Goodbye.", hangup: true}
+""")
+    (tmp_path / "climb.test.yaml").write_text("""\
+flow: climb.yaml
+scenarios:
+  - name: dot dot is encoded
+    requests: {look_up: {json: {status: ok}}}
+    steps:
+      - expect_request: {path: /v1/orders/%2E%2E/status}
+      - expect: Goodbye.
+""")
+    run = ivrc("test", tmp_path / "climb.test.yaml")
+    assert run.code == 0, run.out + run.err
