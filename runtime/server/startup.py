@@ -274,7 +274,7 @@ def serve(options: ServeOptions) -> None:
     loop = options.loop if options.loop != "auto" else "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     say("info", f"HTTP: {'httptools' if 'HttpTools' in parser else 'h11'}, event loop: {loop}"
                 + ("" if "HttpTools" in parser and loop == "uvloop" else
-                   " (pip install 'uvicorn[standard]' for httptools and uvloop: about twice the callbacks a second)"))
+                   " (pip install 'uvicorn[standard]' for httptools and uvloop: about 1.5 times the callbacks a second)"))
     for entry in library.listing():
         say("info", f"flow {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers'])}".rstrip(),
             f"  {entry['flow']} {entry['version']} ({entry['direction']}) {', '.join(entry['numbers']) or ''}")
