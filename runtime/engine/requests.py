@@ -76,8 +76,8 @@ def build(state: Request, ctx: Context, env: Mapping[str, str]) -> Outgoing:
             # Percent-encoded, slashes too: a caller's digits can never add a path segment or a query.
             # A value of "." or ".." (from a backend's answer, a SIP caller id) is encoded as well, so it
             # stays a name and never climbs a segment of the path written in the flow.
-            value = quote(_text(ctx.evaluate(text)), safe="")
-            path.append(value if value not in (".", "..") else value.replace(".", "%2E"))
+            piece = quote(_text(ctx.evaluate(text)), safe="")
+            path.append(piece if piece not in (".", "..") else piece.replace(".", "%2E"))
         else:
             path.append(text)
     headers = {name: _header(name, ctx.render("plain", source)) for name, source in state.headers.items()}
