@@ -43,6 +43,11 @@ class FlowCoverage:
         return [s for s in self.states if s not in self.hit_states]
 
     @property
+    def covered_transitions(self) -> list[Transition]:
+        """The transitions some call went through, in the flow's order (hit_transitions is a set)."""
+        return [t for t in self.transitions if t in self.hit_transitions]
+
+    @property
     def missed_transitions(self) -> list[Transition]:
         return [t for t in self.transitions if t not in self.hit_transitions]
 

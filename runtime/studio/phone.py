@@ -117,7 +117,7 @@ class PhoneCall:
                       for line in self.call.lines],
             "exchanges": self.transport.exchanges,
             "path": self.path(),
-            "transitions": [{"source": t.source, "exit": t.label, "target": t.target} for t in hit.hit_transitions],
+            "transitions": [{"source": t.source, "exit": t.label, "target": t.target} for t in hit.covered_transitions],
             "ended": self.call.ended or self.failure is not None,
             "listening": menu is not None or self.call.keypad is not None,  # a conference keypad listens too
             "typed": menu.typed if menu is not None else self.call.keypad.typed if self.call.keypad is not None else "",

@@ -28,7 +28,7 @@ def flow_coverage(flow: Flow) -> dict[str, Any]:
         "available": True, "file": flow.test_file, "summary": covered.summary(), "percent": round(covered.percent, 1),
         "passed": len(results.outcomes) - len(results.failed), "failed": len(results.failed),
         "states": sorted(covered.hit_states), "missed_states": covered.missed_states,
-        "transitions": [{"source": t.source, "exit": t.label, "target": t.target} for t in covered.hit_transitions],
+        "transitions": [{"source": t.source, "exit": t.label, "target": t.target} for t in covered.covered_transitions],
         "missed_transitions": [{"source": t.source, "exit": t.label, "target": t.target}
                                for t in covered.missed_transitions],
     }

@@ -83,6 +83,8 @@ def test_a_call_runs_through_the_engine_and_shows_its_path(client: TestClient, f
     assert [line["text"] for line in view["lines"] if line["kind"] == "hear"][-1] == "Connecting you to technical support."
     assert view["path"][-1] == "tech" and view["ended"] is False  # transferred: the call goes on elsewhere
     assert {"source": "main_menu", "exit": "key 2", "target": "tech"} in view["transitions"]
+    # In the flow's order, the same on every run (they were a set's, in the order of the process's hashes).
+    assert [t["source"] for t in view["transitions"]] == ["welcome", "check_hours", "main_menu", "tech"]
     assert [x["event"] for x in view["exchanges"]] == ["ICE", "PIE", "ACE"]
     assert view["exchanges"][1]["answer"]["action"]["name"] == "connectSip"
 
