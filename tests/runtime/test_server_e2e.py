@@ -85,7 +85,7 @@ def _support_copy(flow: str, number: str, office: str) -> str:
         "flow: support\n", f"flow: {flow}\n").replace('numbers: ["+46812345670"]', f'numbers: ["{number}"]')
 
 
-SUPPORT_OPEN, SUPPORT_CLOSED = "+46812345790", "+46812345791"
+SUPPORT_OPEN, SUPPORT_CLOSED = "+46812345780", "+46812345781"  # numbers no example uses
 ALWAYS_OPEN = "    weekly:\n" + "\n".join(
     f"      {day}: [00:00-24:00]" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
 # Closed every day of the year: every date a holiday.
