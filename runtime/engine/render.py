@@ -304,14 +304,17 @@ def _renders(prompt: Mapping[str, tuple[Part, ...]]) -> bool:
 
 
 def _is_static(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...]]]) -> bool:
-    """True when filling the skeleton depends on nothing but the locale (and the fixed environment)."""
+    """True when filling the skeleton depends on nothing but the locale.
+
+    An {"$env": NAME} is not static: engines with environments of their own (each flow-test scenario's,
+    say) share a library, and so these caches; a value kept for one would be served to another."""
     if isinstance(skeleton, dict):
         if len(skeleton) == 1:
             (key, value), = skeleton.items()
             if key in (PROMPT, PROMPT_IDS):
                 ids = value if isinstance(value, (list, tuple)) else [value]
                 return not any(_renders(prompts.get(prompt_id, {})) for prompt_id in ids)
-            if key in (TEXT, DESTINATION):
+            if key in (TEXT, DESTINATION, ENV):
                 return False
         return all(_is_static(v, prompts) for v in skeleton.values())
     if isinstance(skeleton, (list, tuple)):
@@ -336,19 +339,9 @@ def _shape(skeleton: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...]]])
 def _part(value: Any, prompts: Mapping[str, Mapping[str, tuple[Part, ...]]]) -> tuple[int, Any]:
     if not isinstance(value, (dict, list, tuple)):
         return _AS_IS, value  # fill() gives a plain value back as it is
-    if _is_static(value, prompts) and not _reads_env(value):
+    if _is_static(value, prompts):
         return _SHARED, value
     return _SHAPED, _shape(value, prompts)
-
-
-def _reads_env(skeleton: Any) -> bool:
-    """Whether a skeleton holds an {"$env": NAME}: read for each call, as fill() reads it (a flow
-    test's scenario has an environment of its own)."""
-    if isinstance(skeleton, dict):
-        return (len(skeleton) == 1 and ENV in skeleton) or any(_reads_env(v) for v in skeleton.values())
-    if isinstance(skeleton, (list, tuple)):
-        return any(_reads_env(v) for v in skeleton)
-    return False
 
 
 def _chunks(text: str, limit: int) -> list[str]:

@@ -155,3 +155,14 @@ def test_a_reloaded_flow_is_answered_from_its_own_walks_and_a_call_on_the_old_ve
     ended = phone.pie(cookies_set(before), "return", "kept.menu.1")
     assert (ended.version, spoken(ended)) == (before.version, ["Goodbye."])
     assert after.version != before.version
+
+
+def test_engines_with_environments_of_their_own_never_share_a_value_read_from_one(sinch_body) -> None:
+    """Flow-test scenarios each give their engine an environment, and share the library (and so what its
+    machine versions keep): the voicemail's recording credentials are read from each engine's own."""
+    library = library_of(*[m for m in example_machines() if m["flow"] == "voicemail"])
+    for credentials in ("AKIAONE:one:eu-north-1", "AKIATWO:two:eu-north-1", "AKIAONE:one:eu-north-1"):
+        engine = Engine(library, env={"VOICEMAIL_S3_CREDENTIALS": credentials})
+        answer = Phone(engine, sinch_body).ice("+46812345690")
+        record = next(i for i in answer.svaml["instructions"] if i["name"] == "startRecording")
+        assert record["options"]["credentials"] == credentials
