@@ -30,7 +30,8 @@ class Svaml(dict):
     instructions and action are shared by every call, so the server reuses their JSON."""
 
     # id(part) -> [part, its JSON or None until first written]; the part is kept, so its id is never reused.
-    fixed: dict[int, list[Any]] = {}
+    # None until the engine hands over its machine version's registry (never a dict shared by all answers).
+    fixed: dict[int, list[Any]] | None = None
 
 
 def remember(fixed: dict[int, list[Any]], part: Any) -> None:

@@ -66,6 +66,7 @@ def _spliced(svaml: Svaml) -> bytes:
     Compact JSON is the JSON of the parts joined by commas, and each part is escaped on its own,
     so the bytes are the same as writing the whole answer at once."""
     fixed = svaml.fixed
+    assert fixed is not None  # answer_bytes comes here only for an answer that carries its registry
     parts: list[bytes] = []
     loose: list[Any] = []  # this call's own instructions in a row: written together, in one go
     for item in svaml["instructions"]:
