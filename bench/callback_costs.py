@@ -180,6 +180,68 @@ def _without_metrics(app: Any) -> None:
     metrics.step_seconds = metrics.callbacks = _Nothing()
 
 
+def fixed_answer_app() -> Any:
+    """The floor under every app: uvicorn's protocol and an ASGI app that reads the body and answers the
+    baseline's fixed SVAML, with no framework and no checks."""
+    from bench.baseline_app import BODY
+
+    head = {"type": "http.response.start", "status": 200,
+            "headers": [(b"content-length", str(len(BODY)).encode()), (b"content-type", b"application/json")]}
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return
+        more = True
+        while more:
+            more = (await receive()).get("more_body", False)
+        await send(head)
+        await send({"type": "http.response.body", "body": BODY})
+
+    return app
+
+
+def checked_answer_app() -> Any:
+    """The least any server may do for a Sinch callback that moves a call's sealed state on, with ivrc's own
+    signature and seal: check the signature, read the body's call id and cookies (orjson, no other checks),
+    check the seal, seal the next state and write it into a fixed answer. No flow, no log line, no metrics,
+    no replay guard."""
+    import orjson
+
+    from bench.baseline_app import BODY
+    from ivrc.compiler import cookies as layout
+    from ivrc.runtime.engine.sealing import Sealer
+    from ivrc.runtime.server.app import _headers, _read_body, signed_path
+    from ivrc.runtime.signing import Credentials, verify
+
+    credentials, sealer = Credentials(DEMO_KEY, DEMO_SECRET), Sealer((STATE_KEY.encode(),))
+    answer = orjson.loads(BODY)
+
+    async def app(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return
+        headers = _headers(scope)
+        body = await _read_body(receive, headers, 64 * 1024)
+        assert body is not None
+        verdict = verify(headers, body, signed_path(scope), scope["method"], credentials,
+                         datetime.datetime.now(datetime.timezone.utc))
+        assert verdict, verdict.reason
+        data = orjson.loads(body)
+        callid, cookies = data["callid"], {c["key"]: c["value"] for c in data.get("cookies") or ()}
+        if cookies:
+            assert sealer.verify(callid, cookies), "the benchmark's cookies carry ivrc's seal"
+        seal = sealer.seal(callid, {**cookies, "ivrc": "support|80fb38cf2a5c|main_menu|0|en-US"})
+        out = orjson.dumps({**answer, "instructions": [*answer["instructions"],
+                                                       {"name": "setCookie", "key": layout.MAC_KEY, "value": seal}]})
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(out)).encode()), (b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": out})
+
+    return app
+
+
+FIXED = "uvicorn alone (an ASGI app, a fixed answer)"
+CHECKED = "  plus signature, parse, seal check and seal"
+
 # Each variant: (name, uses ivrc's protocol subclass, what to do to the app, context around the run)
 Variant = tuple[str, bool, Callable[[Any], None], Callable[[], contextlib.AbstractContextManager]]
 VARIANTS: list[Variant] = [
@@ -261,8 +323,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # name -> (app, protocol class, context around each run); every run of every variant in turn,
     # round after round, so a change in the machine's other load falls on all of them alike.
+    plain = _protocol_class(args.stack, False)
     runs: dict[str, tuple[Any, type, Callable[[], contextlib.AbstractContextManager]]] = {
-        BASELINE: (baseline, _protocol_class(args.stack, False), contextlib.nullcontext)}
+        BASELINE: (baseline, plain, contextlib.nullcontext), FIXED: (fixed_answer_app(), plain, contextlib.nullcontext),
+        CHECKED: (checked_answer_app(), plain, contextlib.nullcontext)}
     for name, guarded, change, around in VARIANTS:
         app = ivrc_app()
         change(app)
@@ -273,13 +337,21 @@ def main(argv: list[str] | None = None) -> int:
             with around():
                 costs[name] = min(costs[name], cpu_per_request(app, protocol_class, args.stack, args.calls, recorded))
     full, base = costs["ivrc serve"], costs[BASELINE]
-    rows = [[name, f"{cost * 1e6:.1f}", "" if name in (BASELINE, "ivrc serve") else f"{(full - cost) * 1e6:.1f}"]
+    floor, checked = costs[FIXED], costs[CHECKED]
+    rows = [[name, f"{cost * 1e6:.1f}", "" if name in (BASELINE, "ivrc serve", FIXED) else
+             f"{(checked - floor) * 1e6:.1f}" if name == CHECKED else f"{(full - cost) * 1e6:.1f}"]
             for name, cost in costs.items()]
     print(f"CPU per request through uvicorn's {PROTOCOLS[args.stack]} protocol, in-process, one request at a "
           f"time, {args.calls} calls of the benchmark mix, least of {args.rounds} run(s)")
     print(table(["server", "us per request", "us that part costs"], rows))
     print(f"\nivrc's own work: {(full - base) * 1e6:.1f} us per request; throughput this would allow, "
           f"ivrc/baseline: {base / full:.2f}")
+    # The ceiling: at 0.80 of the baseline, everything an app does must fit in baseline/0.8 less the floor.
+    budget, checks = base / 0.8 - floor, checked - floor
+    print(f"An app answering at 0.80 of the baseline may spend {budget * 1e6:.1f} us per request beyond uvicorn "
+          f"alone; ivrc's app spends {(full - floor) * 1e6:.1f}. The checks any signed, sealed answer needs take "
+          f"{checks * 1e6:.1f} of it (alone, {base / checked:.2f} of the baseline), leaving "
+          f"{(budget - checks) * 1e6:.1f} us for the flow's step and answer, the log line, metrics and the replay guard")
     if args.profile:
         _profile(args, recorded)
     if args.instructions:
