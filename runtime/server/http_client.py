@@ -258,7 +258,7 @@ class HttpClient:
         try:
             writer.write(head + body if body else head)
             await writer.drain()
-            block = await reader.readuntil(b"\r\n\r\n")
+            first = await reader.readuntil(b"\n")
         except (asyncio.IncompleteReadError, ConnectionError) as err:
             # The request went out whole; the backend may have acted on it before the connection
             # dropped. Only a request that means the same sent twice is sent again (RFC 9110 9.2.2):
@@ -268,11 +268,11 @@ class HttpClient:
             raise HttpError("the connection closed before an answer") from err
         except asyncio.LimitOverrunError as err:
             raise HttpError("an answer's headers are too long") from err
-        status, version, fields = _parse_head(block)
+        status, version, fields = _parse_head(await _head_lines(reader, first))
         while 100 <= status < 200:  # an interim answer (e.g. 103 Early Hints): the real one follows
             if status == 101:  # Switching Protocols: what follows is no longer HTTP
                 raise HttpError("the backend switched protocols")
-            status, version, fields = _parse_head(await _read(reader, b"\r\n\r\n"))
+            status, version, fields = _parse_head(await _head_lines(reader, await _read(reader, b"\n")))
         keep = version == b"HTTP/1.1" and b"close" not in fields.get(b"connection", b"").lower()
         if status in REDIRECTS and b"location" in fields:
             return Answer(status, redirect=True), False
@@ -383,9 +383,27 @@ async def _read(reader: asyncio.StreamReader, end: bytes) -> bytes:
         raise HttpError("an answer's header or chunk line is too long") from err
 
 
-def _parse_head(block: bytes) -> tuple[int, bytes, dict[bytes, bytes]]:
+async def _head_lines(reader: asyncio.StreamReader, first: bytes) -> list[bytes]:
+    """An answer's status line (`first`, already read) and header lines up to the blank line, without
+    their line ends. A line ends with CRLF or, as h11 under httpx also read it, a bare LF: an answer
+    with bare LFs would otherwise be waited on until the request's timeout."""
+    lines: list[bytes] = []
+    size, line = len(first), first
+    while True:
+        line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        if not line:
+            return lines
+        lines.append(line)
+        line = await _read(reader, b"\n")
+        size += len(line)
+        if size > MAX_HEAD_BYTES:
+            raise HttpError("an answer's headers are too long")
+
+
+def _parse_head(lines: list[bytes]) -> tuple[int, bytes, dict[bytes, bytes]]:
     """Status, HTTP version and header fields (names lower-cased, repeated ones joined with commas)."""
-    lines = block[:-4].split(b"\r\n")
+    if not lines:
+        raise HttpError("an answer begins with an empty line, not a status line")
     version, _, rest = lines[0].partition(b" ")
     code = rest[:3]
     if not version.startswith(b"HTTP/1.") or len(code) != 3 or not code.isdigit() or rest[3:4] not in (b" ", b""):

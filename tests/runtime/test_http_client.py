@@ -162,6 +162,29 @@ def test_a_redirect_is_reported_and_its_connection_dropped() -> None:
     assert [seen.target for seen in server.seen] == ["/r/0", "/r/1"] and server.connections == 2
 
 
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\nContent-Type: application/json\nContent-Length: 2\n\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\nContent-Length: 2\r\n\n{}",
+    b"HTTP/1.1 103 Early Hints\nLink: </a>\n\nHTTP/1.1 200 OK\nContent-Length: 2\n\n{}",
+])
+def test_an_answer_with_bare_lf_line_ends_is_read_as_h11_under_httpx_read_it(raw: bytes) -> None:
+    answers, server = exchange(answer_with(raw), 2)
+    assert answers == [HttpAnswer(200, b"{}")] * 2
+    assert server.connections == 1  # read to its end, so the connection was kept for the next request
+    # The same answers through httpx (h11), which request states used before this client.
+    async def through_httpx() -> httpx.Response:
+        async with LoopbackServer(answer_with(raw)) as loopback, httpx.AsyncClient() as client:
+            return await client.get(f"{loopback.origin}/r/0")
+    response = asyncio.run(through_httpx())
+    assert (response.status_code, response.content) == (200, b"{}")
+
+
+def test_an_answer_whose_head_is_too_long_over_many_lines_is_a_failure() -> None:
+    filler = b"X-Filler: " + b"a" * 1000 + b"\r\n"  # each line well under the limit; 70 of them over it
+    [failure], _ = exchange(answer_with(b"HTTP/1.1 200 OK\r\n" + filler * 70 + b"Content-Length: 2\r\n\r\n{}"))
+    assert isinstance(failure, HttpError) and "too long" in str(failure)
+
+
 def test_an_interim_answer_is_skipped() -> None:
     [answer], _ = exchange(answer_with(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + json_answer(b"{}")))
     assert answer == HttpAnswer(200, b"{}")
@@ -169,6 +192,7 @@ def test_an_interim_answer_is_skipped() -> None:
 
 @pytest.mark.parametrize("raw", [
     b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+    b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
     b"HTTP/1.1 2000 OK\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded: line\r\n\r\n",
