@@ -32,18 +32,22 @@ class Backend:
     """What request states reach: the origins the flows name, through one connection pool."""
 
     def __init__(self, origins: Iterable[str] | None = None, *, max_connections: int = 200,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 max_per_origin: int | None = None, tls: ssl.SSLContext | None = None) -> None:
         # Every request's origin is the literal one its state was compiled with (a flow the server
         # loaded, also after a reload); `origins`, when given, narrows that to a fixed list.
         self.origins = frozenset(origin_of(o) for o in origins) if origins is not None else None
         self._max_connections = max_connections
+        # Half the pool at most to one origin: a backend that stops answering holds each connection
+        # until its request's timeout, and must not leave the other backends' requests none.
+        self._max_per_origin = max(1, max_connections // 2) if max_per_origin is None else max_per_origin
         self._tls = tls  # tests trust their own certificate authority; None: trusted_roots()
         self._client: HttpClient | None = None
 
     def open(self) -> None:
         """Makes the pool (the server does at start-up: loading CA certificates takes tens of milliseconds)."""
         if self._client is None:
-            self._client = HttpClient(max_connections=self._max_connections, max_answer_bytes=MAX_ANSWER_BYTES,
+            self._client = HttpClient(max_connections=self._max_connections, max_per_origin=self._max_per_origin,
+                                      max_answer_bytes=MAX_ANSWER_BYTES,
                                       tls=self._tls or trusted_roots())
 
     async def aclose(self) -> None:

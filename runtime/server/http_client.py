@@ -87,17 +87,21 @@ class _Stale(Exception):
 
 
 class HttpClient:
-    """One pool of connections shared by every call: at most `max_connections` open, idle ones kept per origin."""
+    """One pool of connections shared by every call: at most `max_connections` open, at most
+    `max_per_origin` of them to one origin (all of them when not given), idle ones kept per origin."""
 
-    def __init__(self, *, max_connections: int = 200, max_answer_bytes: int, user_agent: str = "ivrc",
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, *, max_connections: int = 200, max_per_origin: int | None = None, max_answer_bytes: int,
+                 user_agent: str = "ivrc", tls: ssl.SSLContext | None = None) -> None:
         self.max_connections = max_connections
+        self.max_per_origin = max_connections if max_per_origin is None else max_per_origin
         self.max_answer_bytes = max_answer_bytes
         self._tls = tls
         self._user_agent = user_agent.encode()
         self._idle: dict[Origin, list[_Connection]] = {}
         self._open = 0  # connections open, idle or in use
-        self._waiters: list[asyncio.Future[None]] = []  # requests waiting for a connection to be freed
+        self._open_to: dict[Origin, int] = {}  # the same, per origin
+        # Requests waiting for a connection, oldest first, with the origin each needs.
+        self._waiters: list[tuple[Origin, asyncio.Future[None]]] = []
         self._origins: dict[str, Origin] = {}
 
     @property
@@ -136,6 +140,7 @@ class HttpClient:
             for connection in connections:
                 connection.close()
                 self._open -= 1
+                self._open_to[connection.origin] -= 1
         self._idle.clear()
 
     # The request.
@@ -190,7 +195,7 @@ class HttpClient:
     # The pool.
 
     async def _connection(self, origin: Origin, reuse: bool = True) -> tuple[_Connection, bool]:
-        """An idle connection to `origin`, or a new one once fewer than max_connections are open."""
+        """An idle connection to `origin`, or a new one once there is room for it in the pool."""
         while True:
             idle = self._idle.get(origin)
             now = time.monotonic()
@@ -199,19 +204,20 @@ class HttpClient:
                 if connection.usable(now):
                     return connection, True
                 self._discard(connection)
-            if self._open < self.max_connections or self._evict_one():
+            if self._make_room(origin):
                 break
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+            entry = (origin, asyncio.get_running_loop().create_future())
+            self._waiters.append(entry)
             try:
-                await waiter
+                await entry[1]
             except BaseException:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
-                elif waiter.done() and not waiter.cancelled():
+                if entry in self._waiters:
+                    self._waiters.remove(entry)
+                elif entry[1].done() and not entry[1].cancelled():
                     self._wake()  # the wake-up was ours: pass it on
                 raise
         self._open += 1
+        self._open_to[origin] = self._open_to.get(origin, 0) + 1
         try:
             if origin.scheme == "https":
                 reader, writer = await asyncio.open_connection(origin.host, origin.port, ssl=self.tls,
@@ -220,9 +226,25 @@ class HttpClient:
                 reader, writer = await asyncio.open_connection(origin.host, origin.port, limit=MAX_HEAD_BYTES)
         except BaseException:
             self._open -= 1
+            self._open_to[origin] -= 1
             self._wake()
             raise
         return _Connection(reader, writer, origin), False
+
+    def _make_room(self, origin: Origin) -> bool:
+        """Whether a new connection to `origin` may be opened now, closing an idle one if that makes room."""
+        if self._open_to.get(origin, 0) >= self.max_per_origin:
+            idle = self._idle.get(origin)
+            if not idle:  # a backend that holds every connection it may have cannot take the others' too
+                return False
+            self._discard(idle.pop(0))  # a retry that must not reuse one (a stale connection)
+            return True
+        return self._open < self.max_connections or self._evict_one()
+
+    def _could_start(self, origin: Origin) -> bool:
+        """Whether a request waiting for `origin` would now get a connection (idle, or room for a new one)."""
+        return bool(self._idle.get(origin)) or (self._open_to.get(origin, 0) < self.max_per_origin and (
+            self._open < self.max_connections or any(self._idle.values())))
 
     def _evict_one(self) -> bool:
         """Closes an idle connection to any origin, making room for a new one."""
@@ -240,12 +262,17 @@ class HttpClient:
     def _discard(self, connection: _Connection) -> None:
         connection.close()
         self._open -= 1
+        self._open_to[connection.origin] -= 1
         self._wake()
 
     def _wake(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.pop(0)
-            if not waiter.done():
+        """Wakes the longest waiting request that the connection just freed (or made idle) can serve.
+
+        Not simply the oldest: with a cap per origin, the oldest may wait for a backend that holds
+        all it may have, and waking it would leave a request that could go on asleep."""
+        for position, (origin, waiter) in enumerate(self._waiters):
+            if not waiter.done() and self._could_start(origin):
+                del self._waiters[position]
                 waiter.set_result(None)
                 return
 

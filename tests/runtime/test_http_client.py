@@ -387,3 +387,130 @@ def test_a_failed_retry_gives_its_place_in_the_pool_back_once() -> None:
             return refused, shop.connections, [a.status for a in answers]
 
     assert asyncio.run(run()) == (True, 1, [200, 200])
+
+
+def _held(release: asyncio.Event) -> Answer:
+    """A backend that answers only once `release` is set (one that has stopped answering until then)."""
+    async def answer(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        await release.wait()
+        writer.write(json_answer())
+
+    return answer
+
+
+async def _get(client: HttpClient, server: LoopbackServer, path: str = "/") -> HttpAnswer:
+    async with asyncio.timeout(5):
+        return await client.request("GET", server.origin + path, origin=server.origin, query={}, headers={}, body=None)
+
+
+def test_a_backend_that_stops_answering_holds_only_its_share_of_the_pool() -> None:
+    """With a cap per origin, a hung backend's requests wait for its own connections, and another
+    backend's requests still get theirs (without it they would wait for the hung one's timeouts)."""
+    async def run() -> tuple[int, int, int, list[int]]:
+        release = asyncio.Event()
+        async with LoopbackServer(_held(release)) as hung, LoopbackServer(answer_with(json_answer())) as bank:
+            client = HttpClient(max_connections=4, max_per_origin=2, max_answer_bytes=LIMIT)
+            try:
+                held = [asyncio.create_task(_get(client, hung, f"/r/{i}")) for i in range(3)]
+                await asyncio.sleep(0.1)
+                answered = await _get(client, bank)  # while all three requests to the hung backend wait
+                connections_while_hung = hung.connections
+                release.set()
+                statuses = [answer.status for answer in await asyncio.gather(*held)]
+            finally:
+                await client.aclose()
+            return answered.status, connections_while_hung, hung.connections, statuses
+
+    # The third request to the hung backend waited for one of its two connections and then reused it.
+    assert asyncio.run(run()) == (200, 2, 2, [200, 200, 200])
+
+
+def test_a_freed_connection_wakes_a_request_it_can_serve_not_only_the_oldest() -> None:
+    """A pool of two, one per origin. A (hung) and C (answers late) fill it; then a second request to A
+    waits (A has its one) and so does one to B (the pool is full). When C's connection goes idle, B's
+    request takes its place at once, though A's second request has waited longer."""
+    async def run() -> tuple[int, bool]:
+        release_a, release_c = asyncio.Event(), asyncio.Event()
+        async with LoopbackServer(_held(release_a)) as a, LoopbackServer(_held(release_c)) as c, \
+                LoopbackServer(answer_with(json_answer())) as b:
+            client = HttpClient(max_connections=2, max_per_origin=1, max_answer_bytes=LIMIT)
+            try:
+                first_a = asyncio.create_task(_get(client, a))
+                first_c = asyncio.create_task(_get(client, c))
+                await asyncio.sleep(0.05)
+                second_a = asyncio.create_task(_get(client, a, "/second"))
+                await asyncio.sleep(0.05)
+                to_b = asyncio.create_task(_get(client, b))
+                await asyncio.sleep(0.05)
+                release_c.set()
+                answer = await to_b
+                a_still_waiting = not first_a.done() and not second_a.done()
+                release_a.set()
+                await asyncio.gather(first_a, first_c, second_a)
+            finally:
+                await client.aclose()
+            return answer.status, a_still_waiting
+
+    assert asyncio.run(run()) == (200, True)
+
+
+def test_the_servers_backend_gives_one_origin_half_the_pool() -> None:
+    backend = Backend(max_connections=200)
+    backend.open()
+    try:
+        assert backend._client is not None and backend._client.max_per_origin == 100
+    finally:
+        asyncio.run(backend.aclose())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_pool_keeps_its_bounds_and_answers_every_request_under_mixed_load(seed: int) -> None:
+    """Many requests at once to three backends (one slow, one that sometimes drops the connection),
+    through a small pool with a cap per origin: every request ends (an answer or a failure), the
+    pool never holds more than its bounds, and afterwards its counts match what is open."""
+    import random
+
+    rng = random.Random(seed)
+
+    async def run() -> None:
+        async def slow(seen: Seen, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(rng.uniform(0, 0.03))
+            writer.write(json_answer())
+
+        async def flaky(seen: Seen, writer: asyncio.StreamWriter) -> None:
+            if rng.random() < 0.3:
+                writer.close()
+                return
+            writer.write(json_answer())
+
+        async with LoopbackServer(slow) as late, LoopbackServer(flaky) as dropping, \
+                LoopbackServer(answer_with(json_answer())) as steady:
+            client = HttpClient(max_connections=5, max_per_origin=3, max_answer_bytes=LIMIT)
+            worst: list[tuple[int, dict]] = []
+
+            async def watch() -> None:
+                while True:
+                    worst.append((client._open, dict(client._open_to)))
+                    await asyncio.sleep(0.001)
+
+            async def request(server: LoopbackServer, i: int) -> HttpAnswer | Exception:
+                await asyncio.sleep(rng.uniform(0, 0.02))
+                try:
+                    return await _get(client, server, f"/r/{i}")
+                except HttpError as err:
+                    return err
+
+            watcher = asyncio.create_task(watch())
+            try:
+                servers = [rng.choice((late, dropping, steady)) for _ in range(60)]
+                results = await asyncio.gather(*(request(server, i) for i, server in enumerate(servers)))
+            finally:
+                watcher.cancel()
+                open_after, by_origin, waiting = client._open, dict(client._open_to), len(client._waiters)
+                await client.aclose()
+            assert all(isinstance(r, (HttpAnswer, HttpError)) for r in results)
+            assert sum(isinstance(r, HttpAnswer) for r in results) >= servers.count(late) + servers.count(steady)
+            assert all(total <= 5 and all(n <= 3 for n in per.values()) for total, per in worst)
+            assert waiting == 0 and open_after == sum(by_origin.values()) and client._open == 0
+
+    asyncio.run(run())
