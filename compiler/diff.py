@@ -13,7 +13,7 @@ from .machine import json_of
 class Change:
     kind: str  # flow-changed, state-added, state-removed, kind-changed, transition-repointed, transition-added,
     # transition-removed, prompt-changed, setting-changed, option-added, option-removed, number-added,
-    # number-removed, start-changed
+    # number-removed, start-changed, variable-added, variable-removed
     subject: str  # the state, prompt or field it is about
     before: Any = None
     after: Any = None
@@ -36,6 +36,10 @@ class Change:
             "number-removed": f"- number {self.subject}",
             "start-changed": f"~ start: {self.before} -> {self.after}",
         }
+        if self.kind == "variable-added":
+            return f"+ variable {self.subject} ({_described(self.after)})"
+        if self.kind == "variable-removed":
+            return f"- variable {self.subject} (was {_described(self.before)})"
         return words.get(self.kind, f"~ {self.subject}: {self.before!r} -> {self.after!r}")
 
 
@@ -165,8 +169,11 @@ def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
     old_vars, new_vars = {v.name: _variable(v) for v in old.variables}, {v.name: _variable(v) for v in new.variables}
     for name in sorted(set(old_vars) | set(new_vars)):
         before_v, after_v = old_vars.get(name), new_vars.get(name)
-        if before_v is None or after_v is None:
-            add(Change("setting-changed", f"variable {name}", before_v, after_v))
+        if before_v is None:
+            add(Change("variable-added", name, after=after_v))
+            continue
+        if after_v is None:
+            add(Change("variable-removed", name, before=before_v))
             continue
         for key in sorted(before_v):  # report: what leaves the server at the end of a call
             if before_v[key] != after_v[key]:
@@ -199,12 +206,15 @@ def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
         if before is None:
             continue
         if before.kind != state.kind:
+            # Another kind has other settings, so those are not compared; what callers hear and where
+            # the state leads still are, or a reviewer would never see the new words or routes.
             add(Change("kind-changed", name, before.kind, state.kind))
-            continue
-        old_settings, new_settings = _settings(before.action), _settings(state.action)
-        for key in sorted(set(old_settings) | set(new_settings)):
-            if old_settings.get(key) != new_settings.get(key):
-                add(Change("setting-changed", f"{name} {state.kind}.{key}", old_settings.get(key), new_settings.get(key)))
+        else:
+            old_settings, new_settings = _settings(before.action), _settings(state.action)
+            for key in sorted(set(old_settings) | set(new_settings)):
+                if old_settings.get(key) != new_settings.get(key):
+                    add(Change("setting-changed", f"{name} {state.kind}.{key}", old_settings.get(key),
+                               new_settings.get(key)))
         old_sets = {a.name: a.value.source for a in before.sets}
         new_sets = {a.name: a.value.source for a in state.sets}
         if old_sets != new_sets:
@@ -228,6 +238,13 @@ def diff(old: ir.Flow, new: ir.Flow) -> FlowDiff:
             if old_prompts.get(slot) != new_prompts.get(slot):
                 add(Change("prompt-changed", f"{name} {slot}", _flat(old_prompts.get(slot)), _flat(new_prompts.get(slot))))
     return result
+
+
+def _described(variable: dict[str, Any] | None) -> str:
+    """A variable's declaration in the flow's own words: `max_length 16, default '', report false`."""
+    words = {True: "true", False: "false"}
+    return ", ".join(f"{key} {words[value] if isinstance(value, bool) else repr(value)}"
+                     for key, value in (variable or {}).items())
 
 
 def _flat(text: dict[str, str] | None) -> str | None:

@@ -259,7 +259,19 @@ def test_diff_reports_what_a_variable_sends_and_holds() -> None:
     (change,) = diff(_flow(declared), _flow(declared.replace("max_length: 4", "max_length: 6"))).changes
     assert (change.subject, change.before, change.after) == ("variable pin max_length", 4, 6)
     (change,) = diff(_flow(FLOW), _flow(declared)).changes
-    assert change.subject == "variable pin" and change.before is None
+    assert (change.kind, change.subject, change.before) == ("variable-added", "pin", None)
+    assert str(change) == "+ variable pin (max_length 4, default '', report false)"
+    (change,) = diff(_flow(declared), _flow(FLOW)).changes
+    assert str(change) == "- variable pin (was max_length 4, default '', report false)"
+
+
+def test_diff_of_a_state_that_changes_kind_still_shows_its_new_words_and_routes() -> None:
+    old = _flow(FLOW.replace("  bye:\n    hangup: true\n", '  bye:\n    say: "Goodbye."\n    hangup: true\n'))
+    new = _flow(FLOW.replace("  bye:\n    hangup: true\n", '  bye:\n    say: "See you soon."\n    next: spare\n'))
+    lines = diff(old, new).text().splitlines()
+    assert "  ~ state bye: hangup -> next" in lines
+    assert "  ~ bye say: 'Goodbye.' -> 'See you soon.'" in lines
+    assert "  + bye (next) -> spare" in lines
 
 
 def test_diff_of_a_reformatted_flow_has_no_changes(tmp_path, capsys) -> None:
