@@ -35,15 +35,28 @@ class Sealer:
     def verify(self, callid: str, held: Mapping[str, str]) -> bool:
         """Whether the ivrc cookies Sinch echoed carry a seal this server made for this call."""
         given = held.get(layout.MAC_KEY)
-        if not given:
+        if not given or not given.isascii():  # a seal is Base64 text; compare_digest refuses other text
             return False
         return any(hmac.compare_digest(given, _mac(mac, callid, held)) for mac in self._macs)
 
 
+def _escaped(text: str, also: str = "") -> str:
+    """`text` on one line: a backslash doubled, a line feed as backslash and n, each character of `also` after a backslash."""
+    text = text.replace("\\", "\\\\").replace("\n", "\\n")
+    for char in also:
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def _mac(mac: HmacSha256, callid: str, held: Mapping[str, str]) -> str:
-    parts = [callid]
+    # One line per cookie, `name=value`, after the call id. Each part is escaped so the text reads one
+    # way only: a value holding a line feed (caller data, a backend's answer) must not be signed as
+    # if it were two cookies, which a forged callback could then send apart under the same seal.
+    # Text without a backslash or line feed (and names without '=') is unchanged by escaping, so
+    # seals made before it still verify.
+    parts = [_escaped(callid)]
     for name in sorted(k for k in held if layout.is_owned(k) and k != layout.MAC_KEY):
-        parts.append(f"{name}={held[name]}")
+        parts.append(f"{_escaped(name, '=')}={_escaped(str(held[name]))}")
     # surrogatepass: a malformed echoed cookie must give a MAC that does not match, not an exception.
     message = "\n".join(parts).encode("utf-8", "surrogatepass")
     digest = mac.digest(message)
