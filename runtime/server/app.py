@@ -180,14 +180,25 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                 return
             assert verdict.signature is not None and verdict.timestamp is not None  # an accepted request carries both
             cached = replays.answer_for(verdict.signature, verdict.timestamp)
+            first = replays.being_answered(verdict.signature, verdict.timestamp) if cached is None else None
+            if first is not None:
+                # Delivered again while the first delivery is still being answered (waiting on a backend,
+                # say): its answer, when it comes, rather than the flow and its requests run twice.
+                cached = await asyncio.shield(first)
             if cached is not None:
                 # Delivered again (a lost answer, a retrying load balancer): the same answer, never a refusal.
                 metrics.duplicate_requests.inc()
                 log.info("duplicate delivery of a signed callback: answered as the first time")
                 await _respond(send, cached.status, cached.body, cached.media_type)
                 return
-            status, answer, media_type, report = await _answer(body, started)
-            replays.remember(verdict.signature, verdict.timestamp, Cached(status, answer, media_type))
+            replays.answering(verdict.signature, verdict.timestamp)
+            made: Cached | None = None
+            try:
+                status, answer, media_type, report = await _answer(body, started)
+                made = Cached(status, answer, media_type)
+                replays.remember(verdict.signature, verdict.timestamp, made)
+            finally:
+                replays.answered(verdict.signature, verdict.timestamp, made)
         else:
             log.warning("signature check skipped (--insecure-no-signatures): do not run this in production")
             status, answer, media_type, report = await _answer(body, started)

@@ -1,6 +1,7 @@
 """A bounded in-memory cache that answers a signed callback delivered again with the answer it got the first time."""
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -55,6 +56,9 @@ class ReplayGuard:
         # tracking: a cache of Cached objects (100,000 at most) was walked by every full collection.
         self._entries: OrderedDict[tuple[str, datetime], tuple[float, int, bytes | memoryview, str | None]] = OrderedDict()
         self._bytes = 0
+        # Requests being answered now: a second delivery waits for the first one's answer rather than
+        # run the flow again (a request state's POST must not reach the business twice).
+        self._answering: dict[tuple[str, datetime], asyncio.Future[Cached | None]] = {}
         # uvicorn serves callbacks on one event loop, but a threaded server must not corrupt it.
         self._lock = threading.Lock()
 
@@ -64,6 +68,20 @@ class ReplayGuard:
             self._evict_expired()
             entry = self._entries.get((signature, timestamp))
             return Cached(*entry[1:]) if entry is not None else None
+
+    def being_answered(self, signature: str, timestamp: datetime) -> asyncio.Future[Cached | None] | None:
+        """The answer to come for this exact signed request, if a delivery of it is being answered now."""
+        return self._answering.get((signature, timestamp))
+
+    def answering(self, signature: str, timestamp: datetime) -> None:
+        """This delivery is answering the request: later ones wait for its answer (call `answered` after)."""
+        self._answering[(signature, timestamp)] = asyncio.get_running_loop().create_future()
+
+    def answered(self, signature: str, timestamp: datetime, answer: Cached | None) -> None:
+        """The delivery that was answering the request is done; None when it gave no answer to share."""
+        waiting = self._answering.pop((signature, timestamp), None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(answer)
 
     def remember(self, signature: str, timestamp: datetime, answer: Cached) -> None:
         with self._lock:

@@ -440,3 +440,57 @@ def test_no_request_body_gives_a_server_error(fuzz_client: TestClient, body: Any
     elif response.content:
         assert problems(response.json(), json.loads(content)["event"]) == []
     assert fuzz_client.get("/metrics").status_code == 200
+
+
+def test_a_delivery_repeated_while_the_first_waits_on_a_backend_runs_the_flow_once(sinch_body) -> None:
+    """A retry that arrives while the first delivery waits on a request state gets the first one's answer:
+    the flow, and its POST to the business, run once (they ran twice, each delivery for itself)."""
+    import asyncio
+
+    import httpx
+    from callkit import compile_flow, library_of
+    from loopback_http import LoopbackServer, Seen, json_answer
+
+    async def run() -> tuple[list[int], bool, int, float]:
+        async def slow(seen: Seen, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(0.3)
+            writer.write(json_answer(b'{"status": "open"}'))
+
+        async with LoopbackServer(slow) as backend:
+            flow = compile_flow(f"""\
+                ivrc: 1
+                flow: desk
+                numbers: ["{SUPPORT}"]
+                start: ask
+                variables:
+                  status: {{max_length: 8}}
+                states:
+                  ask:
+                    request:
+                      method: POST
+                      url: "{backend.origin}/tickets"
+                      body: {{caller: "{{{{ call.caller }}}}"}}
+                      save: {{status: status}}
+                      next: done
+                      on_failure: done
+                  done: {{say: "Your ticket is {{{{ status }}}}.", hangup: true}}
+                """)
+            app = create_app(library_of(flow), Settings(credentials=Credentials(KEY, SECRET), clock=fixed(TUESDAY_10),
+                                                        env=ENV))
+            content = encode(ice(sinch_body))
+            headers = signed_headers(content, TUESDAY_10)
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ivrc") as client:
+                async def deliver(after: float) -> httpx.Response:
+                    await asyncio.sleep(after)
+                    return await client.post(CALLBACK_PATH, content=content, headers=headers)
+
+                answers = await asyncio.gather(deliver(0), deliver(0.1), deliver(0.15))
+                metrics = (await client.get("/metrics")).text
+            duplicates = next(float(line.split()[-1]) for line in metrics.splitlines()
+                              if line.startswith("ivrc_duplicate_requests_total"))
+            return ([a.status_code for a in answers], len({a.content for a in answers}) == 1
+                    and b"open" in answers[0].content, len(backend.seen), duplicates)
+
+    statuses, same_answer, backend_requests, duplicates = asyncio.run(run())
+    assert statuses == [200, 200, 200] and same_answer
+    assert backend_requests == 1 and duplicates == 2
