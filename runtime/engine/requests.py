@@ -68,18 +68,32 @@ class Made:
         return out
 
 
+class BadPath(Exception):
+    """A value would make a whole path segment empty, '.' or '..': the request is not sent (its failure path)."""
+
+
+# What a path segment must not be when a value made it: '//', '/./' and '/../' (also percent-encoded,
+# which RFC 3986 and WHATWG URL parsers treat as the same) change which resource the path names.
+_NOT_A_NAME = frozenset({"", ".", "..", "%2E", "%2E%2E"})
+
+
 def build(state: Request, ctx: Context, env: Mapping[str, str]) -> Outgoing:
-    """The request the state makes for this call: templates rendered, values encoded, secrets read."""
+    """The request the state makes for this call: templates rendered, values encoded, secrets read.
+
+    Raises BadPath when a value (a SIP caller id, a backend's answer) would make a whole path segment
+    empty or a dot segment."""
     path = []
+    suspect = False
     for is_expression, text in state.url_pieces:
         if is_expression:
             # Percent-encoded, slashes too: a caller's digits can never add a path segment or a query.
-            # A value of "." or ".." (from a backend's answer, a SIP caller id) is encoded as well, so it
-            # stays a name and never climbs a segment of the path written in the flow.
             piece = quote(_text(ctx.evaluate(text)), safe="")
-            path.append(piece if piece not in (".", "..") else piece.replace(".", "%2E"))
+            suspect = suspect or piece in ("", ".", "..")
+            path.append(piece)
         else:
             path.append(text)
+    if suspect:
+        _check_segments(state, "".join(path))
     headers = {name: _header(name, ctx.render("plain", source)) for name, source in state.headers.items()}
     for name, secret in state.secret_headers.items():
         value = env.get(secret.env)
@@ -94,6 +108,15 @@ def build(state: Request, ctx: Context, env: Mapping[str, str]) -> Outgoing:
     return Outgoing(state.name, state.method, state.origin + "".join(path), state.origin,
                     {name: ctx.render("plain", source) for name, source in state.query.items()},
                     headers, frozenset(state.secret_headers), body, state.timeout)
+
+
+def _check_segments(state: Request, rendered: str) -> None:
+    """BadPath if a value made a path segment that names no resource ('', '.', '..'). Values never hold an
+    unencoded '/', so the segments line up one for one with those of the URL as written in the flow."""
+    written = "".join("x" if is_expression else text for is_expression, text in state.url_pieces)
+    for as_written, made in zip(written.split("?", 1)[0].split("/"), rendered.split("?", 1)[0].split("/")):
+        if made.upper() in _NOT_A_NAME and made != as_written:
+            raise BadPath(f"a value would make the path segment {made!r}")
 
 
 def _text(value: Any) -> str:

@@ -36,7 +36,7 @@ from .events import Callback, MenuResult
 from .library import Library, Loaded
 from .masking import mask_numbers
 from .render import Clock, Context, StepError, system_clock
-from .requests import REQUEST_BUDGET, Made, Outgoing, Reply, build
+from .requests import REQUEST_BUDGET, BadPath, Made, Outgoing, Reply, build
 from .requests import outcome as request_outcome
 from .reuse import Svaml, Walked
 from .sealing import Sealer
@@ -447,7 +447,12 @@ class Engine:
             elif isinstance(state, Repeat):
                 name = _count(call, state)
             elif isinstance(state, Request):
-                reply = yield build(state, ctx, self.env)
+                try:
+                    outgoing = build(state, ctx, self.env)
+                except BadPath:  # never sent: the call's data cannot name a resource here
+                    reply = Reply(error="bad-path")
+                else:
+                    reply = yield outgoing
                 target, saved, made = request_outcome(state, reply, loaded.machine)
                 call.requests.append(made)
                 if self.metrics is not None:

@@ -177,34 +177,45 @@ scenarios:
     assert 'with body {"order": {"id": "123456", "lang": "en-US"}}' in run.out
 
 
-def test_a_value_of_dot_dot_never_climbs_a_path_segment(ivrc, tmp_path: Path) -> None:
-    """A value that is '..' (from a backend's answer or a SIP caller id; a keypad cannot type one) stays a name."""
+@pytest.mark.parametrize("value", ["..", ".", ""])
+def test_a_value_that_would_make_a_dot_or_empty_path_segment_is_never_sent(ivrc, tmp_path: Path, value: str) -> None:
+    """'..' from a backend's answer or a SIP caller id (a keypad cannot type one), or an empty value, would
+    change which resource the path names ('/../', '//'; percent-encoding the dots does not help: URL
+    parsers resolve %2E%2E as '..'). The request is not sent and the state takes its failure path."""
     flow = tmp_path / "climb.yaml"
-    flow.write_text("""\
+    flow.write_text(f"""\
 ivrc: 1
 flow: climb
 numbers: ["+46812345791"]
 start: pick
 variables:
-  segment: {max_length: 4}
-  status: {max_length: 12}
+  segment: {{max_length: 4}}
+  status: {{max_length: 12}}
 states:
-  pick: {set: {segment: ".."}, next: look_up}
+  pick: {{set: {{segment: "{value}"}}, next: look_up}}
   look_up:
     request:
-      url: "https://orders.example.com/v1/orders/{{ segment }}/status"
-      save: {status: status}
+      url: "https://orders.example.com/v1/orders/{{{{ segment }}}}/status"
+      save: {{status: status}}
+      next: bye
+      on_failure: refused
+  inside:
+    request:
+      url: "https://orders.example.com/v1/orders/x{{{{ segment }}}}/status"
+      save: {{status: status}}
       next: bye
       on_failure: bye
-  bye: {say: "Goodbye.", hangup: true}
+  refused: {{say: "Not sent.", next: inside}}
+  bye: {{say: "Goodbye.", hangup: true}}
 """)
-    (tmp_path / "climb.test.yaml").write_text("""\
+    (tmp_path / "climb.test.yaml").write_text(f"""\
 flow: climb.yaml
 scenarios:
-  - name: dot dot is encoded
-    requests: {look_up: {json: {status: ok}}}
+  - name: the whole segment is refused, inside a segment the value is a name
+    requests: {{inside: {{json: {{status: ok}}}}}}
     steps:
-      - expect_request: {path: /v1/orders/%2E%2E/status}
+      - expect: Not sent.
+      - expect_request: {{state: inside, path: "/v1/orders/x{value}/status"}}
       - expect: Goodbye.
 """)
     run = ivrc("test", tmp_path / "climb.test.yaml")
