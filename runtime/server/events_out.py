@@ -219,7 +219,9 @@ class EventSender:
         self._client = httpx.AsyncClient(
             follow_redirects=False, timeout=httpx.Timeout(self.config.attempt_timeout),
             limits=httpx.Limits(max_connections=self.config.senders, max_keepalive_connections=self.config.senders),
-            headers={"content-type": "application/json", "user-agent": "ivrc-events"}, cookies=no_cookies())
+            # identity: the answer's body is never read, and a compressed one must not be inflated by the client.
+            headers={"content-type": "application/json", "user-agent": "ivrc-events", "accept-encoding": "identity"},
+            cookies=no_cookies())
         self._tasks = [asyncio.create_task(self._work(), name=f"ivrc-events-{n}") for n in range(self.config.senders)]
         self._open = True
 
@@ -284,10 +286,16 @@ class EventSender:
         headers = {"webhook-id": event.id, "webhook-timestamp": str(stamp),
                    "webhook-signature": sign(event.to.secret, event.id, stamp, event.body)}
         try:
-            response = await self._client.post(event.to.url, content=event.body, headers=headers)
-        except httpx.TransportError as err:  # connection refused or reset, timeouts, protocol errors
+            # The whole attempt within attempt_timeout (httpx's timeout bounds each read, so a receiver that
+            # sends a byte now and then could hold a sender for ever); only the status and headers are
+            # read, never the body, which the receiver may make as large as it likes.
+            async with asyncio.timeout(self.config.attempt_timeout), \
+                    self._client.stream("POST", event.to.url, content=event.body, headers=headers) as response:
+                status = response.status_code
+        except TimeoutError:
+            return 0.0, "attempt-timeout"
+        except httpx.TransportError as err:  # connection refused or reset, protocol errors
             return 0.0, type(err).__name__
-        status = response.status_code
         if 200 <= status < 300:
             return 0.0, None
         if status == 429 or status == 408 or status >= 500:

@@ -296,3 +296,78 @@ def test_ivrc_serve_refuses_events_url_without_secret(ivrc, monkeypatch, tmp_pat
     run = ivrc("serve", "examples", "--machines-dir", tmp_path, "--events-url", "https://events.example.com/in")
     assert run.code == 2
     assert f"needs a signing secret in {EVENTS_SECRET_ENV}" in run.err and "Traceback" not in run.err
+
+
+def _raw_receiver(answer) -> Any:
+    """A receiver on a loopback port that reads each request whole and then runs `answer(writer)`."""
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            await answer(writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    return asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+def test_a_receiver_that_trickles_its_answer_holds_a_sender_one_attempt_at_most(caplog) -> None:
+    """A byte every 50 ms kept every read within httpx's timeout, so one attempt lasted as long as the
+    receiver liked (here 3 s, then a 200). The attempt as a whole now ends at attempt_timeout."""
+    async def trickle(writer: asyncio.StreamWriter) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 60:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        writer.write(b"\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+
+    async def main() -> RuntimeMetrics:
+        server = await _raw_receiver(trickle)
+        port = server.sockets[0].getsockname()[1]
+        metrics = RuntimeMetrics()
+        sender = EventSender(config(f"http://127.0.0.1:{port}/events", attempt_timeout=0.3, max_attempts=1), metrics)
+        await sender.start()
+        sender.submit(ENDED)
+        await sender.stop()
+        server.close()
+        return metrics
+
+    with caplog.at_level(logging.WARNING, logger="ivrc.events"):
+        metrics = asyncio.run(main())
+    assert counts(metrics).get('ivrc_events_dropped_total{reason="gave-up",type="call.ended"}') == 1.0
+    assert any("attempt-timeout after 1 attempt(s)" in line for line in dropped_lines(caplog))
+
+
+def test_a_receivers_answer_body_is_never_read() -> None:
+    """A 200 with a 50 MB body was read whole into the server's memory; only the status counts."""
+    written = [0]
+
+    async def huge(writer: asyncio.StreamWriter) -> None:
+        size = 50 * 1024 * 1024
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        chunk = b"x" * (1024 * 1024)
+        while written[0] < size:
+            writer.write(chunk)
+            await writer.drain()
+            written[0] += len(chunk)
+
+    async def main() -> RuntimeMetrics:
+        server = await _raw_receiver(huge)
+        port = server.sockets[0].getsockname()[1]
+        metrics = RuntimeMetrics()
+        sender = EventSender(config(f"http://127.0.0.1:{port}/events"), metrics)
+        await sender.start()
+        sender.submit(ENDED)
+        await sender.stop()
+        await asyncio.sleep(0.2)  # the receiver finds the connection closed
+        server.close()
+        return metrics
+
+    metrics = asyncio.run(main())
+    assert counts(metrics).get('ivrc_events_sent_total{type="call.ended"}') == 1.0
+    assert written[0] < 20 * 1024 * 1024  # the sender closed the connection after the head
