@@ -96,7 +96,8 @@ def build(state: Request, ctx: Context, env: Mapping[str, str]) -> Outgoing:
         _check_segments(state, "".join(path))
     headers = {name: _header(name, ctx.render("plain", source)) for name, source in state.headers.items()}
     for name, secret in state.secret_headers.items():
-        value = env.get(secret.env)
+        # Stripped as at start-up: a secret mounted from a file often ends with a line feed.
+        value = (env.get(secret.env) or "").strip()
         if not value:
             raise StepError("config", f"environment variable {secret.env} is not set on the server")
         headers[name] = secret.prefix + value

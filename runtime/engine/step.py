@@ -236,7 +236,7 @@ class Engine:
                 spec = declared.get(name)
                 if spec is None:
                     raise StepError("custom", f"the callout sets '{name}', which the flow does not declare")
-                if not isinstance(value, str) or len(value.encode()) > spec.max_length:
+                if not isinstance(value, str) or not _fits(value, spec.max_length):
                     raise StepError("custom", f"the callout's value for '{name}' is not text of at most "
                                               f"{spec.max_length} bytes")
                 call.set(name, value)
@@ -623,6 +623,14 @@ class Engine:
         return Answer({"instructions": instructions, "action": svaml.hangup()}, "error",
                       loaded.flow if loaded else None, loaded.version if loaded else None,
                       state, error=f"{err.kind}: {cause}", requests=call.requests if call else [])
+
+
+def _fits(value: str, max_length: int) -> bool:
+    """Whether `value` is text of at most max_length bytes of UTF-8 (a lone surrogate, which JSON lets through, is not)."""
+    try:
+        return len(value.encode()) <= max_length
+    except UnicodeEncodeError:
+        return False
 
 
 def _count(call: Call, state: Repeat) -> str:

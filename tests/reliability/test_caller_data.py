@@ -361,3 +361,32 @@ def test_a_callout_custom_nested_thousands_deep_is_just_not_a_flow(engine: Engin
         answer = engine.step(parse_callback(encode({"event": "ace", "callid": "c1", "custom": custom})))
         assert answer.outcome == "ace-ignored" and answer.svaml == {"instructions": [], "action": {"name": "continue"}}
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_callout_variable_with_a_lone_surrogate_takes_the_flows_error_path(engine: Engine,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """JSON lets '\\ud800' through; encoding it raised UnicodeEncodeError, which the step reported as a bug
+    with a traceback, skipping the flow's on_error. It is a value the callout may not set."""
+    custom = json.dumps({"flow": "reminder", "vars": {"clinic": "\ud800"}})
+    answer = engine.step(parse_callback(encode({"event": "ace", "callid": "c1", "custom": custom,
+                                                "amd": {"status": "human", "reason": "longgreeting"}})))
+    assert answer.error is not None and answer.error.startswith("custom: the callout's value for 'clinic'"), answer.error
+    assert answer.outcome == "error" and "Sorry, something went wrong" in json.dumps(answer.svaml)  # the flow's words
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_request_secret_that_ends_with_a_line_feed_is_sent_without_it() -> None:
+    """A secret mounted from a file often ends with a line feed. Start-up strips it before checking it is
+    set; the request used it raw, so the header was refused and every request failed as `connection`."""
+    from ivrc.runtime.engine.requests import Reply
+
+    sent = []
+
+    def backend(outgoing):
+        sent.append(outgoing)
+        return Reply(status=200, data={"verified": False}, json_ok=True, seconds=0.001)
+
+    engine = Engine(library_of(*example_machines()), clock=fixed(TUESDAY_10),
+                    env={**ENV, "BANK_API_TOKEN": "demo-bank-token\n"}, backend=backend)
+    Call(EngineTransport(engine), called="+46812345700").start().press("123456#").press("1234#")
+    assert sent and all(o.headers["Authorization"] == "Bearer demo-bank-token" for o in sent), sent
