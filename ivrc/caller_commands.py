@@ -138,7 +138,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         hint = did_you_mean(unknown[0], list(machine.variables), "variables")
         raise UsageError(f"--var {unknown[0]}: flow {machine.flow} declares no such variable"
                          + (f"; {hint}" if hint else f" (it declares: {', '.join(machine.variables) or 'none'})"))
-    stubs = Stubs(_stubs(args))
+    stubs = Stubs(_stubs(args, machines))
     world = InProcess(machines, frozen_clock(now, machine.timezone), env, backend=stubs)
     how = setup(machine, called=args.to, outbound=True if args.outbound else None, custom=args.custom,
                 variables=variables, amd=args.amd)
@@ -161,19 +161,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return OK
 
 
-def _stubs(args: argparse.Namespace) -> dict:
-    """--stubs FILE and --stub STATE=JSON, as a scenario's `requests:` (later ones win)."""
+def _stubs(args: argparse.Namespace, machines: list) -> dict:
+    """--stubs FILE and --stub STATE=JSON, as a scenario's `requests:` (later ones win), each for a request
+    state of the flows simulated (a misspelt name would otherwise make no difference at all)."""
     import json
 
     import yaml
 
+    from ivrc.compiler.diagnostics import did_you_mean
     from ivrc.runtime.emulation.stubs import parse_stubs
 
     found = {}
     if args.stubs:
         try:
             with open(args.stubs, encoding="utf-8") as fh:
-                found.update(parse_stubs(yaml.safe_load(fh), args.stubs))
+                loaded = yaml.safe_load(fh)
+            if isinstance(loaded, dict) and list(loaded) == ["requests"] and isinstance(loaded["requests"], dict):
+                loaded = loaded["requests"]  # a scenario's own `requests:` block, copied with its key
+            found.update(parse_stubs(loaded, args.stubs))
         except OSError as err:
             raise UsageError(f"{args.stubs}: {err.strerror or err}") from None
         except yaml.YAMLError as err:
@@ -186,6 +191,12 @@ def _stubs(args: argparse.Namespace) -> dict:
             found.update(parse_stubs({state: json.loads(text)}, f"--stub {state}"))
         except ValueError as err:
             raise UsageError(f"--stub {state}: not JSON: {err}") from None
+    known = sorted({state.name for machine in machines for state in machine.requests})
+    for name in found:
+        if name not in known:
+            hint = did_you_mean(name, known, "request states")
+            raise UsageError(f"a stub is given for '{name}', which is no request state of the flows simulated"
+                             + (f"; {hint}" if hint else f" (their request states: {', '.join(known) or 'none'})"))
     return found
 
 

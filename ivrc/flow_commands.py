@@ -88,11 +88,18 @@ def report_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
             print(f"skipped {path}: {why}", file=sys.stderr)
 
 
+def _require_file(path: str) -> None:
+    """One flow file, as these commands take: a folder or a missing path is named as what it is."""
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a folder; this command takes one flow file (`ivrc lint` and `ivrc test` take folders)")
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such file")
+
+
 def _one_flow(path: str, color_choice: str = "auto"):
     from ivrc.compiler import check_file
 
-    if not os.path.isfile(path):
-        raise UsageError(f"{path}: no such file")
+    _require_file(path)
     result = check_file(path)
     if result.flow is None or result.errors:
         from ivrc.compiler import formats
@@ -128,8 +135,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from ivrc.compiler import compile_file, formats
     from ivrc.compiler.machine import dumps
 
-    if not os.path.isfile(args.flow):
-        raise UsageError(f"{args.flow}: no such file")
+    _require_file(args.flow)
     result = compile_file(args.flow)
     if result.diagnostics:
         sys.stderr.write(formats.text([result], color=_color(sys.stderr, args.color)))

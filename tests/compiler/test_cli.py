@@ -93,6 +93,15 @@ def test_missing_path_exits_2(in_repo, ivrc) -> None:
     assert run.err == "ivrc: error: examples/no-such-flow.yaml: no such file or folder\n"
 
 
+@pytest.mark.parametrize("command", [["compile"], ["graph"], ["diff", "examples/support.yaml"]])
+def test_a_folder_given_to_a_one_flow_command_is_named_a_folder(in_repo, ivrc, command: list[str]) -> None:
+    """It said 'examples: no such file' of a folder that exists."""
+    run = ivrc(*command[:1], "examples", *command[1:])
+    assert run.code == 2
+    assert run.err == ("ivrc: error: examples is a folder; this command takes one flow file "
+                       "(`ivrc lint` and `ivrc test` take folders)\n")
+
+
 def test_folder_without_flows_exits_2(tmp_path: Path, ivrc) -> None:
     (tmp_path / "README.md").write_text("not a flow\n")
     (tmp_path / "support.test.yaml").write_text("# a flow test, not a flow\n")

@@ -108,11 +108,21 @@ def test_simulate_takes_stubs_and_says_which_request_had_none(ivrc, flow: Path) 
     assert bad.code == 2 and "--stub look_up: not JSON" in bad.err
 
 
-def test_simulate_reads_a_stubs_file(ivrc, flow: Path) -> None:
+@pytest.mark.parametrize("text", ["look_up:\n  - {status: 404}\n", "requests:\n  look_up:\n    - {status: 404}\n"],
+                         ids=["stubs", "a-scenarios-requests-block"])
+def test_simulate_reads_a_stubs_file(ivrc, flow: Path, text: str) -> None:
     stubs = flow.parent / "stubs.yaml"
-    stubs.write_text("look_up:\n  - {status: 404}\n")
+    stubs.write_text(text)
     run = ivrc("simulate", flow, "--press", "123456", "--stubs", stubs)
-    assert "  🔊 No such order." in run.out
+    assert "  🔊 No such order." in run.out, run.err
+
+
+def test_simulate_names_a_stub_for_a_state_that_makes_no_request(ivrc, flow: Path) -> None:
+    """A misspelt --stub was accepted and made no difference: the request went unstubbed."""
+    run = ivrc("simulate", flow, "--press", "123456", "--stub", 'lookup={"json": {}}')
+    assert run.code == 2
+    assert "a stub is given for 'lookup', which is no request state of the flows simulated" in run.err
+    assert "look_up" in run.err
 
 
 TWO_REQUESTS = """\
