@@ -1,7 +1,7 @@
 """The compiler's front door: text or file in, diagnostics, IR and machine out."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import ir
@@ -53,11 +53,14 @@ def _check_unsuppressed(loaded: LoadResult, file: str) -> Result:
         return result
     result.diagnostics.extend(check_schema(doc))
     result.diagnostics = fold(fold_consequences(result.diagnostics, doc.text))
-    # Past a shape error the IR would be guesswork; stop here, as compilers stop after parse errors.
+    # Past a shape error the flow is not compiled. The later checks still run where the shape allows
+    # (bad values; shape errors inside states, those states set aside), so one run reports what it can.
     if result.errors:
         if all(d.code in _VALUE_ERRORS for d in result.errors):
             result.diagnostics.extend(_checks_past_bad_values(doc, result.errors))
-            result.diagnostics = fold(result.diagnostics)
+        else:
+            result.diagnostics.extend(_checks_past_broken_states(doc, result.errors))
+        result.diagnostics = fold(result.diagnostics)
         result.diagnostics.sort(key=Diagnostic.sort_key)
         return result
     result.flow = lower(doc)
@@ -81,6 +84,43 @@ def _checks_past_bad_values(doc: Document, errors: list[Diagnostic]) -> list[Dia
         return []
     taken = {(d.span.file, d.span.line) for d in errors}
     return [d for d in found if (d.span.file, d.span.line) not in taken]
+
+
+# What depends on every state's transitions: with a state set aside, these would be about the stand-in.
+_GRAPH_CODES = frozenset({"IVR030", "IVR031", "IVR032", "IVR033"})
+
+
+def _checks_past_broken_states(doc: Document, errors: list[Diagnostic]) -> list[Diagnostic]:
+    """The later checks' findings on a flow whose shape errors all lie inside states (bad values may lie
+    anywhere): each such state is set aside (a stand-in that hangs up keeps it a valid target), and
+    nothing is said about it or about the paths through it. A shape error elsewhere (a variable, a
+    prompt, the top level) leaves too much to guess: then nothing more is said, as before."""
+    states = doc.data.get("states") if isinstance(doc.data, dict) else None
+    if not isinstance(states, dict):
+        return []
+    blocks = {}
+    for name in states:
+        key, value = doc.key_spans.get(("states", name)), doc.value_spans.get(("states", name))
+        if key is not None and value is not None:
+            blocks[name] = (key.line, max(value.end_line, value.line))
+    broken = set()
+    for error in errors:
+        if error.code in _VALUE_ERRORS:  # a bad value the lowering takes as it is (see _checks_past_bad_values)
+            continue
+        inside = [name for name, (first, last) in blocks.items() if first <= error.span.line <= last]
+        if not inside:
+            return []
+        broken.update(inside)
+    repaired = replace(doc, data={**doc.data, "states": {name: ({"hangup": True} if name in broken else body)
+                                                          for name, body in states.items()}})
+    try:
+        found = run_all(lower(repaired), repaired)
+    except Exception:  # a shape the lowering could not take even so: the shape errors say enough
+        return []
+    taken = {(d.span.file, d.span.line) for d in errors}
+    kept = [d for d in found if (d.span.file, d.span.line) not in taken and d.code not in _GRAPH_CODES
+            and not any(first <= d.span.line <= last for name, (first, last) in blocks.items() if name in broken)]
+    return apply_comments(kept, doc.text)
 
 
 def check_text(text: str, file: str = "<string>") -> Result:
