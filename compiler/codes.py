@@ -606,10 +606,12 @@ GROUPS: list[tuple[str, list[Code]]] = [
                    on_invalid: reception
            """),
         _c("IVR173", "destination-unchecked", "warning",
-           "A transfer to a number or SIP address from a template, with no `on_invalid`.",
-           "A value that is not a phone number (an empty variable, a backend's answer, digits a caller keyed) "
-           "is never dialled; without `on_invalid` the call takes the flow's error path.",
-           "Add `on_invalid: STATE`, a state that says so and offers another way on.",
+           "A transfer to a number, SIP address or conference id from a template, with no `on_invalid`.",
+           "A value that is not a phone number (an empty variable, a backend's answer, digits a caller keyed), "
+           "SIP address or conference id is never used; without `on_invalid` the call takes the flow's error path.",
+           "Add `on_invalid: STATE`, a state that says so and offers another way on. When the value can never be "
+           "invalid (a conference id built from the call's locale, say), an `# ivrc: ignore[IVR173]` comment says "
+           "so, and leaves no `on_invalid` transition that no flow test could take.",
            """
              manager:
                transfer:

@@ -213,12 +213,13 @@ class _Translator:
         schema = error.schema
         code = schema.get("x-ivrc-code", "IVR013")
         value = error.instance
-        shown = repr(value) if not isinstance(value, (dict, list)) else _type_name(value)
+        shown = _as_yaml(value) if not isinstance(value, (dict, list)) else _type_name(value)
         expected = _expected(schema)
         if error.validator == "enum":
-            expected = "one of " + ", ".join(str(v) for v in error.validator_value)
+            expected = "one of " + ", ".join(_as_yaml(v) if isinstance(v, bool) or v is None else str(v)
+                                             for v in error.validator_value)
         elif error.validator == "const":
-            expected = expected or repr(error.validator_value)
+            expected = expected or _as_yaml(error.validator_value)
         elif error.validator in ("minimum", "maximum"):
             lo, hi = schema.get("minimum"), schema.get("maximum")
             expected = expected or (f"a number from {lo} to {hi}" if lo is not None and hi is not None
@@ -237,6 +238,13 @@ class _Translator:
         if expected:
             message += f": expected {expected}"
         return Diagnostic(code, message, self.doc.span(path), help=_number_help(code, path, value))
+
+
+def _as_yaml(value: Any) -> str:
+    """A scalar as the flow's author writes it: true, false and null in YAML's words, text quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else repr(value)
 
 
 def _number_help(code: str, path: tuple, value: Any) -> str | None:

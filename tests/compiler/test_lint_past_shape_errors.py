@@ -50,3 +50,9 @@ def test_a_comment_silences_a_warning_found_past_a_shape_error() -> None:
     assert ("IVR040", 13) in found(menu)  # no no_input handling
     silenced = menu.replace('    menu:\n', '    menu:  # ivrc: ignore[IVR040, IVR041]\n')
     assert not {code for code, _ in found(silenced)} & {"IVR040", "IVR041"}
+
+
+def test_a_wrong_true_or_false_is_named_in_yamls_words() -> None:
+    """It said "False is not valid for 'hangup': expected True", Python's words for YAML's false and true."""
+    (diagnostic,) = check_text(FLOW.replace('say: "Hi."\n    nxt: other', "hangup: false"), "past.yaml").errors[:1]
+    assert diagnostic.message == "false is not valid for 'hangup': expected true"
