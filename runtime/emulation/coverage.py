@@ -23,7 +23,10 @@ class Transition:
     target: str | None  # None: the call leaves the flow (hang-up, transfer, park, error path)
 
     def __str__(self) -> str:
-        return f"{self.source} --{self.label}--> {self.target or '(end of call)'}"
+        # A failed request without on_failure, or a menu's attempts running out without `exhausted`, takes
+        # the flow's error path (which may go on in a state of its own): not what a hang-up or transfer does.
+        end = "(the flow's error path)" if self.label in ("failure", "exhausted") else "(end of call)"
+        return f"{self.source} --{self.label}--> {self.target or end}"
 
 
 @dataclass

@@ -230,3 +230,29 @@ scenarios:
 """)
     run = ivrc("test", tmp_path / "climb.test.yaml")
     assert run.code == 0, run.out + run.err
+
+
+def test_coverage_names_the_error_path_where_a_failed_request_goes_to_it(ivrc, tmp_path: Path) -> None:
+    """It printed '--failure--> (end of call)' though the flow's on_error goes on in a state of its own."""
+    (tmp_path / "desk.yaml").write_text("""\
+ivrc: 1
+flow: desk
+numbers: ["+46812345792"]
+start: look_up
+on_error: {goto: agent}
+states:
+  look_up:
+    request: {url: "https://orders.example.com/v1/status", next: bye}
+  agent: {transfer: {number: "+46812345793"}}
+  bye: {say: "Goodbye.", hangup: true}
+""")
+    (tmp_path / "desk.test.yaml").write_text("""\
+flow: desk.yaml
+scenarios:
+  - name: answered
+    requests: {look_up: {json: {}}}
+    steps:
+      - expect: Goodbye.
+""")
+    run = ivrc("test", tmp_path / "desk.test.yaml")
+    assert "transition never taken: look_up --failure--> (the flow's error path)" in run.out, run.out
