@@ -83,6 +83,13 @@ def first_failure(kind: str, source: str, flow: ir.Flow, reads: set[str], state:
             values = tuple((name, shown[name]) for name in sorted(shown) if name in reads)
             failures.append(Failure(f"{type(err).__name__}: {err}", values))
     if len(failures) == _SAMPLES:
+        errors = [failure.error for failure in failures]
+        common = max(errors, key=errors.count)
+        if len(set(errors)) > 1 and errors.count(common) * 2 > _SAMPLES:
+            # Some samples' own failure (an empty pin in `pin[0]`) beside one most samples meet alike, once
+            # past it: that is a mistake of its own, whatever the values (`now.hour | length`). Blaming the
+            # values would send the author after the wrong expression.
+            return Failure(common, ())
         # Every sample failed: say so, without claiming no value could work (`{"1": "one"}[n]` works for n=1).
         # Names of fixed type (now, locale, call fields) fail alike for any value: that is every call.
         return Failure(failures[0].error, (), tuple(sorted(reads & set(_choices(flow)))))

@@ -140,3 +140,24 @@ def test_a_locale_read_from_a_variable_set_only_to_the_flows_locales_is_accepted
     # Any other text reaching the variable makes it undecidable again.
     templated = LOCALE_FROM_VARIABLE.replace('set: {lang: "sv-SE"}', 'set: {lang: "{{ call.caller[:5] }}"}')
     assert "IVR072" in [d.code for d in check_text(templated).diagnostics]
+
+
+def test_a_mistake_that_fails_whatever_the_values_is_named_not_the_values_that_fail_first() -> None:
+    """`pin[0]` fails only while pin is empty; `now.hour | length` fails on every call. Every sample failed, and
+    lint blamed pin with pin's error, so the author went after the wrong expression."""
+    flow = """\
+ivrc: 1
+flow: f
+numbers: ["+46812345670"]
+start: ask
+states:
+  ask:
+    say: "First digit {{ pin[0] }}. Hour {{ now.hour | length }}."
+    collect: {prompt: "PIN.", into: pin, max_digits: 4, next: done}
+  done: {hangup: true}
+"""
+    messages = [d.message for d in check_text(flow).diagnostics if d.code == "IVR083"]
+    assert messages == ["this prompt fails on every call: TypeError: object of type 'int' has no len()"]
+    alone = flow.replace(" Hour {{ now.hour | length }}.", "")
+    assert [d.message for d in check_text(alone).diagnostics if d.code == "IVR083"] == [
+        "this prompt fails when pin is '': UndefinedError: str object has no element 0"]
