@@ -118,12 +118,23 @@ def build_library(options: ServeOptions, *, keep_versions: bool = True) -> Libra
             raise StartupError(f"--default-flow {options.default_flow}: no such flow (loaded: "
                                + ", ".join(sorted(library.current)) + ")")
         library.default_flow = options.default_flow
-    _require_secrets(machines)
-    _require_event_receivers(machines)
+    # Every missing secret at once: an operator fixing one per start-up would restart once per secret.
+    problems = [str(err) for check in (_require_secrets, _require_event_receivers)
+                for err in _raised(check, machines)]
+    if problems:
+        raise StartupError("\n".join(problems))
     if keep_versions:
         save(options.machines_dir, machines)
         load_saved(options.machines_dir, library)
     return library
+
+
+def _raised(check, machines) -> list[StartupError]:
+    try:
+        check(machines)
+    except StartupError as err:
+        return [err]
+    return []
 
 
 def _require_secrets(machines, env=os.environ) -> None:

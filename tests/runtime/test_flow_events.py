@@ -96,3 +96,19 @@ def test_a_reloaded_flow_whose_secret_is_missing_drops_its_events_and_says_why(c
     assert metrics.events_dropped.value(type="call.ended", reason="unusable-receiver") == 1
     assert any("NEVER_SET_SECRET" in r.getMessage() for r in caplog.records if r.name == "ivrc.events")
     assert flow_receiver.deliveries == []
+
+
+def test_start_up_names_every_missing_secret_at_once(tmp_path, monkeypatch) -> None:
+    """It named the request states' secret, and the events secret only on the next start."""
+    from ivrc.runtime.server.startup import ServeOptions, build_library
+
+    text = (REPO / "examples/reminder.yaml").read_text().replace("\nflow: reminder\n", "\nflow: reminder-desk\n", 1)
+    (tmp_path / "desk.yaml").write_text(text.replace(
+        "\nstart:", '\nevents:\n  url: "https://hooks.example.com/ivrc"\n  secret: {env: REMINDER_EVENTS_SECRET}\nstart:', 1))
+    monkeypatch.delenv("BANK_API_TOKEN", raising=False)
+    monkeypatch.delenv("REMINDER_EVENTS_SECRET", raising=False)
+    options = ServeOptions(paths=[str(REPO / "examples/account_pin.yaml"), str(tmp_path / "desk.yaml")],
+                           machines_dir=str(tmp_path / "machines"))
+    with pytest.raises(StartupError) as caught:
+        build_library(options, keep_versions=False)
+    assert "BANK_API_TOKEN is not set" in str(caught.value) and "REMINDER_EVENTS_SECRET" in str(caught.value)
