@@ -305,3 +305,19 @@ def test_expect_error_checks_the_error_path_an_on_error_state_goes_on_from(ivrc,
     assert "the flow took its error path: request: request 'look_up' failed" in run.out
     assert "  FAIL  no error to expect" in run.out
     assert "expected the flow to take its error path ('look_up'), but it never did" in run.out
+
+
+def test_expecting_the_error_path_when_the_flow_hung_up_says_the_flow_hung_up(ivrc, workspace) -> None:
+    """It said only 'but the call has ended', as if the call had ended the way the scenario expected."""
+    workspace("support.yaml")
+    path = workspace("support.test.yaml", """\
+flow: support.yaml
+scenarios:
+  - name: billing is closed in the evening
+    now: "2026-11-24T21:00:00+01:00"
+    steps:
+      - expect_end: error
+""")
+    run = ivrc("test", path)
+    assert run.code == 1
+    assert "expected the call to end with the flow's error path, but the flow hung up" in run.out, run.out
