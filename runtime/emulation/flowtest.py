@@ -296,7 +296,10 @@ class _Checker:
             actual = next((line for line in self.call.lines[self.cursor:] if line.kind == "transfer"), None)
             if actual is None:
                 raise
-            raise _Mismatch(f"expected a transfer ({described}), but the call was {actual.text}",
+            shown = actual.text
+            if "caller_id" in spec and not actual.data.get("caller_id"):  # the line names a caller id only when set
+                shown += " with no caller id of its own (the caller's number shows)"
+            raise _Mismatch(f"expected a transfer ({described}), but the call was {shown}",
                             mark=self.cursor or None) from None
 
     def expect_recording(self, state: str) -> None:

@@ -321,3 +321,20 @@ scenarios:
     run = ivrc("test", path)
     assert run.code == 1
     assert "expected the call to end with the flow's error path, but the flow hung up" in run.out, run.out
+
+
+def test_a_transfer_without_the_expected_caller_id_says_none_was_set(ivrc, workspace) -> None:
+    """It said only where the call went, which matched: not that no caller id was set."""
+    workspace("hotel.yaml")
+    path = workspace("hotel.test.yaml", """\
+flow: hotel.yaml
+scenarios:
+  - name: room 12 shows the hotel's number
+    steps:
+      - press: "12"
+      - expect_transfer: {to: "+46812345743", caller_id: "+46812345740"}
+""")
+    run = ivrc("test", path)
+    assert run.code == 1
+    assert ("but the call was transferred to number +46812345743 with no caller id of its own "
+            "(the caller's number shows)") in run.out, run.out
