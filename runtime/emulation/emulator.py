@@ -18,6 +18,7 @@ from ivrc.compiler.errors import IvrcError
 from .svaml_check import problems
 
 _PROMPT_PART = re.compile(r"#(tts|ssml|href)\[(.*)\]\Z", re.S)
+_BEFORE_PUNCTUATION = re.compile(r" ([.,;:!?])")
 _TAG = re.compile(r"<[^>]+>")
 _MENU_ACTION = re.compile(r"(menu|return)\((.*)\)\Z")
 
@@ -148,7 +149,9 @@ def describe_prompt(part: str) -> str:
     if kind == "href":
         return f"[audio {body}]"
     if kind == "ssml":
-        return " ".join(_TAG.sub(" ", body).split())
+        # A tag may stand between two words (<break/>), so it becomes a space; none goes before punctuation,
+        # as in '<say-as ...>AB12</say-as>.'.
+        return _BEFORE_PUNCTUATION.sub(r"\1", " ".join(_TAG.sub(" ", body).split()))
     return body
 
 

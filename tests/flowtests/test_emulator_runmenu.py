@@ -120,3 +120,12 @@ def test_a_recording_of_a_call_to_an_in_app_user_is_not_made_as_on_sinch() -> No
     assert [line.data for line in records] == [{"recording": "ignored"}]
     call.hangup()
     assert not any(b["event"] == "notify" for b in fake.bodies)  # no recording_finished for what was never made
+
+
+def test_ssml_is_shown_as_heard_with_no_space_before_punctuation() -> None:
+    """A tag became a space, so '<say-as ...>AB12</say-as>.' read 'AB12 .' in transcripts and expect steps."""
+    from ivrc.runtime.emulation.emulator import describe_prompt
+
+    assert describe_prompt('#ssml[<speak>Your reference is <say-as interpret-as="characters">AB12</say-as>.'
+                           '</speak>]') == "Your reference is AB12."
+    assert describe_prompt('#ssml[<speak>One<break time="1s"/>two.</speak>]') == "One two."
