@@ -97,11 +97,11 @@ def _part(part: ir.Part, doc: Document) -> Iterator[Diagnostic]:
     static = _static(text)
     if part.kind == "ssml":
         static = mask_ampersands(static)  # ivrc rewrites `&amp;`, so its `;` never reaches Sinch
-    for char in (";", "]"):
+    # Each character once, at its first place: an author fixing one should not meet the other on the next run.
+    for char, why in ((";", "Sinch uses it to separate prompt parts"), ("]", "it would close Sinch's #tts[...] or #ssml[...]")):
         if char in static:
-            yield Diagnostic("IVR093", f"'{char}' cannot appear in prompt text: Sinch uses it to separate prompt parts",
+            yield Diagnostic("IVR093", f"'{char}' cannot appear in prompt text: {why}",
                              doc.locate(text.path, 1, char), help="use ',' or '.' instead")
-            break
     if part.kind == "tts" and not text.is_template and len(text.source) > TTS_LIMIT:
         yield Diagnostic("IVR091", f"this text is {len(text.source)} characters; Sinch speaks at most {TTS_LIMIT}",
                          doc.span(text.path), help="split it into several parts of a list")
