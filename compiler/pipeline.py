@@ -42,7 +42,11 @@ def _check(loaded: LoadResult, file: str) -> Result:
     # shape error would make a flow that cannot compile look clean.
     if result.flow is not None and result.document is not None:
         result.diagnostics = apply_comments(result.diagnostics, result.document.text)
-    del result.diagnostics[MAX_DIAGNOSTICS:]
+    if len(result.diagnostics) > MAX_DIAGNOSTICS:
+        # Errors are never the ones cut: a flow with an error must never look clean for its warnings' sake.
+        errors = [d for d in result.diagnostics if d.is_error][:MAX_DIAGNOSTICS]
+        others = [d for d in result.diagnostics if not d.is_error][:MAX_DIAGNOSTICS - len(errors)]
+        result.diagnostics = sorted(errors + others, key=Diagnostic.sort_key)
     return result
 
 
@@ -86,8 +90,11 @@ def _checks_past_bad_values(doc: Document, errors: list[Diagnostic]) -> list[Dia
     return [d for d in found if (d.span.file, d.span.line) not in taken]
 
 
-# What depends on every state's transitions: with a state set aside, these would be about the stand-in.
-_GRAPH_CODES = frozenset({"IVR030", "IVR031", "IVR032", "IVR033"})
+# What depends on the paths through the flow (reachability, endings, loops, the callback a state runs in,
+# the cookies on the way, what was collected before a template): with a state set aside, these would be
+# about the stand-in.
+_GRAPH_CODES = frozenset({"IVR030", "IVR031", "IVR032", "IVR033", "IVR060", "IVR070", "IVR083", "IVR144",
+                          "IVR171", "IVR177"})
 
 
 def _checks_past_broken_states(doc: Document, errors: list[Diagnostic]) -> list[Diagnostic]:

@@ -171,12 +171,14 @@ def _stubs(args: argparse.Namespace, machines: list) -> dict:
     from ivrc.compiler.diagnostics import did_you_mean
     from ivrc.runtime.emulation.stubs import parse_stubs
 
+    known = sorted({state.name for machine in machines for state in machine.requests})
     found = {}
     if args.stubs:
         try:
             with open(args.stubs, encoding="utf-8") as fh:
                 loaded = yaml.safe_load(fh)
-            if isinstance(loaded, dict) and list(loaded) == ["requests"] and isinstance(loaded["requests"], dict):
+            if (isinstance(loaded, dict) and list(loaded) == ["requests"] and isinstance(loaded["requests"], dict)
+                    and "requests" not in known):
                 loaded = loaded["requests"]  # a scenario's own `requests:` block, copied with its key
             found.update(parse_stubs(loaded, args.stubs))
         except OSError as err:
@@ -191,7 +193,6 @@ def _stubs(args: argparse.Namespace, machines: list) -> dict:
             found.update(parse_stubs({state: json.loads(text)}, f"--stub {state}"))
         except ValueError as err:
             raise UsageError(f"--stub {state}: not JSON: {err}") from None
-    known = sorted({state.name for machine in machines for state in machine.requests})
     for name in found:
         if name not in known:
             hint = did_you_mean(name, known, "request states")

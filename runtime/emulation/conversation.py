@@ -61,7 +61,7 @@ def status(call: Call) -> str:
         # How it ended: a test expecting the error path is told the flow hung up normally, not only "ended".
         if any(line.kind == "flow-error" for line in call.lines):
             return "the call ended on the flow's error path"
-        by = next((line.data.get("by") for line in reversed(call.lines) if line.kind == "hangup"), None)
+        by = next((str(line.data.get("by")) for line in reversed(call.lines) if line.kind == "hangup"), "")
         return {"flow": "the flow hung up", "caller": "the caller hung up"}.get(by, "the call has ended")
     if call.transferred:
         t = call.transferred

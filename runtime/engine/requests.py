@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ivrc.compiler.compiled import Machine, Request
 
@@ -72,9 +72,9 @@ class BadPath(Exception):
     """A value would make a whole path segment empty, '.' or '..': the request is not sent (its failure path)."""
 
 
-# What a path segment must not be when a value made it: '//', '/./' and '/../' (also percent-encoded,
-# which RFC 3986 and WHATWG URL parsers treat as the same) change which resource the path names.
-_NOT_A_NAME = frozenset({"", ".", "..", "%2E", "%2E%2E"})
+# What a path segment must not be when a value made it: '//', '/./' and '/../' (also percent-encoded, in
+# part or whole, which RFC 3986 and WHATWG URL parsers treat as the same) change which resource it names.
+_NOT_A_NAME = frozenset({"", ".", ".."})
 
 
 def build(state: Request, ctx: Context, env: Mapping[str, str]) -> Outgoing:
@@ -83,16 +83,15 @@ def build(state: Request, ctx: Context, env: Mapping[str, str]) -> Outgoing:
     Raises BadPath when a value (a SIP caller id, a backend's answer) would make a whole path segment
     empty or a dot segment."""
     path = []
-    suspect = False
+    templated = False
     for is_expression, text in state.url_pieces:
         if is_expression:
             # Percent-encoded, slashes too: a caller's digits can never add a path segment or a query.
-            piece = quote(_text(ctx.evaluate(text)), safe="")
-            suspect = suspect or piece in ("", ".", "..")
-            path.append(piece)
+            path.append(quote(_text(ctx.evaluate(text)), safe=""))
+            templated = True
         else:
             path.append(text)
-    if suspect:
+    if templated:
         _check_segments(state, "".join(path))
     headers = {name: _header(name, ctx.render("plain", source)) for name, source in state.headers.items()}
     for name, secret in state.secret_headers.items():
@@ -116,7 +115,7 @@ def _check_segments(state: Request, rendered: str) -> None:
     unencoded '/', so the segments line up one for one with those of the URL as written in the flow."""
     written = "".join("x" if is_expression else text for is_expression, text in state.url_pieces)
     for as_written, made in zip(written.split("?", 1)[0].split("/"), rendered.split("?", 1)[0].split("/")):
-        if made.upper() in _NOT_A_NAME and made != as_written:
+        if made != as_written and unquote(made) in _NOT_A_NAME:
             raise BadPath(f"a value would make the path segment {made!r}")
 
 

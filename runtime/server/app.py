@@ -180,10 +180,10 @@ def create_app(library: Library, settings: Settings) -> Starlette:
                 return
             assert verdict.signature is not None and verdict.timestamp is not None  # an accepted request carries both
             cached = replays.answer_for(verdict.signature, verdict.timestamp)
-            first = replays.being_answered(verdict.signature, verdict.timestamp) if cached is None else None
-            if first is not None:
-                # Delivered again while the first delivery is still being answered (waiting on a backend,
-                # say): its answer, when it comes, rather than the flow and its requests run twice.
+            # Delivered again while a delivery is still being answered (waiting on a backend, say): its
+            # answer, when it comes, rather than the flow and its requests run twice. If that delivery ends
+            # without one, the first repeat to wake answers, and the others wait for it in turn.
+            while cached is None and (first := replays.being_answered(verdict.signature, verdict.timestamp)):
                 cached = await asyncio.shield(first)
             if cached is not None:
                 # Delivered again (a lost answer, a retrying load balancer): the same answer, never a refusal.

@@ -75,7 +75,10 @@ class ReplayGuard:
 
     def answering(self, signature: str, timestamp: datetime) -> None:
         """This delivery is answering the request: later ones wait for its answer (call `answered` after)."""
-        self._answering[(signature, timestamp)] = asyncio.get_running_loop().create_future()
+        key = (signature, timestamp)
+        if key in self._answering:  # the caller checks being_answered first, with no await between
+            raise RuntimeError("this request is already being answered")
+        self._answering[key] = asyncio.get_running_loop().create_future()
 
     def answered(self, signature: str, timestamp: datetime, answer: Cached | None) -> None:
         """The delivery that was answering the request is done; None when it gave no answer to share."""

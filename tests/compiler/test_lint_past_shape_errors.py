@@ -56,3 +56,38 @@ def test_a_wrong_true_or_false_is_named_in_yamls_words() -> None:
     """It said "False is not valid for 'hangup': expected True", Python's words for YAML's false and true."""
     (diagnostic,) = check_text(FLOW.replace('say: "Hi."\n    nxt: other', "hangup: false"), "past.yaml").errors[:1]
     assert diagnostic.message == "false is not valid for 'hangup': expected true"
+
+
+def test_nothing_that_follows_the_paths_is_said_past_a_set_aside_state() -> None:
+    """The stand-in that hangs up leads nowhere, so a repeat through it 'never came back' (IVR177)."""
+    flow = textwrap.dedent("""\
+        ivrc: 1
+        flow: hold
+        numbers: ["+46812340110"]
+        start: still_waiting
+        states:
+          still_waiting:
+            say: "Thank you for waiting."
+            repeat: {times: 3, goto: hold_menu, then: voicemail}
+          hold_menu:
+            menu:
+              prompt: "Press 1 to leave a message, or stay on the line."
+              options: {1: voicemail}
+              no_input: still_waiting
+              invalid: still_waiting
+              exhausted: voicemail
+              colour: blue
+          voicemail:
+            hangup: true
+        """)
+    assert [code for code, _ in found(flow)] == ["IVR010"]
+
+
+def test_a_shape_error_past_a_thousand_warnings_still_fails_the_flow() -> None:
+    """Diagnostics are cut at 1,000 in line order: with the later checks running past shape errors, the one
+    error after a thousand warnings was cut, and the flow linted clean (exit 0)."""
+    states = "".join(f"  s{i}:\n    say: '<speak>Hello {i}</speak>'\n    next: s{i + 1}\n" for i in range(1000))
+    flow = ("ivrc: 1\nflow: many\nnumbers: [\"+46812340110\"]\nstart: s0\nstates:\n" + states
+            + "  s1000:\n    hangup: true\n    bogus_key: 1\n")
+    result = check_text(flow, "many.yaml")
+    assert not result.ok and [d.code for d in result.errors] == ["IVR010"]

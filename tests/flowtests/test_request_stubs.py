@@ -117,6 +117,26 @@ def test_simulate_reads_a_stubs_file(ivrc, flow: Path, text: str) -> None:
     assert "  🔊 No such order." in run.out, run.err
 
 
+def test_a_stubs_file_for_a_request_state_named_requests_is_read_as_that_states_stub(ivrc, tmp_path: Path) -> None:
+    flow = tmp_path / "named.yaml"
+    flow.write_text("""\
+ivrc: 1
+flow: named
+numbers: ["+46812345794"]
+start: requests
+variables:
+  status: {max_length: 8}
+states:
+  requests:
+    request: {url: "https://api.example.com/status", save: {status: status}, next: bye, on_failure: bye}
+  bye: {say: "Status {{ status }}.", hangup: true}
+""")
+    stubs = tmp_path / "stubs.yaml"
+    stubs.write_text("requests: {json: {status: ok}}\n")
+    run = ivrc("simulate", flow, "--stubs", stubs)
+    assert "  🔊 Status ok." in run.out, run.out + run.err
+
+
 def test_simulate_names_a_stub_for_a_state_that_makes_no_request(ivrc, flow: Path) -> None:
     """A misspelt --stub was accepted and made no difference: the request went unstubbed."""
     run = ivrc("simulate", flow, "--press", "123456", "--stub", 'lookup={"json": {}}')
@@ -227,6 +247,46 @@ scenarios:
       - expect: Not sent.
       - expect_request: {{state: inside, path: "/v1/orders/x{value}/status"}}
       - expect: Goodbye.
+""")
+    run = ivrc("test", tmp_path / "climb.test.yaml")
+    assert run.code == 0, run.out + run.err
+
+
+@pytest.mark.parametrize("path, value", [("/v1/orders/%2{{ segment }}%2{{ segment }}/status", "E"),
+                                         ("/v1/orders/{{ segment }}%2E/status", "."),
+                                         ("/v1/orders/%2E{{ segment }}/status", "."),
+                                         ("/v1/orders/{{ segment }}/status", "%2e%2E")])
+def test_a_dot_segment_made_with_percent_escapes_is_never_sent_either(ivrc, tmp_path: Path, path: str,
+                                                                     value: str) -> None:
+    """'.%2E', '%2E.' and a value completing an escape written in the URL are '..' to URL parsers as well.
+    (A value's own '%' is encoded, so '%2e%2E' from a backend stays a name and is sent.)"""
+    (tmp_path / "climb.yaml").write_text(f"""\
+ivrc: 1
+flow: climb
+numbers: ["+46812345791"]
+start: pick
+variables:
+  segment: {{max_length: 8}}
+  status: {{max_length: 12}}
+states:
+  pick: {{set: {{segment: "{value}"}}, next: look_up}}
+  look_up:
+    request:
+      url: "https://orders.example.com{path}"
+      save: {{status: status}}
+      next: bye
+      on_failure: refused
+  refused: {{say: "Not sent.", hangup: true}}
+  bye: {{say: "Goodbye.", hangup: true}}
+""")
+    sent = value == "%2e%2E"
+    (tmp_path / "climb.test.yaml").write_text(f"""\
+flow: climb.yaml
+scenarios:
+  - name: sent only when the segment is a name
+    requests: {{look_up: {{json: {{status: ok}}}}}}
+    steps:
+      - expect: {"Goodbye." if sent else "Not sent."}
 """)
     run = ivrc("test", tmp_path / "climb.test.yaml")
     assert run.code == 0, run.out + run.err

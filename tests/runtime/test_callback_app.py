@@ -494,3 +494,58 @@ def test_a_delivery_repeated_while_the_first_waits_on_a_backend_runs_the_flow_on
     statuses, same_answer, backend_requests, duplicates = asyncio.run(run())
     assert statuses == [200, 200, 200] and same_answer
     assert backend_requests == 1 and duplicates == 2
+
+
+def test_when_the_first_delivery_ends_without_an_answer_one_repeat_answers_and_the_others_wait_for_it(
+        sinch_body) -> None:
+    """The first delivery is cancelled while it waits on the backend (a shutdown, say): every waiting repeat
+    woke and ran the flow (three POSTs); now the first repeat to wake answers and the other gets its answer."""
+    import asyncio
+
+    import httpx
+    from callkit import compile_flow, library_of
+    from loopback_http import LoopbackServer, Seen, json_answer
+
+    async def run() -> tuple[list[int], bool, int]:
+        async def slow(seen: Seen, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(0.3)
+            writer.write(json_answer(b'{"status": "open"}'))
+
+        async with LoopbackServer(slow) as backend:
+            flow = compile_flow(f"""\
+                ivrc: 1
+                flow: desk
+                numbers: ["{SUPPORT}"]
+                start: ask
+                variables:
+                  status: {{max_length: 8}}
+                states:
+                  ask:
+                    request:
+                      method: POST
+                      url: "{backend.origin}/tickets"
+                      save: {{status: status}}
+                      next: done
+                      on_failure: done
+                  done: {{say: "Your ticket is {{{{ status }}}}.", hangup: true}}
+                """)
+            app = create_app(library_of(flow), Settings(credentials=Credentials(KEY, SECRET), clock=fixed(TUESDAY_10),
+                                                        env=ENV))
+            content = encode(ice(sinch_body))
+            headers = signed_headers(content, TUESDAY_10)
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ivrc") as client:
+                async def deliver(after: float) -> httpx.Response:
+                    await asyncio.sleep(after)
+                    return await client.post(CALLBACK_PATH, content=content, headers=headers)
+
+                first = asyncio.create_task(deliver(0))
+                repeats = [asyncio.create_task(deliver(0.05)), asyncio.create_task(deliver(0.1))]
+                await asyncio.sleep(0.15)
+                first.cancel()
+                answers = await asyncio.gather(*repeats)
+                await asyncio.gather(first, return_exceptions=True)
+            return ([a.status_code for a in answers], answers[0].content == answers[1].content, len(backend.seen))
+
+    statuses, same, backend_requests = asyncio.run(run())
+    assert statuses == [200, 200] and same
+    assert backend_requests == 2  # the cancelled first delivery's, and one repeat's
