@@ -1134,6 +1134,18 @@ GROUPS: list[tuple[str, list[Code]]] = [
                    Accept-Language: en
                  next: read_status
            """),
+        _c("IVR149", "request-url-broken-escape", "error",
+           "A `%` in a request URL's written text that does not begin a `%XX` escape.",
+           "A value filled in next to it could complete the escape (`%2` and `E` make `%2E`, a dot), so the "
+           "path the server sends would not be the one written; backends also read such a `%` differently.",
+           "Write `%25` for a percent sign, or a whole escape such as `%20`.",
+           """
+             lookup:
+               request:
+           -     url: "https://orders.example.com/v1/orders/%2{{ order }}"
+           +     url: "https://orders.example.com/v1/orders/{{ order }}"
+                 next: read_status
+           """),
         _c("IVR147", "events-url-not-usable", "error",
            "A flow's `events.url` that is not written out in full, not an http(s) URL, or plain http off loopback.",
            "Call events carry the flow's reported variables to the business; the server sends them only to a "

@@ -1,6 +1,7 @@
 """Request states: URLs whose host is written out, https, a failure path, timeouts that fit Sinch's deadline."""
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from .. import ir, request_url
@@ -36,6 +37,9 @@ def check(flow: ir.Flow, doc: Document) -> Iterator[Diagnostic]:
     yield from _budget(flow, requests, doc)
 
 
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def _url(request: ir.Request, doc: Document) -> Iterator[Diagnostic]:
     span = doc.span(request.url.path)
     try:
@@ -45,6 +49,15 @@ def _url(request: ir.Request, doc: Document) -> Iterator[Diagnostic]:
                          help="the server contacts only the hosts written in its flows, so a template may "
                               "fill in the path and query but never the host")
         return
+    source = request.url.source
+    for broken in _BROKEN_ESCAPE.finditer(source):
+        if source.rfind("{{", 0, broken.start()) > source.rfind("}}", 0, broken.start()):
+            continue  # inside an expression: `{{ a % 2 }}` is arithmetic, and the value is encoded
+        yield Diagnostic("IVR149", f"'{source[broken.start():broken.start() + 3]}' in the request URL does not "
+                                   "begin a %XX escape", doc.locate(request.url.path, 1, column=broken.start() + 1),
+                         help="write %25 for a percent sign; a value filled in beside it could complete the "
+                              "escape and change the path")
+        break
     if url.scheme == "http" and not url.loopback:
         yield Diagnostic("IVR141", f"{url.origin} is plain http: the caller's data would cross the network "
                                    "unencrypted", span,

@@ -46,6 +46,7 @@ RULES = [
          "IVR092-ampersand-in-attribute.yaml"),
     Rule("`ivrc lint` refuses one whose constants must (IVR089)", "IVR089", "IVR089-template-bombs.yaml"),
     Rule("A key written twice in the same mapping is an error", "IVR002", "IVR002-duplicate-state.yaml"),
+    Rule("A `%` written in the URL must begin a `%XX` escape (IVR149)", "IVR149", "IVR149-broken-escape.yaml"),
     Rule("Tags such as `!!python/object` are not allowed", "IVR007", "IVR007-python-tag.yaml"),
     Rule("a tab in the indentation is an error", "IVR001", "IVR001-tab-indentation.yaml"),
     Rule("starting with a letter, at most 32 characters", "IVR013",
