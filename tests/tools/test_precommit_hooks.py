@@ -56,6 +56,11 @@ def _team_repo(folder: Path) -> Path:
     return folder
 
 
+# pre-commit builds an environment and runs each hook in a fresh repository: about 15 s, so `make test-slow`
+# (and CI) runs these, and `make test` stays near three minutes.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def repos(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("precommit")
