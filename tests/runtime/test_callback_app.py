@@ -442,13 +442,37 @@ def test_no_request_body_gives_a_server_error(fuzz_client: TestClient, body: Any
     assert fuzz_client.get("/metrics").status_code == 200
 
 
+def _ticket_desk(origin: str):
+    """The app for a flow whose ICE POSTs a ticket to `origin` and reads out its status."""
+    from callkit import compile_flow, library_of
+
+    flow = compile_flow(f"""\
+        ivrc: 1
+        flow: desk
+        numbers: ["{SUPPORT}"]
+        start: ask
+        variables:
+          status: {{max_length: 8}}
+        states:
+          ask:
+            request:
+              method: POST
+              url: "{origin}/tickets"
+              body: {{caller: "{{{{ call.caller }}}}"}}
+              save: {{status: status}}
+              next: done
+              on_failure: done
+          done: {{say: "Your ticket is {{{{ status }}}}.", hangup: true}}
+        """)
+    return create_app(library_of(flow), Settings(credentials=Credentials(KEY, SECRET), clock=fixed(TUESDAY_10), env=ENV))
+
+
 def test_a_delivery_repeated_while_the_first_waits_on_a_backend_runs_the_flow_once(sinch_body) -> None:
     """A retry that arrives while the first delivery waits on a request state gets the first one's answer:
     the flow, and its POST to the business, run once (they ran twice, each delivery for itself)."""
     import asyncio
 
     import httpx
-    from callkit import compile_flow, library_of
     from loopback_http import LoopbackServer, Seen, json_answer
 
     async def run() -> tuple[list[int], bool, int, float]:
@@ -457,26 +481,7 @@ def test_a_delivery_repeated_while_the_first_waits_on_a_backend_runs_the_flow_on
             writer.write(json_answer(b'{"status": "open"}'))
 
         async with LoopbackServer(slow) as backend:
-            flow = compile_flow(f"""\
-                ivrc: 1
-                flow: desk
-                numbers: ["{SUPPORT}"]
-                start: ask
-                variables:
-                  status: {{max_length: 8}}
-                states:
-                  ask:
-                    request:
-                      method: POST
-                      url: "{backend.origin}/tickets"
-                      body: {{caller: "{{{{ call.caller }}}}"}}
-                      save: {{status: status}}
-                      next: done
-                      on_failure: done
-                  done: {{say: "Your ticket is {{{{ status }}}}.", hangup: true}}
-                """)
-            app = create_app(library_of(flow), Settings(credentials=Credentials(KEY, SECRET), clock=fixed(TUESDAY_10),
-                                                        env=ENV))
+            app = _ticket_desk(backend.origin)
             content = encode(ice(sinch_body))
             headers = signed_headers(content, TUESDAY_10)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ivrc") as client:
@@ -503,7 +508,6 @@ def test_when_the_first_delivery_ends_without_an_answer_one_repeat_answers_and_t
     import asyncio
 
     import httpx
-    from callkit import compile_flow, library_of
     from loopback_http import LoopbackServer, Seen, json_answer
 
     async def run() -> tuple[list[int], bool, int]:
@@ -512,25 +516,7 @@ def test_when_the_first_delivery_ends_without_an_answer_one_repeat_answers_and_t
             writer.write(json_answer(b'{"status": "open"}'))
 
         async with LoopbackServer(slow) as backend:
-            flow = compile_flow(f"""\
-                ivrc: 1
-                flow: desk
-                numbers: ["{SUPPORT}"]
-                start: ask
-                variables:
-                  status: {{max_length: 8}}
-                states:
-                  ask:
-                    request:
-                      method: POST
-                      url: "{backend.origin}/tickets"
-                      save: {{status: status}}
-                      next: done
-                      on_failure: done
-                  done: {{say: "Your ticket is {{{{ status }}}}.", hangup: true}}
-                """)
-            app = create_app(library_of(flow), Settings(credentials=Credentials(KEY, SECRET), clock=fixed(TUESDAY_10),
-                                                        env=ENV))
+            app = _ticket_desk(backend.origin)
             content = encode(ice(sinch_body))
             headers = signed_headers(content, TUESDAY_10)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ivrc") as client:
