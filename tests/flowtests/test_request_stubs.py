@@ -252,14 +252,14 @@ scenarios:
     assert run.code == 0, run.out + run.err
 
 
-@pytest.mark.parametrize("path, value", [("/v1/orders/%2{{ segment }}%2{{ segment }}/status", "E"),
-                                         ("/v1/orders/{{ segment }}%2E/status", "."),
+# (A value completing an escape written in the URL, '%2{{ a }}' with a = 'E', is refused by lint: IVR149.)
+@pytest.mark.parametrize("path, value", [("/v1/orders/{{ segment }}%2E/status", "."),
                                          ("/v1/orders/%2E{{ segment }}/status", "."),
                                          ("/v1/orders/{{ segment }}/status", "%2e%2E")])
 def test_a_dot_segment_made_with_percent_escapes_is_never_sent_either(ivrc, tmp_path: Path, path: str,
                                                                      value: str) -> None:
-    """'.%2E', '%2E.' and a value completing an escape written in the URL are '..' to URL parsers as well.
-    (A value's own '%' is encoded, so '%2e%2E' from a backend stays a name and is sent.)"""
+    """'.%2E' and '%2E.' are '..' to URL parsers as well. (A value's own '%' is encoded, so '%2e%2E' from a
+    backend stays a name and is sent.)"""
     (tmp_path / "climb.yaml").write_text(f"""\
 ivrc: 1
 flow: climb
