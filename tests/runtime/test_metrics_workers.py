@@ -7,6 +7,7 @@ import datetime
 import time
 
 import httpx
+import pytest
 from callkit import encode, signed_headers
 from ivrctest import start_serve
 from prometheus_client.parser import text_string_to_metric_families
@@ -42,6 +43,7 @@ def _incoming_call(callback: str, number: int) -> int:
     return httpx.post(callback, content=body, headers=headers, timeout=10).status_code
 
 
+@pytest.mark.slow  # two worker processes and repeated scrapes, about 3.5 s: make test-slow and CI run it
 def test_every_scrape_shows_the_whole_servers_figures(tmp_path) -> None:
     server = start_serve(tmp_path, extra=("--workers", "2"))
     try:

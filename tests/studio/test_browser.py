@@ -233,6 +233,7 @@ def test_coverage_of_the_flow_tests_on_the_diagram(browser, studio: Studio, flow
     shot(page, "coverage")
 
 
+@pytest.mark.slow  # about 4 s (a real server, a large page): make test-slow and CI run it
 def test_a_two_hundred_state_flow_is_drawn_and_usable(browser, flows_dir: Path, tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_text(big_flow(200))
@@ -257,6 +258,7 @@ def test_a_two_hundred_state_flow_is_drawn_and_usable(browser, flows_dir: Path, 
         running.stop()
 
 
+@pytest.mark.slow  # about 4 s (a real server, a large page): make test-slow and CI run it
 def test_live_calls_of_a_running_server_on_the_diagram(browser, flows_dir: Path, tmp_path: Path) -> None:
     from ivrctest import KEY, SECRET, serve_env, start_serve
 
