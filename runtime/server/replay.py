@@ -57,8 +57,9 @@ class ReplayGuard:
         self._entries: OrderedDict[tuple[str, datetime], tuple[float, int, bytes | memoryview, str | None]] = OrderedDict()
         self._bytes = 0
         # Requests being answered now: a second delivery waits for the first one's answer rather than
-        # run the flow again (a request state's POST must not reach the business twice).
-        self._answering: dict[tuple[str, datetime], asyncio.Future[Cached | None]] = {}
+        # run the flow again (a request state's POST must not reach the business twice). The future is made
+        # only when a repeat comes (None until then): every callback passes here, and repeats are rare.
+        self._answering: dict[tuple[str, datetime], asyncio.Future[Cached | None] | None] = {}
         # uvicorn serves callbacks on one event loop, but a threaded server must not corrupt it.
         self._lock = threading.Lock()
 
@@ -71,14 +72,20 @@ class ReplayGuard:
 
     def being_answered(self, signature: str, timestamp: datetime) -> asyncio.Future[Cached | None] | None:
         """The answer to come for this exact signed request, if a delivery of it is being answered now."""
-        return self._answering.get((signature, timestamp))
+        key = (signature, timestamp)
+        if key not in self._answering:
+            return None
+        waiting = self._answering[key]
+        if waiting is None:
+            waiting = self._answering[key] = asyncio.get_running_loop().create_future()
+        return waiting
 
     def answering(self, signature: str, timestamp: datetime) -> None:
         """This delivery is answering the request: later ones wait for its answer (call `answered` after)."""
         key = (signature, timestamp)
         if key in self._answering:  # the caller checks being_answered first, with no await between
             raise RuntimeError("this request is already being answered")
-        self._answering[key] = asyncio.get_running_loop().create_future()
+        self._answering[key] = None
 
     def answered(self, signature: str, timestamp: datetime, answer: Cached | None) -> None:
         """The delivery that was answering the request is done; None when it gave no answer to share."""
