@@ -1,10 +1,11 @@
 """The Starlette app: signed callbacks in, SVAML out; everything else refused with a clear JSON reason."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
-from typing import Any, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 from callkit import ENV, KEY, OTHER_SECRET, SECRET, TUESDAY_10, TestClient, encode, fixed, signed_headers, timestamp
@@ -442,29 +443,49 @@ def test_no_request_body_gives_a_server_error(fuzz_client: TestClient, body: Any
     assert fuzz_client.get("/metrics").status_code == 200
 
 
-def _ticket_desk(origin: str):
-    """The app for a flow whose ICE POSTs a ticket to `origin` and reads out its status."""
-    from callkit import compile_flow, library_of
+@contextlib.asynccontextmanager
+async def _ticket_desk(sinch_body) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """A flow whose ICE POSTs a ticket to a loopback backend that answers after 0.3 s and reads out its status;
+    yields (backend, client, deliver): deliver(after) sends the same signed ICE, byte for byte, after `after` s."""
+    import asyncio
 
-    flow = compile_flow(f"""\
-        ivrc: 1
-        flow: desk
-        numbers: ["{SUPPORT}"]
-        start: ask
-        variables:
-          status: {{max_length: 8}}
-        states:
-          ask:
-            request:
-              method: POST
-              url: "{origin}/tickets"
-              body: {{caller: "{{{{ call.caller }}}}"}}
-              save: {{status: status}}
-              next: done
-              on_failure: done
-          done: {{say: "Your ticket is {{{{ status }}}}.", hangup: true}}
-        """)
-    return create_app(library_of(flow), Settings(credentials=Credentials(KEY, SECRET), clock=fixed(TUESDAY_10), env=ENV))
+    import httpx
+    from callkit import compile_flow, library_of
+    from loopback_http import LoopbackServer, Seen, json_answer
+
+    async def slow(seen: Seen, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.3)
+        writer.write(json_answer(b'{"status": "open"}'))
+
+    async with LoopbackServer(slow) as backend:
+        flow = compile_flow(f"""\
+            ivrc: 1
+            flow: desk
+            numbers: ["{SUPPORT}"]
+            start: ask
+            variables:
+              status: {{max_length: 8}}
+            states:
+              ask:
+                request:
+                  method: POST
+                  url: "{backend.origin}/tickets"
+                  body: {{caller: "{{{{ call.caller }}}}"}}
+                  save: {{status: status}}
+                  next: done
+                  on_failure: done
+              done: {{say: "Your ticket is {{{{ status }}}}.", hangup: true}}
+            """)
+        app = create_app(library_of(flow), Settings(credentials=Credentials(KEY, SECRET), clock=fixed(TUESDAY_10),
+                                                    env=ENV))
+        content = encode(ice(sinch_body))
+        headers = signed_headers(content, TUESDAY_10)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ivrc") as client:
+            async def deliver(after: float) -> httpx.Response:
+                await asyncio.sleep(after)
+                return await client.post(CALLBACK_PATH, content=content, headers=headers)
+
+            yield backend, client, deliver
 
 
 def test_a_delivery_repeated_while_the_first_waits_on_a_backend_runs_the_flow_once(sinch_body) -> None:
@@ -472,29 +493,14 @@ def test_a_delivery_repeated_while_the_first_waits_on_a_backend_runs_the_flow_on
     the flow, and its POST to the business, run once (they ran twice, each delivery for itself)."""
     import asyncio
 
-    import httpx
-    from loopback_http import LoopbackServer, Seen, json_answer
-
     async def run() -> tuple[list[int], bool, int, float]:
-        async def slow(seen: Seen, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(0.3)
-            writer.write(json_answer(b'{"status": "open"}'))
-
-        async with LoopbackServer(slow) as backend:
-            app = _ticket_desk(backend.origin)
-            content = encode(ice(sinch_body))
-            headers = signed_headers(content, TUESDAY_10)
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ivrc") as client:
-                async def deliver(after: float) -> httpx.Response:
-                    await asyncio.sleep(after)
-                    return await client.post(CALLBACK_PATH, content=content, headers=headers)
-
-                answers = await asyncio.gather(deliver(0), deliver(0.1), deliver(0.15))
-                metrics = (await client.get("/metrics")).text
-            duplicates = next(float(line.split()[-1]) for line in metrics.splitlines()
-                              if line.startswith("ivrc_duplicate_requests_total"))
-            return ([a.status_code for a in answers], len({a.content for a in answers}) == 1
-                    and b"open" in answers[0].content, len(backend.seen), duplicates)
+        async with _ticket_desk(sinch_body) as (backend, client, deliver):
+            answers = await asyncio.gather(deliver(0), deliver(0.1), deliver(0.15))
+            metrics = (await client.get("/metrics")).text
+        duplicates = next(float(line.split()[-1]) for line in metrics.splitlines()
+                          if line.startswith("ivrc_duplicate_requests_total"))
+        return ([a.status_code for a in answers], len({a.content for a in answers}) == 1
+                and b"open" in answers[0].content, len(backend.seen), duplicates)
 
     statuses, same_answer, backend_requests, duplicates = asyncio.run(run())
     assert statuses == [200, 200, 200] and same_answer
@@ -507,30 +513,15 @@ def test_when_the_first_delivery_ends_without_an_answer_one_repeat_answers_and_t
     woke and ran the flow (three POSTs); now the first repeat to wake answers and the other gets its answer."""
     import asyncio
 
-    import httpx
-    from loopback_http import LoopbackServer, Seen, json_answer
-
     async def run() -> tuple[list[int], bool, int]:
-        async def slow(seen: Seen, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(0.3)
-            writer.write(json_answer(b'{"status": "open"}'))
-
-        async with LoopbackServer(slow) as backend:
-            app = _ticket_desk(backend.origin)
-            content = encode(ice(sinch_body))
-            headers = signed_headers(content, TUESDAY_10)
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ivrc") as client:
-                async def deliver(after: float) -> httpx.Response:
-                    await asyncio.sleep(after)
-                    return await client.post(CALLBACK_PATH, content=content, headers=headers)
-
-                first = asyncio.create_task(deliver(0))
-                repeats = [asyncio.create_task(deliver(0.05)), asyncio.create_task(deliver(0.1))]
-                await asyncio.sleep(0.15)
-                first.cancel()
-                answers = await asyncio.gather(*repeats)
-                await asyncio.gather(first, return_exceptions=True)
-            return ([a.status_code for a in answers], answers[0].content == answers[1].content, len(backend.seen))
+        async with _ticket_desk(sinch_body) as (backend, client, deliver):
+            first = asyncio.create_task(deliver(0))
+            repeats = [asyncio.create_task(deliver(0.05)), asyncio.create_task(deliver(0.1))]
+            await asyncio.sleep(0.15)  # before the backend's answer at 0.3 s: timers of one loop fire in order
+            first.cancel()
+            answers = await asyncio.gather(*repeats)
+            await asyncio.gather(first, return_exceptions=True)
+        return ([a.status_code for a in answers], answers[0].content == answers[1].content, len(backend.seen))
 
     statuses, same, backend_requests = asyncio.run(run())
     assert statuses == [200, 200] and same

@@ -412,7 +412,9 @@ def test_a_backend_that_stops_answering_holds_only_its_share_of_the_pool() -> No
             client = HttpClient(max_connections=4, max_per_origin=2, max_answer_bytes=LIMIT)
             try:
                 held = [asyncio.create_task(_get(client, hung, f"/r/{i}")) for i in range(3)]
-                await asyncio.sleep(0.1)
+                async with asyncio.timeout(5):  # until the hung backend holds its two (no fixed sleep to outrun)
+                    while len(hung.seen) < 2:
+                        await asyncio.sleep(0.01)
                 answered = await _get(client, bank)  # while all three requests to the hung backend wait
                 connections_while_hung = hung.connections
                 release.set()
